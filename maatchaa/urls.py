@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("shopify/", include("shopify_app.urls")),
+    path("dashboard/", include("matches.urls")),
+    # The API keeps the worker guide's paths: /products, /products/{id}/creators, ...
+    path("", include("matches.api_urls")),
+]

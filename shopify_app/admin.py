@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from shopify_app.models import Company, Membership, Product, Shop, WebhookDelivery
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "product_count", "match_count", "created_at"]
+    search_fields = ["name", "shops__domain"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _product_count=Count("products", distinct=True),
+                _match_count=Count("products__matches", distinct=True),
+            )
+        )
+
+    @admin.display(description="Products", ordering="_product_count")
+    def product_count(self, obj: Company) -> int:
+        return obj._product_count  # type: ignore[attr-defined]
+
+    @admin.display(description="Matches", ordering="_match_count")
+    def match_count(self, obj: Company) -> int:
+        return obj._match_count  # type: ignore[attr-defined]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "company", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email", "company__name"]
+    autocomplete_fields = ["user", "company"]
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = ["domain", "company", "status", "installed_at", "uninstalled_at", "last_synced_at"]
+    list_filter = ["status"]
+    search_fields = ["domain", "company__name"]
+    # Tokens are encrypted at rest and never shown.
+    exclude = ["access_token_encrypted", "refresh_token_encrypted"]
+    readonly_fields = ["access_token_expires_at", "refresh_token_expires_at", "installed_at", "uninstalled_at"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["title", "company", "product_type", "status", "match_count", "last_discovered_at"]
+    list_filter = ["status", "company"]
+    search_fields = ["title", "handle", "vendor", "product_type", "shopify_id"]
+    exclude = ["embedding"]
+    readonly_fields = ["embedding_model", "last_discovered_at", "shopify_updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        return super().get_queryset(request).select_related("company").annotate(_match_count=Count("matches"))
+
+    @admin.display(description="Matches", ordering="_match_count")
+    def match_count(self, obj: Product) -> int:
+        return obj._match_count  # type: ignore[attr-defined]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["topic", "shop_domain", "webhook_id", "triggered_at", "processed_at"]
+    list_filter = ["topic"]
+    search_fields = ["shop_domain", "webhook_id"]
