@@ -206,6 +206,10 @@ DISCOVERY_PUBLISHED_WITHIN_DAYS = env_int("DISCOVERY_PUBLISHED_WITHIN_DAYS", 0, 
 DISCOVERY_REGION_CODE = env.str("DISCOVERY_REGION_CODE", default="")
 DISCOVERY_RELEVANCE_LANGUAGE = env.str("DISCOVERY_RELEVANCE_LANGUAGE", default="")
 
+# The shared data beside a checkout (the real-video corpus, labelled sets) for benchmarks, evaluation
+# and large tests; never copied into the project.
+SHARED_DATA_DIR = Path(env.str("MAATCHAA_SHARED_DIR", default=str(BASE_DIR.parent / "shared")))
+
 # --- YouTube ---------------------------------------------------------------------------------------
 YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
 # Another endpoint for the same API (the project's emulator, e.g. http://127.0.0.1:8765/).

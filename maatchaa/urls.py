@@ -9,5 +9,6 @@ urlpatterns = [
     path("shopify/", include("shopify_app.urls")),
     path("dashboard/", include("matches.urls")),
     # The API keeps the worker guide's paths: /products, /products/{id}/creators, ...
+    path("", include("discovery.api_urls")),
     path("", include("matches.api_urls")),
 ]
