@@ -166,7 +166,31 @@ def test_the_embedded_database_starts_on_first_use_and_stops_when_the_process_ex
     assert result.returncode == 0, result.stderr
     assert "answered 1" in result.stdout
     assert (pgdata / "PG_VERSION").exists()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
+    while _postgres_pids(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _postgres_pids(pgdata) == set()
+
+
+def test_the_embedded_database_stops_even_after_a_process_using_it_was_killed(tmp_path: Path) -> None:
+    pgdata = tmp_path / "pgdata"
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="maatchaa.settings", MAATCHAA_DEV="true", EMBEDDED_PGDATA=str(pgdata))
+    env.pop("DATABASE_URL", None)
+    connect = "import django; from django.db import connection; django.setup(); connection.ensure_connection()"
+    # A process that dies by SIGKILL never unregisters itself.
+    victim = subprocess.Popen(
+        [sys.executable, "-c", connect + "; import time; print('up', flush=True); time.sleep(60)"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert victim.stdout is not None and victim.stdout.readline().strip() == "up"
+    victim.kill()
+    victim.wait(timeout=10)
+    result = subprocess.run([sys.executable, "-c", connect], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 30
     while _postgres_pids(pgdata) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _postgres_pids(pgdata) == set()
