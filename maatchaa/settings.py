@@ -80,10 +80,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
-    "django_q",
     "shopify_app",
     "discovery",
     "matches",
+    # After discovery: its `qcluster` command (worker banner, schedules upserted by name) wraps
+    # django-q2's, and Django takes a command from the first app that defines it.
+    "django_q",
 ]
 
 MIDDLEWARE = [
