@@ -419,6 +419,9 @@ class YouTubeClient:
                 "or YOUTUBE_API_URL to the emulator's address (python manage.py youtube_emulator)."
             )
         self.company = company
+        # What this client has spent (recorded in the ledger and sent), retries included.
+        self.search_calls_sent = 0
+        self.units_sent = 0
         real_sleep = sleep or time.sleep
         self._sleep: Callable[[float], None] = lambda seconds: real_sleep(min(seconds, MAX_BACKOFF_SECONDS))
         self._service = build(
@@ -440,6 +443,10 @@ class YouTubeClient:
             search_calls=1 if is_search else 0, units=0 if is_search else 1, company=self.company
         )
         if refusal is None:
+            if is_search:
+                self.search_calls_sent += 1
+            else:
+                self.units_sent += 1
             return
         if refusal.breaker_open_until is not None:
             raise BreakerOpen(

@@ -1,0 +1,344 @@
+"""YouTube's 30-day rule (Developer Policies III.E.4), kept without operator action.
+
+Data fetched with an API key may be stored for at most YOUTUBE_DATA_MAX_AGE_DAYS, then it must be
+refreshed or deleted. `run_retention` does both, on a schedule (RETENTION_SCHEDULE_MINUTES):
+
+1. Stored videos and channels that a current match still needs (a Match, a CreatorMatch, or a
+   marketer's decision) and that are within YOUTUBE_REFRESH_MARGIN_DAYS of the limit are fetched again
+   by id, 50 per call, oldest first, within what is left of today's unit budget. Never a search call.
+   What YouTube no longer returns (removed or private videos, closed channels) is deleted with its
+   matches.
+2. Then everything that would pass the limit before the next runs could refresh it (fetched more than
+   max age minus DELETE_AHEAD ago) is deleted: unreferenced records, and referenced ones the budget
+   could not refresh. Deleting early is compliant; keeping late is not.
+
+`forget_channel` handles a creator's deletion request (III.E.4.g): everything stored about the
+channel goes at once, and the id joins SuppressedChannel so discovery never stores it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from discovery import quota
+from discovery.models import Channel, RetentionRun, SuppressedChannel, Video
+from discovery.youtube import (
+    MAX_IDS_PER_CALL,
+    ChannelDetails,
+    QuotaExhausted,
+    VideoDetails,
+    YouTubeClient,
+    YouTubeError,
+    get_client,
+)
+from matches.models import CreatorDecision, CreatorMatch, Match
+
+logger = logging.getLogger("maatchaa.retention")
+
+# How often the scheduled job runs (discovery/scheduling.py declares it with this cadence).
+RETENTION_SCHEDULE_MINUTES = 6 * 60
+# Records are deleted this long before they reach the limit when they could not be refreshed, so
+# that a missed run or two (a worker restart, a spent budget) never leaves one past the limit.
+DELETE_AHEAD = dt.timedelta(days=1)
+
+# YouTube channel ids: "UC" and 22 URL-safe base64 characters.
+CHANNEL_ID_RE = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+
+
+# --- suppression (deletion requests) --------------------------------------------------------------
+
+
+def is_suppressed(channel_ids: Iterable[str]) -> set[str]:
+    """The ids among `channel_ids` whose creators asked to be forgotten: never store these."""
+    ids = {channel_id for channel_id in channel_ids if channel_id}
+    if not ids:
+        return set()
+    return set(SuppressedChannel.objects.filter(channel_id__in=ids).values_list("channel_id", flat=True))
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    channel_id: str
+    title: str
+    videos: int
+    matches: int
+    creator_matches: int
+    decisions: int
+    already_suppressed: bool
+
+
+class UnknownChannel(Exception):
+    """forget_channel was given an id that is malformed, or that we never stored nor suppressed."""
+
+
+def forget_channel(*, channel_id: str, reason: str = "") -> ForgetResult:
+    """Delete everything stored about a channel at once and suppress it from being stored again.
+
+    Idempotent: forgetting a channel that is already suppressed and no longer stored deletes nothing
+    and reports already_suppressed. Raises UnknownChannel for a malformed id, or an id we neither
+    store nor suppress (most likely a typo: refusing is safer than suppressing the wrong creator).
+    """
+    channel_id = channel_id.strip()
+    if not CHANNEL_ID_RE.fullmatch(channel_id):
+        raise UnknownChannel(
+            f"{channel_id!r} is not a YouTube channel id (they look like UC followed by 22 letters, "
+            "digits, - or _; the channel page's URL /channel/<id> shows it)."
+        )
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().filter(channel_id=channel_id).first()
+        suppressed = SuppressedChannel.objects.filter(channel_id=channel_id).first()
+        if channel is None and suppressed is None:
+            raise UnknownChannel(f"No stored channel has the id {channel_id}; nothing was deleted or suppressed.")
+        counts = {"videos": 0, "matches": 0, "creator_matches": 0, "decisions": 0}
+        title = ""
+        if channel is not None:
+            title = channel.title
+            counts["matches"] = Match.objects.filter(video__channel_id=channel_id).delete()[0]
+            counts["creator_matches"] = CreatorMatch.objects.filter(channel_id=channel_id).delete()[0]
+            counts["decisions"] = CreatorDecision.objects.filter(channel_id=channel_id).delete()[0]
+            counts["videos"] = Video.objects.filter(channel_id=channel_id).delete()[0]
+            channel.delete()
+        if suppressed is None:
+            SuppressedChannel.objects.create(channel_id=channel_id, reason=reason[:500])
+        elif reason and not suppressed.reason:
+            SuppressedChannel.objects.filter(channel_id=channel_id).update(reason=reason[:500])
+    logger.info("Forgot channel %s (%s): %s", channel_id, title, counts)
+    return ForgetResult(channel_id=channel_id, title=title, already_suppressed=suppressed is not None, **counts)
+
+
+# --- the retention job ----------------------------------------------------------------------------
+
+
+def _referenced_videos() -> QuerySet[Video]:
+    return Video.objects.filter(Exists(Match.objects.filter(video_id=OuterRef("pk"))))
+
+
+def _referenced_channels() -> QuerySet[Channel]:
+    return Channel.objects.filter(
+        Exists(CreatorMatch.objects.filter(channel_id=OuterRef("pk")))
+        | Exists(CreatorDecision.objects.filter(channel_id=OuterRef("pk")))
+        | Exists(Match.objects.filter(video__channel_id=OuterRef("pk")))
+    )
+
+
+def _fetched_before(cutoff: dt.datetime) -> Q:
+    # A row never fetched on its own (discovery's placeholder channel, named from a video) holds
+    # API data since it was created.
+    return Q(fetched_at__lt=cutoff) | Q(fetched_at__isnull=True, created_at__lt=cutoff)
+
+
+def _due(queryset: QuerySet, cutoff: dt.datetime) -> list[str]:
+    return list(
+        queryset.filter(_fetched_before(cutoff))
+        .order_by(F("fetched_at").asc(nulls_first=True), "created_at")
+        .values_list("pk", flat=True)
+    )
+
+
+def _apply_channel(details: ChannelDetails, *, now: dt.datetime) -> None:
+    Channel.objects.filter(channel_id=details.channel_id).update(
+        title=details.title,
+        description=details.description,
+        custom_url=details.custom_url,
+        country=details.country,
+        default_language=details.default_language,
+        thumbnail_url=details.thumbnail_url,
+        keywords=details.keywords,
+        subscriber_count=details.subscriber_count,
+        hidden_subscriber_count=details.hidden_subscriber_count,
+        video_count=details.video_count,
+        view_count=details.view_count,
+        uploads_playlist_id=details.uploads_playlist_id,
+        statistics_emulated=details.statistics_emulated,
+        published_at=details.published_at,
+        fetched_at=now,
+        updated_at=now,
+    )
+
+
+def _apply_video(details: VideoDetails, *, now: dt.datetime) -> None:
+    Video.objects.filter(video_id=details.video_id).update(
+        channel_title=details.channel_title,
+        title=details.title[:1000],
+        description=details.description,
+        tags=list(details.tags),
+        published_at=details.published_at,
+        category_id=details.category_id,
+        duration_seconds=details.duration_seconds,
+        view_count=details.view_count,
+        like_count=details.like_count,
+        comment_count=details.comment_count,
+        topic_categories=list(details.topic_categories),
+        thumbnail_url=details.thumbnail_url,
+        fetched_at=now,
+        updated_at=now,
+    )
+
+
+def _delete_orphaned_creator_matches() -> int:
+    """A creator ranked for a product on videos that are all gone has no evidence left: drop it."""
+    orphaned = CreatorMatch.objects.exclude(
+        Exists(Match.objects.filter(product_id=OuterRef("product_id"), video__channel_id=OuterRef("channel_id")))
+    )
+    return orphaned.delete()[0]
+
+
+@dataclass
+class _Tally:
+    videos_refreshed: int = 0
+    channels_refreshed: int = 0
+    videos_deleted: int = 0
+    channels_deleted: int = 0
+    stopped: str = ""
+
+
+def _refresh_channels(client: YouTubeClient, ids: list[str], tally: _Tally, *, now: dt.datetime) -> None:
+    for start in range(0, len(ids), MAX_IDS_PER_CALL):
+        chunk = ids[start : start + MAX_IDS_PER_CALL]
+        found = client.channels(chunk)
+        with transaction.atomic():
+            for details in found:
+                _apply_channel(details, now=now)
+            gone = set(chunk) - {details.channel_id for details in found}
+            # A closed or terminated channel: its videos, matches and decisions go with it (CASCADE).
+            tally.videos_deleted += Video.objects.filter(channel_id__in=gone).delete()[1].get("discovery.Video", 0)
+            tally.channels_deleted += Channel.objects.filter(channel_id__in=gone).delete()[1].get("discovery.Channel", 0)
+        tally.channels_refreshed += len(found)
+
+
+def _refresh_videos(client: YouTubeClient, ids: list[str], tally: _Tally, *, now: dt.datetime) -> None:
+    for start in range(0, len(ids), MAX_IDS_PER_CALL):
+        chunk = ids[start : start + MAX_IDS_PER_CALL]
+        found = client.videos(chunk)
+        with transaction.atomic():
+            for details in found:
+                _apply_video(details, now=now)
+            gone = set(chunk) - {details.video_id for details in found}
+            tally.videos_deleted += Video.objects.filter(video_id__in=gone).delete()[1].get("discovery.Video", 0)
+        tally.videos_refreshed += len(found)
+
+
+def run_retention(
+    *, now: dt.datetime | None = None, unit_limit: int | None = None, client: YouTubeClient | None = None
+) -> RetentionRun:
+    """One pass of the retention job; returns the RetentionRun row saying what it did.
+
+    `unit_limit` caps the units this pass may spend below what is left of today's budget.
+    Refreshing stops at the first YouTube error (budget spent, breaker open, YouTube down); the
+    deletion pass runs regardless, so a failure never leaves data past the limit.
+    """
+    started = time.monotonic()
+    now = now or timezone.now()
+    max_age = dt.timedelta(days=settings.YOUTUBE_DATA_MAX_AGE_DAYS)
+    margin = dt.timedelta(days=min(settings.YOUTUBE_REFRESH_MARGIN_DAYS, settings.YOUTUBE_DATA_MAX_AGE_DAYS))
+    refresh_cutoff = now - (max_age - margin)
+    # Never delete a referenced record before it was due for refresh: the margin bounds the lead.
+    delete_cutoff = now - (max_age - min(DELETE_AHEAD, margin))
+    run = RetentionRun.objects.create(started_at=now)
+    tally = _Tally()
+
+    channel_ids = _due(_referenced_channels(), refresh_cutoff)
+    video_ids = _due(_referenced_videos(), refresh_cutoff)
+    units_needed = -(-len(channel_ids) // MAX_IDS_PER_CALL) + -(-len(video_ids) // MAX_IDS_PER_CALL)
+    units_spent = 0
+    if units_needed:
+        # The ledger runs on the clock the client records with, not on `now`.
+        units_left = quota.remaining_today()[1]
+        if unit_limit is not None:
+            units_left = min(units_left, unit_limit)
+        # Oldest first within each kind; channels before videos, since a closed channel takes its
+        # videos with it and spares their calls.
+        channel_calls = min(units_left, -(-len(channel_ids) // MAX_IDS_PER_CALL))
+        video_calls = min(units_left - channel_calls, -(-len(video_ids) // MAX_IDS_PER_CALL))
+        if channel_calls + video_calls < units_needed:
+            tally.stopped = f"the unit budget allowed {channel_calls + video_calls} of {units_needed} calls"
+        try:
+            client = client or get_client()
+            spent_before = client.units_sent
+            try:
+                _refresh_channels(client, channel_ids[: channel_calls * MAX_IDS_PER_CALL], tally, now=now)
+                remaining_videos = set(Video.objects.filter(video_id__in=video_ids).values_list("pk", flat=True))
+                video_ids = [video_id for video_id in video_ids if video_id in remaining_videos]
+                _refresh_videos(client, video_ids[: video_calls * MAX_IDS_PER_CALL], tally, now=now)
+            finally:
+                units_spent = client.units_sent - spent_before
+        except QuotaExhausted as exc:
+            tally.stopped = f"the unit budget ran out: {exc.message}"
+        except YouTubeError as exc:
+            tally.stopped = f"YouTube failed: {exc.message}"
+        if tally.stopped:
+            logger.warning("Retention refreshed less than was due: %s", tally.stopped)
+
+    with transaction.atomic():
+        # Past (or about to pass) the limit: unreferenced records, and those the refresh did not reach.
+        tally.videos_deleted += Video.objects.filter(_fetched_before(delete_cutoff)).delete()[1].get(
+            "discovery.Video", 0
+        )
+        deleted = Channel.objects.filter(_fetched_before(delete_cutoff)).delete()[1]
+        tally.channels_deleted += deleted.get("discovery.Channel", 0)
+        tally.videos_deleted += deleted.get("discovery.Video", 0)
+        _delete_orphaned_creator_matches()
+
+    run.finished_at = now + dt.timedelta(seconds=time.monotonic() - started)
+    run.videos_refreshed = tally.videos_refreshed
+    run.channels_refreshed = tally.channels_refreshed
+    run.videos_deleted = tally.videos_deleted
+    run.channels_deleted = tally.channels_deleted
+    run.units = units_spent
+    run.message = (f"Stopped refreshing: {tally.stopped}" if tally.stopped else "")[:500]
+    run.save()
+    return run
+
+
+def retention_task() -> str:
+    """The django-q2 entry point for the scheduled job (discovery/scheduling.py)."""
+    run = run_retention()
+    return retention_summary(run)
+
+
+# --- what the admin shows -------------------------------------------------------------------------
+
+
+def oldest_record_fetched_at() -> dt.datetime | None:
+    """When the oldest stored YouTube record (video or channel) was fetched; None if none is stored."""
+    oldest = [
+        model.objects.aggregate(oldest=Min(Coalesce("fetched_at", "created_at")))["oldest"]
+        for model in (Video, Channel)
+    ]
+    known = [moment for moment in oldest if moment is not None]
+    return min(known) if known else None
+
+
+def retention_summary(run: RetentionRun | None = None) -> str:
+    """One line for operators: the oldest record's age and what the last retention run did."""
+    now = timezone.now()
+    oldest = oldest_record_fetched_at()
+    limit = settings.YOUTUBE_DATA_MAX_AGE_DAYS
+    if oldest is None:
+        age = "No YouTube data is stored."
+    else:
+        days = (now - oldest).total_seconds() / 86400
+        age = f"Oldest stored YouTube record: fetched {days:.1f} days ago (limit {limit} days)."
+    run = run or RetentionRun.objects.filter(finished_at__isnull=False).first()
+    if run is None:
+        last = "No retention run yet."
+    else:
+        last = (
+            f"Last retention run {run.started_at:%Y-%m-%d %H:%M} UTC: refreshed {run.videos_refreshed} videos "
+            f"and {run.channels_refreshed} channels, deleted {run.videos_deleted} videos and "
+            f"{run.channels_deleted} channels, {run.units} units."
+        )
+        if run.message:
+            last += f" {run.message}"
+    return f"{age} {last}"
