@@ -1,0 +1,269 @@
+"""python manage.py evaluate_matching: ranking quality of the real pipeline on a labelled set.
+
+The labelled products are discovered by the real pipeline (queries, search, details, analysis,
+matching, creator ranking) against the YouTube emulator serving the corpus, started in this process
+with YouTube's default budgets, in a throwaway database created beside the configured one and dropped
+afterwards. The settings in force apply, so the figure is what an installation with those settings
+delivers. Two baselines are scored on the very same candidates (every video the searches returned):
+the original system's keyword heuristic and BM25.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.test.utils import override_settings
+
+from discovery.models import DiscoveryRun, SearchQuery, Video
+from discovery.runs import create_discovery_run, execute_discovery_run
+from discovery.services import product_queries, product_text, video_text
+from maatchaa.lib import evaluation
+from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
+from matches.models import CreatorMatch
+from shopify_app.models import Company, Product
+
+# YouTube's default daily budgets (API_FACTS.md §1.1): the emulator meters exactly these.
+YOUTUBE_DEFAULT_SEARCH_CALLS = 100
+YOUTUBE_DEFAULT_UNITS = 10_000
+TOP_K = 10
+PRECISION_K = 5
+RELEVANT_GRADE = 2
+
+
+def load_labels(path: Path) -> dict[str, Any]:
+    """The labelled set (shared/eval/README.md format), checked strictly: a broken file is an operator mistake."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CommandError(f"Labels file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"Cannot read labels file {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"Labels file {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise CommandError(f"Labels file {path} must hold a JSON object with 'products' and 'creator_qrels'.")
+    products = data.get("products")
+    qrels = data.get("creator_qrels")
+    if not isinstance(products, list) or not products:
+        raise CommandError(f"Labels file {path}: 'products' must be a non-empty list.")
+    if not isinstance(qrels, dict):
+        raise CommandError(f"Labels file {path}: 'creator_qrels' must be an object of product id -> grades.")
+    seen: set[str] = set()
+    for index, product in enumerate(products):
+        if not isinstance(product, dict) or not isinstance(product.get("id"), str) or not product["id"]:
+            raise CommandError(f"Labels file {path}: products[{index}] needs a string 'id'.")
+        if not isinstance(product.get("title"), str) or not product["title"].strip():
+            raise CommandError(f"Labels file {path}: product {product['id']} needs a 'title'.")
+        tags = product.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise CommandError(f"Labels file {path}: product {product['id']} 'tags' must be a list of strings.")
+        if product["id"] in seen:
+            raise CommandError(f"Labels file {path}: product {product['id']} appears twice.")
+        seen.add(product["id"])
+    for product_id, grades in qrels.items():
+        if product_id not in seen:
+            raise CommandError(f"Labels file {path}: creator_qrels names unknown product {product_id}.")
+        if not isinstance(grades, dict) or not all(
+            isinstance(g, int) and not isinstance(g, bool) and 0 <= g <= 3 for g in grades.values()
+        ):
+            raise CommandError(f"Labels file {path}: creator_qrels[{product_id}] must map channel ids to grades 0-3.")
+    return data
+
+
+@contextlib.contextmanager
+def throwaway_database(log: Any) -> Iterator[str]:
+    """A fresh database on the configured PostgreSQL server, migrated, then dropped whatever happens.
+
+    Django's own test-database machinery does the create/migrate/drop, on the server the settings
+    name (the embedded one, or DATABASE_URL's), so nothing of the real database is touched.
+    """
+    name = f"maatchaa_eval_{secrets.token_hex(4)}"
+    settings_dict = connection.settings_dict
+    old_name = settings_dict["NAME"]
+    old_test = dict(settings_dict.get("TEST") or {})
+    settings_dict["TEST"] = {**old_test, "NAME": name}
+    connection.close()
+    try:
+        log(f"Creating throwaway database {name} and migrating it...")
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        try:
+            yield name
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+            log(f"Dropped throwaway database {name}.")
+    finally:
+        settings_dict["TEST"] = old_test
+
+
+def _price(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure ranking quality: run the real discovery pipeline for a labelled set's products against "
+        "the YouTube emulator serving --corpus, in a throwaway database, and print nDCG@10 and P@5 "
+        "(grade >= 2) over creators beside the original heuristic and BM25 on the same candidates."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--labels", required=True, help="Labelled set (shared/eval/README.md format).")
+        parser.add_argument(
+            "--corpus", required=True, help="Video corpus CSV the emulator serves (shared/data/youtube/videos.csv)."
+        )
+        parser.add_argument("--out", help="Write each product's ranked creators here as JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verbose = options["verbosity"] >= 2
+        labels = load_labels(Path(options["labels"]))
+        corpus_path = Path(options["corpus"])
+        if not corpus_path.is_file():
+            raise CommandError(f"Corpus file not found: {corpus_path}")
+        out_path = Path(options["out"]) if options["out"] else None
+        if out_path is not None and not out_path.parent.is_dir():
+            raise CommandError(f"Cannot write --out: folder {out_path.parent} does not exist.")
+        started = time.monotonic()
+        self.stdout.write(f"Loading corpus {corpus_path}...")
+        try:
+            corpus = load_corpus(corpus_path)
+        except (CorpusError, OSError, ValueError) as exc:
+            raise CommandError(f"Cannot load corpus {corpus_path}: {exc}") from None
+        server = EmulatorServer(
+            corpus, search_calls_per_day=YOUTUBE_DEFAULT_SEARCH_CALLS, units_per_day=YOUTUBE_DEFAULT_UNITS
+        ).start()
+        try:
+            with (
+                override_settings(YOUTUBE_API_URL=server.url, YOUTUBE_API_KEY=""),
+                throwaway_database(self.stdout.write),
+            ):
+                result = self._evaluate(labels, verbose=verbose)
+        finally:
+            server.stop()
+        self._report(labels, result, seconds=time.monotonic() - started)
+        if out_path is not None:
+            out = {
+                "products": {
+                    pid: [{"channel_id": c, "score": round(s, 6)} for c, s in ranked]
+                    for pid, ranked in result["ours"].items()
+                }
+            }
+            out_path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+            self.stdout.write(f"Wrote ranked creators to {out_path}")
+
+    def _evaluate(self, labels: dict[str, Any], *, verbose: bool) -> dict[str, Any]:
+        company = Company.objects.create(name="Evaluation")
+        by_label: dict[str, Product] = {}
+        for item in labels["products"]:
+            by_label[item["id"]] = Product.objects.create(
+                company=company,
+                shopify_id=item["id"],
+                handle=str(item.get("handle") or "")[:255],
+                title=item["title"][:500],
+                description=str(item.get("description") or ""),
+                product_type=str(item.get("product_type") or "")[:255],
+                vendor=str(item.get("vendor") or "")[:255],
+                tags=[t[:255] for t in item.get("tags", [])],
+                price=_price(item.get("price")),
+                status=Product.Status.ACTIVE,
+            )
+        log = self.stdout.write if verbose else self._progress_only
+        totals = {"runs": 0, "search_calls": 0, "cached": 0, "units": 0}
+        # Rotation as the worker does it: one run per WORKER_PRODUCTS_PER_CYCLE products until all are done
+        # or a run makes no progress (a budget is spent).
+        while Product.objects.filter(company=company, last_discovered_at__isnull=True).exists():
+            run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
+            run = execute_discovery_run(run_id=run.pk, log=log)
+            totals["runs"] += 1
+            totals["search_calls"] += run.search_calls
+            totals["cached"] += run.cached_searches
+            totals["units"] += run.units
+            self.stdout.write(f"Run #{totals['runs']} {run.status}: {run.message}")
+            if run.status != DiscoveryRun.Status.SUCCEEDED or run.products_done == 0:
+                break
+
+        ours: dict[str, list[tuple[str, float]]] = {}
+        heuristic: dict[str, list[tuple[str, float]]] = {}
+        bm25: dict[str, list[tuple[str, float]]] = {}
+        candidates: dict[str, int] = {}
+        reachable: dict[str, set[str]] = {}
+        for label_id, product in by_label.items():
+            ours[label_id] = list(
+                CreatorMatch.objects.filter(product=product).order_by("rank").values_list("channel_id", "score")
+            )
+            queries = product_queries(product)
+            ids: list[str] = []
+            for row in SearchQuery.objects.filter(query__in=queries):
+                ids.extend(row.video_ids)
+            videos = list(Video.objects.filter(video_id__in=set(ids)))
+            candidates[label_id] = len(videos)
+            reachable[label_id] = {v.channel_id for v in videos}
+            texts = [video_text(v) for v in videos]
+            ptext = product_text(product)
+            keyword = queries[0] if queries else product.title
+            heuristic[label_id] = evaluation.creators_by_best_video(
+                texts, [evaluation.original_heuristic_score(ptext, v, keyword=keyword) for v in texts]
+            )
+            bm25[label_id] = evaluation.creators_by_best_video(texts, evaluation.bm25_scores(ptext, texts))
+        return {
+            "ours": ours,
+            "heuristic": heuristic,
+            "bm25": bm25,
+            "candidates": candidates,
+            "reachable": reachable,
+            "totals": totals,
+        }
+
+    def _progress_only(self, line: str) -> None:
+        if line.startswith("🎯") or "⛔" in line or "⚠️" in line:
+            self.stdout.write(line)
+
+    def _metrics(self, labels: dict[str, Any], ranked: dict[str, list[tuple[str, float]]]) -> tuple[float, float]:
+        qrels: dict[str, dict[str, int]] = labels["creator_qrels"]
+        ndcgs, precisions = [], []
+        for item in labels["products"]:
+            grades = qrels.get(item["id"], {})
+            channels = [c for c, _ in ranked.get(item["id"], [])]
+            ndcgs.append(evaluation.ndcg_at_k(channels, grades, k=TOP_K))
+            precisions.append(evaluation.precision_at_k(channels, grades, k=PRECISION_K, min_grade=RELEVANT_GRADE))
+        return sum(ndcgs) / len(ndcgs), sum(precisions) / len(precisions)
+
+    def _report(self, labels: dict[str, Any], result: dict[str, Any], *, seconds: float) -> None:
+        totals = result["totals"]
+        qrels: dict[str, dict[str, int]] = labels["creator_qrels"]
+        ceiling = {
+            pid: sorted(
+                ((c, float(g)) for c, g in qrels.get(pid, {}).items() if c in result["reachable"][pid]),
+                key=lambda p: -p[1],
+            )
+            for pid in result["ours"]
+        }
+        n = len(labels["products"])
+        mean_candidates = sum(result["candidates"].values()) / max(1, n)
+        self.stdout.write(
+            f"\n{n} labelled products; {totals['runs']} discovery runs, {totals['search_calls']} search calls, "
+            f"{totals['cached']} answered from storage, {totals['units']} units; "
+            f"{mean_candidates:.0f} candidate videos per product on average; {seconds:.0f} s."
+        )
+        self.stdout.write(f"\n{'method':<42} {'nDCG@10':>8} {'P@5':>6}")
+        rows = [
+            ("maatchaa (pipeline, creators as stored)", result["ours"]),
+            ("original keyword heuristic (same candidates)", result["heuristic"]),
+            ("BM25 (same candidates)", result["bm25"]),
+            ("ceiling: perfect order of the candidates", ceiling),
+        ]
+        for name, ranked in rows:
+            ndcg, precision = self._metrics(labels, ranked)
+            self.stdout.write(f"{name:<42} {ndcg:>8.3f} {precision:>6.3f}")

@@ -1,0 +1,75 @@
+"""Reads for discovery: which products a run takes, what is stored and still fresh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from discovery.models import Channel, SearchQuery, SuppressedChannel, Video
+from shopify_app.models import Company, Product, Shop
+
+
+def discoverable_products(*, company: Company) -> QuerySet[Product]:
+    """ACTIVE products whose shop is still installed (products without a shop, e.g. imported, count)."""
+    return (
+        Product.objects.filter(company=company, status=Product.Status.ACTIVE)
+        .filter(Q(shop__isnull=True) | ~Q(shop__status=Shop.Status.UNINSTALLED))
+        .select_related("company", "shop")
+    )
+
+
+def products_in_rotation(
+    *, company: Company, limit: int | None = None, product_ids: Sequence[int] | None = None
+) -> list[Product]:
+    """Never-discovered products first, then the least recently discovered: every product gets its turn."""
+    products = discoverable_products(company=company)
+    if product_ids is not None:
+        products = products.filter(pk__in=list(product_ids))
+    products = products.order_by(F("last_discovered_at").asc(nulls_first=True), "pk")
+    if limit is not None:
+        products = products[:limit]
+    return list(products)
+
+
+def search_params_key(
+    *, order: str, published_after: datetime | None, region_code: str, relevance_language: str
+) -> str:
+    """A stable key for the search parameters besides q, so a cached answer is only reused for the same ask."""
+    after = published_after.date().isoformat() if published_after else ""
+    return f"order={order}|after={after}|region={region_code}|lang={relevance_language}"
+
+
+def cached_search(*, query: str, params_key: str, now: datetime | None = None) -> SearchQuery | None:
+    """The stored answer to `query` if it was searched within DISCOVERY_QUERY_CACHE_HOURS."""
+    now = now or timezone.now()
+    since = now - timedelta(hours=settings.DISCOVERY_QUERY_CACHE_HOURS)
+    return SearchQuery.objects.filter(query=query, params_key=params_key, searched_at__gte=since).first()
+
+
+def freshness_cutoff(*, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=settings.DISCOVERY_FRESHNESS_DAYS)
+
+
+def fresh_video_ids(*, video_ids: Iterable[str], now: datetime | None = None) -> set[str]:
+    """Stored videos fetched within DISCOVERY_FRESHNESS_DAYS and already embedded: no need to fetch them."""
+    return set(
+        Video.objects.filter(
+            video_id__in=list(video_ids), fetched_at__gte=freshness_cutoff(now=now), embedding__isnull=False
+        ).values_list("video_id", flat=True)
+    )
+
+
+def fresh_channel_ids(*, channel_ids: Iterable[str], now: datetime | None = None) -> set[str]:
+    return set(
+        Channel.objects.filter(
+            channel_id__in=list(channel_ids), fetched_at__gte=freshness_cutoff(now=now)
+        ).values_list("channel_id", flat=True)
+    )
+
+
+def suppressed_channel_ids(*, channel_ids: Iterable[str]) -> set[str]:
+    return set(SuppressedChannel.objects.filter(channel_id__in=list(channel_ids)).values_list("channel_id", flat=True))

@@ -1,0 +1,585 @@
+"""Discovery: from a store's products to stored videos, channels and ranked creators.
+
+search → new video ids → video details (50 ids a call) → channel details (50 a call) → analysis
+(embeddings, contact emails, sponsorship signals, language) → storage → matching.
+
+Every search asks YouTube for 50 results: a search call costs the same for 1 or 50, and the search
+bucket (100 calls a day) is the scarce one. Every result is a candidate: its details cost one unit per
+50 ids from the 10,000-unit pool and its embedding is computed locally, so ranking over all of them is
+cheap and finds creators a top-5 would miss. WORKER_VIDEOS_PER_KEYWORD bounds what is *stored as
+matches*: a product keeps its best WORKER_VIDEOS_PER_KEYWORD × (keywords searched) videos.
+
+The log reads like the worker guide's "Watch Worker Logs" section.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from discovery import selectors
+from discovery.models import Channel, DiscoveryRun, SearchQuery, Video
+from discovery.youtube import (
+    BreakerOpen,
+    ChannelDetails,
+    QuotaExhausted,
+    VideoDetails,
+    YouTubeClient,
+    YouTubeError,
+    get_client,
+)
+try:
+    from maatchaa.lib import queries as query_lib
+except ImportError:  # interim until RANKING's query builder lands
+    query_lib = None  # type: ignore[assignment]
+from maatchaa.lib import text_signals
+from maatchaa.lib.embedding import get_embedder
+from maatchaa.lib.ranking import ProductText, VideoText
+from matches import services as match_services
+from shopify_app.models import Company, Product
+
+logger = logging.getLogger("maatchaa.discovery")
+
+LogFn = Callable[[str], None]
+
+SEARCH_PAGE_SIZE = 50  # YouTube's maximum per search call, for the price of one call
+IDS_PER_CALL = 50  # videos.list and channels.list take at most 50 ids per call
+SEARCH_ORDER = "relevance"
+# Units from the 10k pool a search's follow-up costs at most: one videos.list and one channels.list.
+UNITS_PER_SEARCH_ESTIMATE = 2
+
+
+@dataclass
+class DiscoveryTally:
+    """What a discovery spent and found; copied onto the DiscoveryRun row as it goes."""
+
+    products_done: int = 0
+    search_calls: int = 0
+    cached_searches: int = 0
+    units: int = 0
+    videos_found: int = 0
+    videos_fetched: int = 0
+    channels_fetched: int = 0
+    matches_made: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped_reason: str = ""
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.stopped_reason)
+
+
+@dataclass(frozen=True)
+class PlannedSearch:
+    query: str
+    products: tuple[str, ...]
+    cached: bool
+
+
+@dataclass(frozen=True)
+class DiscoveryPlan:
+    """What a discovery would search, and what it would cost, without spending anything."""
+
+    products: tuple[tuple[str, tuple[str, ...]], ...]  # (title, its queries)
+    searches: tuple[PlannedSearch, ...]
+
+    @property
+    def search_calls(self) -> int:
+        return sum(1 for s in self.searches if not s.cached)
+
+    @property
+    def cached_searches(self) -> int:
+        return sum(1 for s in self.searches if s.cached)
+
+    @property
+    def units_estimate(self) -> int:
+        return self.search_calls * UNITS_PER_SEARCH_ESTIMATE
+
+
+def product_text(product: Product) -> ProductText:
+    return ProductText(
+        title=product.title,
+        description=product.description or "",
+        product_type=product.product_type or "",
+        vendor=product.vendor or "",
+        tags=tuple(product.tags or ()),
+    )
+
+
+def video_text(video: Video) -> VideoText:
+    return VideoText(
+        video_id=video.video_id,
+        channel_id=video.channel_id,
+        channel_title=video.channel_title,
+        title=video.title,
+        description=video.description,
+        tags=tuple(video.tags or ()),
+    )
+
+
+def _build_queries(product: Product, *, limit: int) -> list[str]:
+    if query_lib is not None:
+        return query_lib.build_queries(product_text(product), limit=limit)
+    return [f"{product.title} review", f"{product.title} unboxing"][:limit]
+
+
+def _normalize_query(query: str) -> str:
+    if query_lib is not None:
+        return query_lib.normalize_query(query)
+    return " ".join(query.lower().split())
+
+
+def product_queries(product: Product) -> list[str]:
+    """At most WORKER_KEYWORDS_PER_PRODUCT normalised, distinct search queries for a product."""
+    limit = settings.WORKER_KEYWORDS_PER_PRODUCT
+    seen: list[str] = []
+    for raw in _build_queries(product, limit=limit):
+        query = _normalize_query(raw)
+        if query and query not in seen:
+            seen.append(query)
+    return seen[:limit]
+
+
+def _search_params() -> dict[str, object]:
+    days = settings.DISCOVERY_PUBLISHED_WITHIN_DAYS
+    published_after: datetime | None = None
+    if days:
+        # Whole days, so that the parameters (and the cache key) stay the same all day.
+        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        published_after = today - timedelta(days=days)
+    return {
+        "order": SEARCH_ORDER,
+        "published_after": published_after,
+        "region_code": settings.DISCOVERY_REGION_CODE,
+        "relevance_language": settings.DISCOVERY_RELEVANCE_LANGUAGE,
+    }
+
+
+def _params_key(params: dict[str, object]) -> str:
+    return selectors.search_params_key(
+        order=str(params["order"]),
+        published_after=params["published_after"],  # type: ignore[arg-type]
+        region_code=str(params["region_code"]),
+        relevance_language=str(params["relevance_language"]),
+    )
+
+
+def plan_discovery(*, products: Sequence[Product]) -> DiscoveryPlan:
+    """The searches a discovery of `products` would make, deduplicated, and which storage would answer."""
+    params_key = _params_key(_search_params())
+    per_product: list[tuple[str, tuple[str, ...]]] = []
+    by_query: dict[str, list[str]] = {}
+    for product in products:
+        queries = product_queries(product)
+        per_product.append((product.title, tuple(queries)))
+        for query in queries:
+            by_query.setdefault(query, []).append(product.title)
+    searches = tuple(
+        PlannedSearch(
+            query=query,
+            products=tuple(titles),
+            cached=selectors.cached_search(query=query, params_key=params_key) is not None,
+        )
+        for query, titles in by_query.items()
+    )
+    return DiscoveryPlan(products=tuple(per_product), searches=searches)
+
+
+def _short(title: str, width: int = 50) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= width else title[:width].rstrip()
+
+
+class _Pipeline:
+    """One discovery over a list of products; holds the run's tally, budgets and log."""
+
+    def __init__(
+        self,
+        *,
+        run: DiscoveryRun | None,
+        company: Company,
+        search_call_limit: int | None,
+        unit_limit: int | None,
+        log: LogFn | None,
+        client: YouTubeClient | None,
+    ) -> None:
+        self.run = run
+        self.company = company
+        self.search_call_limit = search_call_limit
+        self.unit_limit = unit_limit
+        self.tally = DiscoveryTally()
+        self._log = log
+        self.client = client or get_client(company=company)
+        self.params = _search_params()
+        self.params_key = _params_key(self.params)
+        self.own_channels = set(company.own_channel_ids or ())
+        self.embedder = get_embedder()
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def emit(self, line: str) -> None:
+        # Commands pass `log` (their stdout); the worker logs through "maatchaa.discovery". Not both,
+        # or a terminal shows every line twice.
+        if self._log is not None:
+            self._log(line)
+        else:
+            logger.info(line)
+
+    def save_progress(self) -> None:
+        """Copy the tally onto the run row (and beat the heartbeat) so a run can be followed live."""
+        if self.run is None:
+            return
+        t = self.tally
+        DiscoveryRun.objects.filter(pk=self.run.pk).update(
+            products_done=t.products_done,
+            search_calls=t.search_calls,
+            cached_searches=t.cached_searches,
+            units=t.units,
+            videos_found=t.videos_found,
+            matches_made=t.matches_made,
+            errors=t.errors[-50:],
+            heartbeat_at=timezone.now(),
+        )
+
+    def stop(self, reason: str) -> None:
+        if not self.tally.stopped_reason:
+            self.tally.stopped_reason = reason
+            self.emit(f"   ⛔ Stopping: {reason}")
+
+    def error(self, message: str) -> None:
+        self.tally.errors.append(message)
+        self.emit(f"   ⚠️  {message}")
+
+    def units_left(self) -> int | None:
+        if self.unit_limit is None:
+            return None
+        return max(0, self.unit_limit - self.tally.units)
+
+    # --- search ------------------------------------------------------------------------------
+    def search(self, query: str) -> tuple[list[str], dict[str, str]] | None:
+        """Video ids for `query` (and their channel ids where known), from storage or one search call.
+
+        None when the query could not be answered (budget, breaker or an API error).
+        """
+        cached = selectors.cached_search(query=query, params_key=self.params_key)
+        if cached is not None:
+            self.tally.cached_searches += 1
+            self.emit(f"   🔎 Searching YouTube: '{query}' (answered from storage, no call)")
+            return list(cached.video_ids), {}
+        if self.search_call_limit is not None and self.tally.search_calls >= self.search_call_limit:
+            self.stop(f"this run's search-call budget ({self.search_call_limit}) is spent")
+            return None
+        self.emit(f"   🔎 Searching YouTube: '{query}'")
+        try:
+            page = self.client.search_videos(query, max_results=SEARCH_PAGE_SIZE, **self.params)  # type: ignore[arg-type]
+        except (QuotaExhausted, BreakerOpen) as exc:
+            self.stop(str(exc))
+            return None
+        except YouTubeError as exc:
+            # The call was sent and counted; say so, and carry on with the other queries.
+            self.tally.search_calls += 1
+            self.error(f"search '{query}' failed: {exc}")
+            return None
+        self.tally.search_calls += 1
+        ids: list[str] = []
+        channels: dict[str, str] = {}
+        for item in page.items:
+            if item.video_id and item.video_id not in channels:
+                ids.append(item.video_id)
+                channels[item.video_id] = item.channel_id
+        SearchQuery.objects.update_or_create(
+            query=query,
+            params_key=self.params_key,
+            defaults={"searched_at": timezone.now(), "video_ids": ids},
+        )
+        return ids, channels
+
+    # --- fetch and store ----------------------------------------------------------------------
+    def _affordable(self, ids: list[str], what: str) -> list[str]:
+        """The ids whose lookups fit this run's unit budget (one unit per 50 ids)."""
+        left = self.units_left()
+        if left is None or math.ceil(len(ids) / IDS_PER_CALL) <= left:
+            return ids
+        self.stop(f"this run's unit budget ({self.unit_limit}) cannot pay for more {what} details")
+        return ids[: left * IDS_PER_CALL]
+
+    def fetch_videos(self, ids: list[str]) -> list[VideoDetails]:
+        ids = self._affordable(ids, "video")
+        if not ids:
+            return []
+        try:
+            details = self.client.videos(ids)
+        except (QuotaExhausted, BreakerOpen) as exc:
+            self.stop(str(exc))
+            return []
+        except YouTubeError as exc:
+            self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+            self.error(f"video details failed: {exc}")
+            return []
+        self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+        self.tally.videos_fetched += len(details)
+        return details
+
+    def fetch_channels(self, ids: list[str]) -> list[ChannelDetails]:
+        ids = self._affordable(ids, "channel")
+        if not ids:
+            return []
+        try:
+            details = self.client.channels(ids)
+        except (QuotaExhausted, BreakerOpen) as exc:
+            self.stop(str(exc))
+            return []
+        except YouTubeError as exc:
+            self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+            self.error(f"channel details failed: {exc}")
+            return []
+        self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+        self.tally.channels_fetched += len(details)
+        return details
+
+    def store_channels(self, details: list[ChannelDetails]) -> None:
+        now = timezone.now()
+        rows = [
+            Channel(
+                channel_id=c.channel_id,
+                title=c.title or "",
+                description=c.description or "",
+                custom_url=c.custom_url or "",
+                country=c.country or "",
+                default_language=c.default_language or "",
+                thumbnail_url=c.thumbnail_url or "",
+                keywords=c.keywords or "",
+                subscriber_count=c.subscriber_count,
+                hidden_subscriber_count=bool(c.hidden_subscriber_count),
+                video_count=c.video_count,
+                view_count=c.view_count,
+                uploads_playlist_id=c.uploads_playlist_id or "",
+                contact_emails=text_signals.extract_emails(c.description or ""),
+                statistics_emulated=bool(c.statistics_emulated),
+                published_at=c.published_at,
+                fetched_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            for c in details
+        ]
+        Channel.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["channel_id"],
+            update_fields=[
+                "title", "description", "custom_url", "country", "default_language", "thumbnail_url",
+                "keywords", "subscriber_count", "hidden_subscriber_count", "video_count", "view_count",
+                "uploads_playlist_id", "contact_emails", "statistics_emulated", "published_at", "fetched_at",
+                "updated_at",
+            ],
+        )  # fmt: skip
+
+    def ensure_placeholder_channels(self, details: list[VideoDetails]) -> None:
+        """A video needs its channel row; when channels.list did not answer, keep a minimal one (unfetched)."""
+        now = timezone.now()
+        Channel.objects.bulk_create(
+            [
+                Channel(channel_id=v.channel_id, title=v.channel_title or "", created_at=now, updated_at=now)
+                for v in details
+            ],
+            ignore_conflicts=True,
+        )
+
+    def store_videos(self, details: list[VideoDetails]) -> None:
+        """Analyse (embed, signals, language) and store fetched videos, logging each as the guide does."""
+        if not details:
+            return
+        now = timezone.now()
+        rows: list[Video] = []
+        for d in details:
+            self.emit(f"         🎥 Analyzing: {_short(d.title)}...")
+            text = f"{d.title}\n{d.description}"
+            rows.append(
+                Video(
+                    video_id=d.video_id,
+                    channel_id=d.channel_id,
+                    channel_title=d.channel_title or "",
+                    title=d.title or "",
+                    description=d.description or "",
+                    tags=list(d.tags or ()),
+                    published_at=d.published_at,
+                    category_id=d.category_id or "",
+                    duration_seconds=d.duration_seconds,
+                    view_count=d.view_count,
+                    like_count=d.like_count,
+                    comment_count=d.comment_count,
+                    topic_categories=list(d.topic_categories or ()),
+                    thumbnail_url=d.thumbnail_url or "",
+                    language=(d.default_language or text_signals.detect_language(text) or "")[:16],
+                    contact_emails=text_signals.extract_emails(d.description or ""),
+                    sponsorship_signals=[s[:200] for s in text_signals.sponsorship_signals(d.description or "")],
+                    fetched_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        vectors = self.embedder.embed([_embedding_text(video_text(v)) for v in rows])
+        for row, vector in zip(rows, vectors, strict=True):
+            row.embedding = vector
+            row.embedding_model = self.embedder.model_name
+        Video.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["video_id"],
+            update_fields=[
+                "channel", "channel_title", "title", "description", "tags", "published_at", "category_id",
+                "duration_seconds", "view_count", "like_count", "comment_count", "topic_categories",
+                "thumbnail_url", "language", "contact_emails", "sponsorship_signals", "embedding",
+                "embedding_model", "fetched_at", "updated_at",
+            ],
+        )  # fmt: skip
+        # The channel's newest upload as far as we know it (recency, for users).
+        for row in rows:
+            if row.published_at is not None:
+                Channel.objects.filter(channel_id=row.channel_id).filter(
+                    Q(last_upload_at__isnull=True) | Q(last_upload_at__lt=row.published_at)
+                ).update(last_upload_at=row.published_at)
+            self.emit(f"         ✅ Indexed: {_short(row.title)}...")
+
+    def reembed_stale_models(self, video_ids: list[str]) -> None:
+        """Stored videos embedded by another model are re-embedded, never compared across spaces."""
+        stale = list(
+            Video.objects.filter(video_id__in=video_ids).exclude(embedding_model=self.embedder.model_name)
+        )
+        if not stale:
+            return
+        vectors = self.embedder.embed([_embedding_text(video_text(v)) for v in stale])
+        for video, vector in zip(stale, vectors, strict=True):
+            video.embedding = vector
+            video.embedding_model = self.embedder.model_name
+        Video.objects.bulk_update(stale, ["embedding", "embedding_model"])
+
+    # --- one product ---------------------------------------------------------------------------
+    def discover(self, product: Product) -> None:
+        self.emit(f"🎯 Processing: {product.title}")
+        queries = product_queries(product)
+        self.emit(f"   🔑 Keywords: {', '.join(queries)}")
+        candidates: dict[str, list[str]] = {}  # video id -> the queries that found it
+        known_channels: dict[str, str] = {}
+        searched = 0
+        for query in queries:
+            if self.tally.stopped:
+                break
+            answer = self.search(query)
+            self.save_progress()
+            if answer is None:
+                continue
+            ids, channels = answer
+            searched += 1
+            known_channels.update(channels)
+            self.emit(f"      ✅ Found {len(ids)} videos")
+            for video_id in ids:
+                candidates.setdefault(video_id, []).append(query)
+
+        self.analyse(candidates, known_channels)
+        made = match_services.match_product(
+            product=product,
+            candidates=candidates,
+            keep=settings.WORKER_VIDEOS_PER_KEYWORD * max(1, searched),
+            embedder=self.embedder,
+        )
+        self.tally.matches_made += made.matches_made
+        if not self.tally.stopped and searched == len(queries):
+            # Only a complete product counts as discovered: an interrupted one keeps its place in the rotation.
+            Product.objects.filter(pk=product.pk).update(last_discovered_at=timezone.now())
+            self.tally.products_done += 1
+            self.emit(
+                f"   🏁 {product.title}: {len(candidates)} videos considered, {made.creators} creators ranked"
+            )
+        self.save_progress()
+
+    def analyse(self, candidates: dict[str, list[str]], known_channels: dict[str, str]) -> None:
+        """Fetch what is missing or stale (skipping suppressed and the brand's own channels), then store it."""
+        ids = list(candidates)
+        skip = self.own_channels | selectors.suppressed_channel_ids(channel_ids=set(known_channels.values()))
+        for video_id in ids:
+            if known_channels.get(video_id) in skip:
+                del candidates[video_id]
+        ids = list(candidates)
+        self.tally.videos_found += len(ids)
+        fresh = selectors.fresh_video_ids(video_ids=ids)
+        self.reembed_stale_models(list(fresh))
+        to_fetch = [v for v in ids if v not in fresh]
+        details = self.fetch_videos(to_fetch) if to_fetch else []
+        skip |= selectors.suppressed_channel_ids(channel_ids={d.channel_id for d in details})
+        details = [d for d in details if d.channel_id not in skip]
+        channel_ids = list(dict.fromkeys(d.channel_id for d in details))
+        fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
+        stale_channels = [c for c in channel_ids if c not in fresh_channels]
+        with transaction.atomic():
+            if stale_channels:
+                self.store_channels(self.fetch_channels(stale_channels))
+            self.ensure_placeholder_channels(details)
+            self.store_videos(details)
+
+
+def _embedding_text(video: VideoText) -> str:
+    from maatchaa.lib import ranking
+
+    return ranking.video_embedding_text(video)
+
+
+def discover_products(
+    *,
+    run: DiscoveryRun | None,
+    products: Sequence[Product],
+    search_call_limit: int | None = None,
+    unit_limit: int | None = None,
+    log: LogFn | None = None,
+    client: YouTubeClient | None = None,
+    company: Company | None = None,
+) -> DiscoveryTally:
+    """Discover creators for `products` (of one company), within the given budgets.
+
+    Stops cleanly, keeping everything stored so far, when a budget or the quota breaker says no; the
+    tally's `stopped_reason` says why. Products that are not ACTIVE or whose shop is uninstalled are
+    skipped. Updates `run`'s counters and heartbeat as it goes.
+    """
+    if not products:
+        return DiscoveryTally()
+    company = company or (run.company if run is not None else products[0].company)
+    eligible_ids = set(
+        selectors.discoverable_products(company=company).filter(pk__in=[p.pk for p in products]).values_list(
+            "pk", flat=True
+        )
+    )
+    pipeline = _Pipeline(
+        run=run,
+        company=company,
+        search_call_limit=search_call_limit,
+        unit_limit=unit_limit,
+        log=log,
+        client=client,
+    )
+    for position, product in enumerate(products, start=1):
+        if product.pk not in eligible_ids:
+            pipeline.emit(f"⏭️  Skipping {product.title}: not active or its shop is uninstalled")
+            continue
+        if pipeline.tally.stopped:
+            break
+        pipeline.discover(product)
+        t = pipeline.tally
+        pipeline.emit(
+            f"   📈 Progress: {position}/{len(products)} products, {t.search_calls} search calls, "
+            f"{t.cached_searches} from storage, {t.units} units"
+        )
+    t = pipeline.tally
+    pipeline.emit(
+        f"\n✅ Discovery complete for {t.products_done} products: {t.search_calls} search calls, "
+        f"{t.cached_searches} answered from storage, {t.units} units, {t.videos_found} videos, "
+        f"{t.matches_made} matches"
+    )
+    return t

@@ -1,0 +1,240 @@
+"""Matching: a product's candidate videos scored, the best stored as Match rows, creators ranked.
+
+`similarity_score` is content similarity only (never views, likes or subscribers: YouTube's
+derived-metrics policy). The creator, not the video, is what users pick: a product's CreatorMatch rows
+are recomputed from all of its Match rows (this run's and earlier runs'), so rotation across cycles
+accumulates evidence instead of replacing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from discovery.models import SuppressedChannel, Video
+from maatchaa.lib import ranking
+from maatchaa.lib.embedding import Embedder, get_embedder
+from matches.models import CreatorMatch, Match
+from shopify_app.models import Product
+
+# Evidence keeps a creator's best few videos: enough to judge, small enough to ship in every list.
+EVIDENCE_VIDEOS = 5
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    video_id: str
+    channel_id: str
+    score: float
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RankedCreator:
+    channel_id: str
+    score: float
+    videos: tuple[ScoredCandidate, ...]
+
+
+def _score(
+    product: ranking.ProductText, product_vector: np.ndarray, videos: list[ranking.VideoText], vectors: np.ndarray
+) -> list[ScoredCandidate]:
+    """Content similarity of each video to the product, with what matched (RANKING's scorer)."""
+    if hasattr(ranking, "score_videos"):
+        scored = ranking.score_videos(product, product_vector, videos, vectors)
+        return [ScoredCandidate(s.video_id, s.channel_id, float(s.score), dict(s.evidence)) for s in scored]
+    # Interim until maatchaa.lib.ranking.score_videos lands: cosine plus the product words a title shares.
+    words = {w for w in product.title.lower().split() if len(w) > 2}
+    cosines = vectors @ product_vector
+    out = []
+    for video, cosine in zip(videos, cosines, strict=True):
+        terms = sorted(w for w in words if w in video.title.lower())
+        out.append(ScoredCandidate(video.video_id, video.channel_id, float(cosine), {"terms": terms, "cosine": float(cosine)}))
+    return out
+
+
+def _rank(scored: list[ScoredCandidate]) -> list[RankedCreator]:
+    """Creators ranked by the aggregate of their matched videos (RANKING's aggregation)."""
+    if hasattr(ranking, "rank_creators"):
+        return [
+            RankedCreator(
+                channel_id=c.channel_id,
+                score=float(c.score),
+                videos=tuple(ScoredCandidate(v.video_id, v.channel_id, float(v.score), dict(v.evidence)) for v in c.videos),
+            )
+            for c in ranking.rank_creators(scored)
+        ]
+    # Interim: a creator scores its best video plus a little for each further match.
+    by_channel: dict[str, list[ScoredCandidate]] = {}
+    for s in scored:
+        by_channel.setdefault(s.channel_id, []).append(s)
+    creators = []
+    for channel_id, videos in by_channel.items():
+        videos.sort(key=lambda v: v.score, reverse=True)
+        score = videos[0].score + 0.02 * sum(v.score for v in videos[1:3])
+        creators.append(RankedCreator(channel_id, score, tuple(videos)))
+    creators.sort(key=lambda c: (-c.score, c.channel_id))
+    return creators
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    matches_made: int  # Match rows created or updated for this product in this call
+    creators: int  # creators ranked for the product afterwards
+
+
+def _product_text(product: Product) -> ranking.ProductText:
+    return ranking.ProductText(
+        title=product.title,
+        description=product.description or "",
+        product_type=product.product_type or "",
+        vendor=product.vendor or "",
+        tags=tuple(product.tags or ()),
+    )
+
+
+def _video_text(video: Video) -> ranking.VideoText:
+    return ranking.VideoText(
+        video_id=video.video_id,
+        channel_id=video.channel_id,
+        channel_title=video.channel_title,
+        title=video.title,
+        description=video.description,
+        tags=tuple(video.tags or ()),
+    )
+
+
+def embed_product(*, product: Product, embedder: Embedder | None = None) -> np.ndarray:
+    """Embed the product's current text and store the vector with the model that made it."""
+    embedder = embedder or get_embedder()
+    vector = embedder.embed([ranking.product_embedding_text(_product_text(product))])[0]
+    Product.objects.filter(pk=product.pk).update(embedding=vector, embedding_model=embedder.model_name)
+    product.embedding = vector
+    product.embedding_model = embedder.model_name
+    return vector
+
+
+def _excluded_channels(product: Product, channel_ids: set[str]) -> set[str]:
+    own = set(product.company.own_channel_ids or ())
+    suppressed = set(
+        SuppressedChannel.objects.filter(channel_id__in=list(channel_ids)).values_list("channel_id", flat=True)
+    )
+    return own | suppressed
+
+
+def match_product(
+    *,
+    product: Product,
+    candidates: Mapping[str, Sequence[str]],
+    keep: int,
+    embedder: Embedder | None = None,
+) -> MatchOutcome:
+    """Score `candidates` (video id -> the queries that found it) for `product`, store the best `keep`.
+
+    Match rows are upserted on (product, video), never duplicated; then the product's creators are
+    re-ranked from all its Match rows.
+    """
+    embedder = embedder or get_embedder()
+    product_vector = embed_product(product=product, embedder=embedder)
+    videos = list(
+        Video.objects.filter(
+            video_id__in=list(candidates), embedding__isnull=False, embedding_model=embedder.model_name
+        )
+    )
+    excluded = _excluded_channels(product, {v.channel_id for v in videos})
+    videos = [v for v in videos if v.channel_id not in excluded]
+    made = 0
+    if videos:
+        scored = _score(
+            _product_text(product),
+            np.asarray(product_vector, dtype=np.float32),
+            [_video_text(v) for v in videos],
+            np.asarray([v.embedding for v in videos], dtype=np.float32),
+        )
+        best = sorted(scored, key=lambda s: s.score, reverse=True)[:keep]
+        now = timezone.now()
+        rows = [
+            Match(
+                product=product,
+                video_id=s.video_id,
+                similarity_score=float(s.score),
+                evidence={**s.evidence, "queries": list(candidates.get(s.video_id, ()))},
+                created_at=now,
+                updated_at=now,
+            )
+            for s in best
+        ]
+        with transaction.atomic():
+            Match.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["product", "video"],
+                update_fields=["similarity_score", "evidence", "updated_at"],
+            )
+        made = len(rows)
+    creators = rank_product_creators(product=product)
+    return MatchOutcome(matches_made=made, creators=creators)
+
+
+def rank_product_creators(*, product: Product) -> int:
+    """Recompute the product's CreatorMatch rows (score, rank, evidence) from its Match rows.
+
+    The brand's own channels and suppressed channels are left out. Returns how many creators are ranked.
+    """
+    matches = list(Match.objects.filter(product=product).select_related("video"))
+    excluded = _excluded_channels(product, {m.video.channel_id for m in matches})
+    matches = [m for m in matches if m.video.channel_id not in excluded]
+    ranked = _rank(
+        [
+            ScoredCandidate(
+                video_id=m.video.video_id,
+                channel_id=m.video.channel_id,
+                score=m.similarity_score,
+                evidence=m.evidence,
+            )
+            for m in matches
+        ]
+    )
+    titles = {m.video.video_id: m.video.title for m in matches}
+    now = timezone.now()
+    rows = []
+    for position, creator in enumerate(ranked, start=1):
+        videos = sorted(creator.videos, key=lambda s: s.score, reverse=True)
+        rows.append(
+            CreatorMatch(
+                product=product,
+                channel_id=creator.channel_id,
+                score=float(creator.score),
+                rank=position,
+                video_count=len(videos),
+                evidence={
+                    "videos": [
+                        {
+                            "video_id": v.video_id,
+                            "title": titles.get(v.video_id, ""),
+                            "score": round(float(v.score), 4),
+                            "terms": list(v.evidence.get("terms", [])),
+                        }
+                        for v in videos[:EVIDENCE_VIDEOS]
+                    ],
+                    "terms": sorted({t for v in videos for t in v.evidence.get("terms", [])}),
+                    "attributes": sorted({a for v in videos for a in v.evidence.get("attributes", [])}),
+                },
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    with transaction.atomic():
+        CreatorMatch.objects.filter(product=product).exclude(channel_id__in=[r.channel_id for r in rows]).delete()
+        CreatorMatch.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["product", "channel"],
+            update_fields=["score", "rank", "video_count", "evidence", "updated_at"],
+        )
+    return len(rows)
