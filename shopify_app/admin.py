@@ -1,10 +1,51 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from shopify_app.models import Company, Membership, Product, Shop, WebhookDelivery
+
+
+def _run_discovery_now(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    companies: list[Company],
+    product_ids: dict[object, list[int]] | None = None,
+) -> None:
+    """Trigger discovery for each company (one active run per company; a running one is reported)."""
+    from discovery.models import DiscoveryRun
+    from discovery.scheduling import trigger_discovery
+
+    started, running = [], []
+    for company in companies:
+        run, created = trigger_discovery(
+            company=company,
+            trigger=DiscoveryRun.Trigger.MANUAL,
+            user=request.user,
+            product_ids=(product_ids or {}).get(company.pk),
+        )
+        (started if created else running).append(f"{company.name} (run #{run.pk})")
+    if started:
+        modeladmin.message_user(request, f"Discovery started for {len(started)} company(ies): {', '.join(started)}.")
+    if running:
+        modeladmin.message_user(
+            request, f"Discovery already in progress for: {', '.join(running)}.", level=messages.WARNING
+        )
+
+
+@admin.action(description="Run discovery now")
+def run_discovery_for_companies(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Company]) -> None:
+    _run_discovery_now(modeladmin, request, list(queryset))
+
+
+@admin.action(description="Run discovery now")
+def run_discovery_for_products(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+    """Discovery for the selected products (a company's run takes its selected products only)."""
+    selected: dict[object, list[int]] = {}
+    for product_id, company_id in queryset.values_list("pk", "company_id"):
+        selected.setdefault(company_id, []).append(product_id)
+    _run_discovery_now(modeladmin, request, list(Company.objects.filter(pk__in=selected)), selected)
 
 
 class MembershipInline(admin.TabularInline):
@@ -18,6 +59,7 @@ class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "product_count", "match_count", "created_at"]
     search_fields = ["name", "shops__domain"]
     inlines = [MembershipInline]
+    actions = [run_discovery_for_companies]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
         return (
@@ -63,6 +105,7 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["title", "handle", "vendor", "product_type", "shopify_id"]
     exclude = ["embedding"]
     readonly_fields = ["embedding_model", "last_discovered_at", "shopify_updated_at"]
+    actions = [run_discovery_for_products]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return super().get_queryset(request).select_related("company").annotate(_match_count=Count("matches"))

@@ -1,0 +1,168 @@
+"""Discovery's API: the guide's trigger (POST /products/trigger-discovery) and the state of runs.
+
+Everything is reached through the caller's companies: another company's id or run answers exactly
+like a missing one (404), and nothing is enqueued for it. Errors have the one shape of
+maatchaa/api.py, {"message", "details"}.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from discovery.models import DiscoveryRun
+from discovery.scheduling import trigger_discovery
+from maatchaa.api import ApplicationError
+from maatchaa.tenancy import companies_for
+from shopify_app.models import Company
+
+ERROR_RESPONSE = inline_serializer(
+    name="DiscoveryError",
+    fields={"message": serializers.CharField(), "details": serializers.DictField()},
+)
+
+
+# --- reads ------------------------------------------------------------------------------------------
+def _parse_uuid(value: Any, *, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ApplicationError(f"{field} must be a UUID, got {str(value)[:100]!r}.", details={field: "invalid"}) from None
+
+
+def company_for_member(*, user: AbstractBaseUser | AnonymousUser, company_id: Any) -> Company:
+    """One of the caller's companies; another company's id answers like a missing one (404)."""
+    company = companies_for(user).filter(pk=_parse_uuid(company_id, field="company_id")).first()
+    if company is None:
+        raise ApplicationError("Company not found.", status=404)
+    return company
+
+
+def discovery_runs_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[DiscoveryRun]:
+    return DiscoveryRun.objects.filter(company__in=companies_for(user)).select_related("company")
+
+
+# --- serializers ------------------------------------------------------------------------------------
+class RunCompanySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class DiscoveryRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    company = RunCompanySerializer()
+    trigger = serializers.CharField(help_text="schedule, immediate (after a product sync) or manual")
+    status = serializers.CharField(help_text="queued, running, succeeded, failed or abandoned")
+    is_active = serializers.BooleanField(help_text="queued or running")
+    products_planned = serializers.IntegerField()
+    products_done = serializers.IntegerField()
+    search_calls = serializers.IntegerField()
+    cached_searches = serializers.IntegerField(help_text="Searches answered from storage, at no cost")
+    units = serializers.IntegerField()
+    videos_found = serializers.IntegerField()
+    matches_made = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.CharField())
+    message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    heartbeat_at = serializers.DateTimeField(allow_null=True)
+
+
+class RunPagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+# --- views ------------------------------------------------------------------------------------------
+class DiscoveryTriggerApi(APIView):
+    """Start discovery for one of the caller's companies now (the guide's manual trigger)."""
+
+    class InputSerializer(serializers.Serializer):
+        company_id = serializers.CharField(help_text="One of your companies (UUID)")
+        shop_domain = serializers.CharField(
+            required=False, allow_blank=True, help_text="Optional: one of that company's shops"
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        message = serializers.CharField()
+        company_id = serializers.UUIDField()
+        status = serializers.CharField(help_text='"processing" while the run is queued or running')
+        run_id = serializers.IntegerField()
+        run_status = serializers.CharField(help_text="The run's own status: queued or running")
+        created = serializers.BooleanField(help_text="False when a run was already in progress")
+
+    @extend_schema(
+        operation_id="products_trigger_discovery",
+        request=InputSerializer,
+        responses={202: OutputSerializer, 200: OutputSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise ApplicationError('Send a JSON object: {"company_id": "...", "shop_domain": "..."}.')
+        body = self.InputSerializer(data=request.data)
+        if not body.is_valid():
+            raise ApplicationError("company_id is required.", details=body.errors)
+        company = company_for_member(user=request.user, company_id=body.validated_data["company_id"])
+        shop_domain = body.validated_data.get("shop_domain", "").strip().lower()
+        if shop_domain and not company.shops.filter(domain=shop_domain).exists():
+            raise ApplicationError(
+                f"{shop_domain} is not a shop of this company.", details={"shop_domain": "not this company's"}
+            )
+        run, created = trigger_discovery(company=company, trigger=DiscoveryRun.Trigger.MANUAL, user=request.user)
+        data = self.OutputSerializer(
+            {
+                "message": "Discovery triggered successfully" if created else "Discovery already in progress",
+                "company_id": company.pk,
+                "status": "processing",
+                "run_id": run.pk,
+                "run_status": run.status,
+                "created": created,
+            }
+        ).data
+        return Response(data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+class DiscoveryRunListApi(APIView):
+    """The caller's companies' discovery runs, newest first (the dashboard polls this)."""
+
+    @extend_schema(
+        operation_id="discovery_runs_list",
+        parameters=[
+            OpenApiParameter("company_id", str, description="Only this company's runs"),
+            OpenApiParameter("active", bool, description="true: only queued or running runs"),
+        ],
+        responses={200: DiscoveryRunSerializer(many=True), 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def get(self, request: Request) -> Response:
+        runs = discovery_runs_for(user=request.user)
+        company_id = request.query_params.get("company_id")
+        if company_id:
+            runs = runs.filter(company=company_for_member(user=request.user, company_id=company_id))
+        if request.query_params.get("active", "").lower() in ("1", "true", "yes"):
+            runs = runs.filter(status__in=DiscoveryRun.ACTIVE_STATUSES)
+        paginator = RunPagination()
+        page = paginator.paginate_queryset(runs.order_by("-created_at", "-pk"), request, view=self)
+        return paginator.get_paginated_response(DiscoveryRunSerializer(page, many=True).data)
+
+
+class DiscoveryRunDetailApi(APIView):
+    """One discovery run of the caller's companies; others' runs answer 404."""
+
+    @extend_schema(operation_id="discovery_runs_detail", responses={200: DiscoveryRunSerializer, 404: ERROR_RESPONSE})
+    def get(self, request: Request, run_id: int) -> Response:
+        run = discovery_runs_for(user=request.user).filter(pk=run_id).first()
+        if run is None:
+            raise ApplicationError("Discovery run not found.", status=404)
+        return Response(DiscoveryRunSerializer(run).data)

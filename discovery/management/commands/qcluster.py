@@ -1,0 +1,29 @@
+"""`qcluster`, as django-q2 ships it, preceded by the discovery worker's start.
+
+This command shadows django-q2's own (the discovery app is listed before django_q in
+INSTALLED_APPS, and Django takes the first app's command). Starting here rather than in an
+AppConfig.ready hook means no database access at import time, no guessing from sys.argv, and one
+place that runs exactly once per cluster start, before django-q2 forks its workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_q.management.commands.qcluster import Command as DjangoQClusterCommand
+
+from discovery import scheduling
+
+
+class Command(DjangoQClusterCommand):
+    help = (
+        "Starts the Django Q2 cluster that runs discovery. First prints the worker banner, upserts the "
+        "schedules declared in discovery/scheduling.py by name (maatchaa-discovery-cycle every "
+        "WORKER_CYCLE_INTERVAL_MINUTES, maatchaa-retention daily), marks runs whose worker died as "
+        "abandoned and sends the schedules that are due. Stops cleanly on SIGTERM or Ctrl-C."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        scheduling.prepare_worker(write=self.stdout.write)
+        self.stdout.flush()
+        super().handle(*args, **options)
