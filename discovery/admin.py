@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from discovery import retention
 from discovery.models import (
     Channel,
     CompanyQuotaDay,
@@ -14,15 +19,37 @@ from discovery.models import (
 )
 
 
+class RetentionSummaryMixin:
+    """Shows on the changelist how old the oldest stored YouTube record is and what retention last did."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if request.method == "GET":
+            messages.info(request, retention.retention_summary())
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+
+
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(RetentionSummaryMixin, admin.ModelAdmin):
     list_display = ["title", "channel_id", "country", "subscriber_count", "fetched_at"]
     list_filter = ["country", "statistics_emulated"]
     search_fields = ["title", "channel_id", "custom_url"]
+    actions = ["forget_channels"]
+
+    @admin.action(description="Forget channel (deletion request)", permissions=["delete"])
+    def forget_channels(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        # A creator's deletion request: everything about the channel goes now, and it is never stored again.
+        for channel_id in list(queryset.values_list("channel_id", flat=True)):
+            result = retention.forget_channel(channel_id=channel_id, reason=f"admin action by {request.user}")
+            self.message_user(
+                request,
+                f"Forgot {result.title or result.channel_id}: deleted {result.videos} videos, {result.matches} "
+                f"matches, {result.creator_matches} creator matches, {result.decisions} decisions; suppressed.",
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Video)
-class VideoAdmin(admin.ModelAdmin):
+class VideoAdmin(RetentionSummaryMixin, admin.ModelAdmin):
     list_display = ["title", "channel_title", "published_at", "view_count", "fetched_at"]
     list_filter = ["language", "category_id"]
     search_fields = ["title", "video_id", "channel_title"]
@@ -72,5 +99,5 @@ class SuppressedChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetentionRun)
-class RetentionRunAdmin(admin.ModelAdmin):
+class RetentionRunAdmin(RetentionSummaryMixin, admin.ModelAdmin):
     list_display = ["started_at", "videos_refreshed", "channels_refreshed", "videos_deleted", "channels_deleted", "units"]

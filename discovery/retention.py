@@ -82,24 +82,29 @@ class UnknownChannel(Exception):
     """forget_channel was given an id that is malformed, or that we never stored nor suppressed."""
 
 
-def forget_channel(*, channel_id: str, reason: str = "") -> ForgetResult:
+def forget_channel(*, channel_id: str, reason: str = "", suppress_unknown: bool = False) -> ForgetResult:
     """Delete everything stored about a channel at once and suppress it from being stored again.
 
     Idempotent: forgetting a channel that is already suppressed and no longer stored deletes nothing
     and reports already_suppressed. Raises UnknownChannel for a malformed id, or an id we neither
-    store nor suppress (most likely a typo: refusing is safer than suppressing the wrong creator).
+    store nor suppress (most likely a typo: refusing is safer than suppressing the wrong creator),
+    unless `suppress_unknown` says to suppress a well-formed id we hold nothing about yet.
     """
     channel_id = channel_id.strip()
-    if not CHANNEL_ID_RE.fullmatch(channel_id):
-        raise UnknownChannel(
-            f"{channel_id!r} is not a YouTube channel id (they look like UC followed by 22 letters, "
-            "digits, - or _; the channel page's URL /channel/<id> shows it)."
-        )
     with transaction.atomic():
         channel = Channel.objects.select_for_update().filter(channel_id=channel_id).first()
         suppressed = SuppressedChannel.objects.filter(channel_id=channel_id).first()
         if channel is None and suppressed is None:
-            raise UnknownChannel(f"No stored channel has the id {channel_id}; nothing was deleted or suppressed.")
+            if not CHANNEL_ID_RE.fullmatch(channel_id):
+                raise UnknownChannel(
+                    f"{channel_id!r} is not a YouTube channel id (they look like UC followed by 22 letters, "
+                    "digits, - or _; the channel page's URL /channel/<id> shows it)."
+                )
+            if not suppress_unknown:
+                raise UnknownChannel(
+                    f"No stored channel has the id {channel_id}; nothing was deleted or suppressed "
+                    "(--suppress-unknown suppresses it anyway)."
+                )
         counts = {"videos": 0, "matches": 0, "creator_matches": 0, "decisions": 0}
         title = ""
         if channel is not None:

@@ -19,6 +19,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("channel_id", help="The channel's id, UC followed by 22 characters.")
         parser.add_argument(
+            "--suppress-unknown",
+            action="store_true",
+            help="Suppress the id even if nothing about it is stored yet (a creator asking ahead).",
+        )
+        parser.add_argument(
             "--reason", default="", help="Why, for the record (e.g. 'creator's e-mail of 2026-11-28')."
         )
 
@@ -26,7 +31,9 @@ class Command(BaseCommand):
         channel_id = options["channel_id"]
         self.stdout.write(f"Forgetting channel {channel_id}...")
         try:
-            result = forget_channel(channel_id=channel_id, reason=options["reason"])
+            result = forget_channel(
+                channel_id=channel_id, reason=options["reason"], suppress_unknown=options["suppress_unknown"]
+            )
         except UnknownChannel as exc:
             raise CommandError(str(exc)) from None
         name = f"{result.title} ({result.channel_id})" if result.title else result.channel_id
