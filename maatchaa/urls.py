@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("shopify/", include("shopify_app.urls")),
+    path("accounts/", include("maatchaa.accounts")),
     path("dashboard/", include("matches.urls")),
     # The API keeps the worker guide's paths: /products, /products/{id}/creators, ...
     path("", include("discovery.api_urls")),

@@ -2,4 +2,22 @@
 
 from django.urls import path
 
-urlpatterns: list = []
+from matches import api
+from shopify_app.api import ProductResyncApi
+
+urlpatterns = [
+    path("products", api.ProductListApi.as_view(), name="api-products"),
+    path("products/resync", ProductResyncApi.as_view(), name="api-products-resync"),
+    path("products/<int:product_id>/creators", api.ProductCreatorsApi.as_view(), name="api-product-creators"),
+    path(
+        "products/<int:product_id>/creators.csv",
+        api.ProductCreatorsCsvApi.as_view(),
+        {"format": "csv"},
+        name="api-product-creators-csv",
+    ),
+    path(
+        "products/<int:product_id>/creators/<str:channel_id>/decision",
+        api.CreatorDecisionApi.as_view(),
+        name="api-creator-decision",
+    ),
+]

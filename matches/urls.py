@@ -2,5 +2,17 @@
 
 from django.urls import path
 
+from matches import views
+
 app_name = "dashboard"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("products", views.products_page, name="products"),
+    path("products/resync", views.resync, name="resync"),
+    path("products/<int:product_id>", views.product_page, name="product"),
+    path("products/<int:product_id>/creators/<str:channel_id>/decision", views.decision, name="decision"),
+    path("runs", views.runs_page, name="runs"),
+    path("settings", views.settings_page, name="settings"),
+    path("settings/token", views.create_token, name="create-token"),
+    path("settings/company", views.switch_company, name="switch-company"),
+]

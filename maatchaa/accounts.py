@@ -1,0 +1,107 @@
+"""Sign up (a company and its first member, the owner), sign in and sign out, under /accounts/.
+
+Members sign in with their email address (it is also their username). API clients use tokens instead
+of sessions: `python manage.py create_api_token EMAIL` or the button on /dashboard/settings.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from maatchaa.tenancy import SESSION_KEY
+from shopify_app.models import Company, Membership
+
+
+def sign_up_member(*, company_name: str, email: str, password: str) -> AbstractBaseUser:
+    """Creates a user, their company and the owner membership, all or nothing."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(username=email, email=email, password=password)
+        company = Company.objects.create(name=company_name.strip())
+        Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
+    return user
+
+
+class SignUpForm(forms.Form):
+    company_name = forms.CharField(label="Company name", max_length=200)
+    email = forms.EmailField(label="Email", max_length=150)
+    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_company_name(self) -> str:
+        name = self.cleaned_data["company_name"].strip()
+        if not name:
+            raise forms.ValidationError("Give your company a name.")
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(username__iexact=email).exists():
+            raise forms.ValidationError("An account with this email already exists: sign in instead.")
+        return email
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            probe = get_user_model()(username=data.get("email", ""), email=data.get("email", ""))
+            try:
+                validate_password(first, user=probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["username"].label = "Email"
+
+    def clean_username(self) -> str:
+        # Sign-up stores emails lower-cased; accept "Ana@Brand.com" as typed.
+        return self.cleaned_data["username"].strip().lower()
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard:products")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = sign_up_member(
+            company_name=form.cleaned_data["company_name"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_KEY] = str(Company.objects.filter(memberships__user=user).values_list("pk", flat=True).first())
+        # A new company has nothing yet: connecting a store is the next step.
+        return redirect("dashboard:settings")
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html", authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", signup, name="signup"),
+]

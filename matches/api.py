@@ -1,0 +1,340 @@
+"""The DRF API at the worker guide's paths: products with match counts, ranked creators, decisions.
+
+Everything is reached through the caller's companies (sessions for the dashboard, tokens for API
+clients: `python manage.py create_api_token USER` or the button on /dashboard/settings). Another
+company's product answers exactly like a missing one. Every error has one shape, {"message", "details"}.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from maatchaa.api import ApplicationError
+from maatchaa.tenancy import current_company
+from matches import selectors
+from matches.decisions import decide_creator, restore_creator
+from matches.display import CSV_COLUMNS, creator_csv_row, creator_record
+from matches.models import CreatorDecision
+from shopify_app.models import Company, Product
+
+CSV_ROW_LIMIT = 10_000
+
+ERROR_RESPONSE = inline_serializer(
+    name="Error",
+    fields={"message": serializers.CharField(), "details": serializers.DictField()},
+)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def company_for_request(request: Request, company_id: Any = None) -> Company:
+    """The company a request acts for: the one named (if it is the caller's), else the session's choice."""
+    if company_id:
+        return selectors.get_company_for_user(user=request.user, company_id=company_id)
+    company = current_company(request)
+    if company is None:
+        raise ApplicationError("Your account is not a member of any company.", status=403)
+    return company
+
+
+# --- serializers ----------------------------------------------------------------------------------
+
+
+class StatisticSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True, help_text="The count (or a fraction for engagement); null if hidden")
+    as_of = serializers.DateTimeField(allow_null=True, help_text="When YouTube reported this figure")
+    display = serializers.CharField(help_text='For people: "1.2M subscribers, as of 3 Nov"')
+    hidden = serializers.BooleanField()
+    emulated = serializers.BooleanField(help_text="Made up by the development emulator, not YouTube")
+
+
+class ChannelSerializer(serializers.Serializer):
+    channel_id = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+    custom_url = serializers.CharField()
+    thumbnail_url = serializers.CharField()
+    country = serializers.CharField()
+    language = serializers.CharField()
+
+
+class VideoStatisticsSerializer(serializers.Serializer):
+    views = StatisticSerializer()
+    likes = StatisticSerializer()
+    comments = StatisticSerializer()
+    engagement = StatisticSerializer(help_text="(likes + comments) per view")
+
+
+class MatchedVideoSerializer(serializers.Serializer):
+    video_id = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField(help_text="The video on YouTube")
+    thumbnail_url = serializers.CharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    score = serializers.FloatField(help_text="Content similarity to the product, 0..1")
+    terms = serializers.ListField(child=serializers.CharField(), help_text="Product terms found in the video")
+    evidence = serializers.DictField(help_text="Why this video matched, as the matcher recorded it")
+    statistics = VideoStatisticsSerializer()
+
+
+class CreatorStatisticsSerializer(serializers.Serializer):
+    subscribers = StatisticSerializer()
+    channel_views = StatisticSerializer()
+    channel_videos = StatisticSerializer()
+    engagement = StatisticSerializer(help_text="(likes + comments) per view over the creator's stored videos")
+
+
+class CreatorSerializer(serializers.Serializer):
+    channel = ChannelSerializer()
+    rank = serializers.IntegerField(help_text="1 = the best content fit; statistics never change it")
+    score = serializers.FloatField(help_text="Content similarity of the creator's videos to the product")
+    video_count = serializers.IntegerField(help_text="How many of the creator's videos match the product")
+    decision = serializers.CharField(allow_null=True, help_text="shortlisted, dismissed or null")
+    last_upload_at = serializers.DateTimeField(allow_null=True)
+    statistics = CreatorStatisticsSerializer()
+    matched_videos = MatchedVideoSerializer(many=True, help_text="The best matching videos, best first")
+    matched_terms = serializers.ListField(child=serializers.CharField())
+    attributes = serializers.ListField(child=serializers.JSONField(), help_text="Product attributes matched")
+    evidence = serializers.DictField()
+    contact_emails = serializers.ListField(child=serializers.EmailField())
+    sponsorship_signals = serializers.ListField(child=serializers.CharField())
+
+
+class ProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    handle = serializers.CharField()
+    status = serializers.CharField()
+    product_type = serializers.CharField()
+    vendor = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    image_url = serializers.CharField()
+    online_store_url = serializers.CharField()
+    match_count = serializers.IntegerField(help_text="Matched videos")
+    creator_count = serializers.IntegerField(help_text="Ranked creators")
+    shortlisted_count = serializers.IntegerField()
+    last_discovered_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- products -------------------------------------------------------------------------------------
+
+
+class ProductFilterSerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
+    company_id = serializers.UUIDField(required=False, help_text="One of your companies; default: the current one")
+
+
+class ProductListApi(GenericAPIView):
+    """GET /products: the company's products with match and creator counts, newest discovery included."""
+
+    pagination_class = Pagination
+    serializer_class = ProductSerializer
+    FilterSerializer = ProductFilterSerializer
+
+    @extend_schema(
+        operation_id="products_list",
+        parameters=[ProductFilterSerializer],
+        responses={200: ProductSerializer(many=True), 400: ERROR_RESPONSE, 403: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def get(self, request: Request) -> Response:
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        company = company_for_request(request, params.validated_data.get("company_id"))
+        products = selectors.list_products(
+            company=company,
+            search=params.validated_data.get("search", "").strip(),
+            status=params.validated_data.get("status", ""),
+        )
+        page = self.paginate_queryset(products)
+        return self.get_paginated_response(ProductSerializer(page, many=True).data)
+
+
+# --- creators -------------------------------------------------------------------------------------
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in data or []:
+            writer.writerow(row)
+        return out.getvalue().encode("utf-8")
+
+
+class CreatorFilterSerializer(serializers.Serializer):
+    """The creator list's filters and ordering; the dashboard's filter form uses the same rules."""
+
+    min_subscribers = serializers.IntegerField(required=False, min_value=0, max_value=10**12)
+    max_subscribers = serializers.IntegerField(required=False, min_value=0, max_value=10**12)
+    min_engagement = serializers.FloatField(
+        required=False, min_value=0, max_value=1, help_text="(likes + comments) per view, e.g. 0.02 for 2%"
+    )
+    country = serializers.RegexField(
+        r"^[A-Za-z]{2}$", required=False, allow_blank=True, help_text="ISO 3166 code, e.g. US",
+        error_messages={"invalid": "Use a two-letter country code such as US or GB."},
+    )
+    language = serializers.RegexField(
+        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", required=False, allow_blank=True,
+        help_text="e.g. en (also matches en-US)",
+        error_messages={"invalid": "Use a language code such as en or pt-BR."},
+    )
+    uploaded_within_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    ordering = serializers.ChoiceField(choices=selectors.ORDERINGS, required=False, default="rank")
+    include_dismissed = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("min_subscribers"), attrs.get("max_subscribers")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"max_subscribers": ["Must be at least min_subscribers."]})
+        return attrs
+
+    def to_filters(self) -> selectors.CreatorFilters:
+        data = self.validated_data
+        return selectors.CreatorFilters(
+            min_subscribers=data.get("min_subscribers"),
+            max_subscribers=data.get("max_subscribers"),
+            min_engagement=data.get("min_engagement"),
+            country=(data.get("country") or "").upper(),
+            language=(data.get("language") or "").lower(),
+            uploaded_within_days=data.get("uploaded_within_days"),
+            ordering=data.get("ordering") or "rank",
+            include_dismissed=bool(data.get("include_dismissed")),
+        )
+
+
+def parse_creator_filters(query: Any) -> selectors.CreatorFilters:
+    params = CreatorFilterSerializer(data=query)
+    params.is_valid(raise_exception=True)
+    return params.to_filters()
+
+
+class ProductCreatorsApi(GenericAPIView):
+    """GET /products/{id}/creators: ranked creators with evidence; .csv (or ?format=csv) exports them all."""
+
+    pagination_class = Pagination
+    serializer_class = CreatorSerializer
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+
+    @extend_schema(
+        operation_id="products_creators_list",
+        parameters=[CreatorFilterSerializer],
+        description=(
+            "Shortlisted creators are pinned first; dismissed ones are left out unless include_dismissed=true. "
+            "Every statistic carries the date YouTube reported it. Add ?format=csv (or use creators.csv) "
+            "for a CSV of the whole filtered list."
+        ),
+        responses={
+            (200, "application/json"): CreatorSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The filtered list as CSV"),
+            400: ERROR_RESPONSE,
+            404: ERROR_RESPONSE,
+        },
+    )
+    def get(self, request: Request, product_id: int, **kwargs: Any) -> Response:
+        product = selectors.get_product_for_user(user=request.user, product_id=product_id)
+        filters = parse_creator_filters(request.query_params)
+        now = timezone.now()
+        creators = selectors.list_product_creators(product=product, filters=filters, now=now)
+        if request.accepted_renderer.format == "csv":
+            rows = selectors.attach_matched_videos(product=product, creators=list(creators[:CSV_ROW_LIMIT]))
+            filename = f"maatchaa-creators-{product.handle or product.pk}-{now:%Y%m%d}.csv"
+            return Response(
+                [creator_csv_row(creator_record(c, now=now)) for c in rows],
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        page = self.paginate_queryset(creators)
+        page = selectors.attach_matched_videos(product=product, creators=list(page or []))
+        data = CreatorSerializer([creator_record(c, now=now) for c in page], many=True).data
+        return self.get_paginated_response(data)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors are JSON even when CSV was asked for: a spreadsheet of an error message helps nobody.
+        response = super().handle_exception(exc)
+        if getattr(self.request, "accepted_renderer", None) is not None and self.request.accepted_renderer.format == "csv":
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
+class CreatorDecisionInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CreatorDecision.Status.choices)
+
+
+class CreatorDecisionApi(APIView):
+    """POST shortlists or dismisses a creator for a product; DELETE restores it (forgets the decision)."""
+
+    InputSerializer = CreatorDecisionInputSerializer
+
+    class OutputSerializer(serializers.Serializer):
+        product_id = serializers.IntegerField()
+        channel_id = serializers.CharField()
+        status = serializers.CharField(allow_null=True, help_text="shortlisted, dismissed, or null once restored")
+        decided_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(
+        operation_id="products_creators_decision_create",
+        request=CreatorDecisionInputSerializer,
+        responses={200: OutputSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def post(self, request: Request, product_id: int, channel_id: str) -> Response:
+        product = selectors.get_product_for_user(user=request.user, product_id=product_id)
+        if not isinstance(request.data, dict):
+            raise ApplicationError('Send a JSON object such as {"status": "shortlisted"}.')
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decision = decide_creator(
+            product=product, channel_id=channel_id, status=body.validated_data["status"], user=request.user
+        )
+        return Response(
+            self.OutputSerializer(
+                {
+                    "product_id": product.pk,
+                    "channel_id": decision.channel_id,
+                    "status": decision.status,
+                    "decided_at": decision.updated_at,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        operation_id="products_creators_decision_destroy",
+        responses={200: OutputSerializer, 404: ERROR_RESPONSE},
+    )
+    def delete(self, request: Request, product_id: int, channel_id: str) -> Response:
+        product = selectors.get_product_for_user(user=request.user, product_id=product_id)
+        restore_creator(product=product, channel_id=channel_id)
+        return Response(
+            self.OutputSerializer(
+                {"product_id": product.pk, "channel_id": channel_id, "status": None, "decided_at": None}
+            ).data,
+            status=status.HTTP_200_OK,
+        )
+
+
+@extend_schema_view(get=extend_schema(operation_id="products_creators_csv"))
+class ProductCreatorsCsvApi(ProductCreatorsApi):
+    """GET /products/{id}/creators.csv: the same list as CSV (the URL passes format=csv)."""

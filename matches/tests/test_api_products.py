@@ -1,0 +1,123 @@
+"""GET /products: the caller's company's products with counts, searchable and paginated."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from matches.tests.dashboard_data import World, build_world
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def api(world: World) -> APIClient:
+    client = APIClient()
+    client.force_login(world.user)
+    return client
+
+
+def test_it_lists_the_companys_products_with_match_and_creator_counts(api: APIClient, world: World) -> None:
+    response = api.get("/products")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 3
+    by_title = {p["title"]: p for p in body["results"]}
+    assert set(by_title) == {"Ceremonial Matcha Whisk Set", "Gooseneck Pour-Over Kettle", "Lavender Soy Candle"}
+    whisk = by_title["Ceremonial Matcha Whisk Set"]
+    assert whisk["id"] == world.whisk.pk
+    assert whisk["creator_count"] == 3
+    assert whisk["match_count"] == 4
+    assert whisk["image_url"] == "https://cdn.test/whisk.jpg"
+    assert whisk["last_discovered_at"] is not None
+    assert by_title["Gooseneck Pour-Over Kettle"]["creator_count"] == 1
+    assert by_title["Lavender Soy Candle"]["status"] == "DRAFT"
+
+
+def test_it_never_lists_another_companys_products(api: APIClient) -> None:
+    body = api.get("/products").json()
+    assert "Rival Secret Whisk" not in str(body)
+
+
+def test_it_searches_titles_types_and_tags(api: APIClient) -> None:
+    assert [p["title"] for p in api.get("/products", {"search": "KETTLE"}).json()["results"]] == [
+        "Gooseneck Pour-Over Kettle"
+    ]
+    assert [p["title"] for p in api.get("/products", {"search": "kitchen"}).json()["results"]] == [
+        "Gooseneck Pour-Over Kettle"
+    ]
+    assert [p["title"] for p in api.get("/products", {"search": "bamboo"}).json()["results"]] == [
+        "Ceremonial Matcha Whisk Set"
+    ]
+    assert api.get("/products", {"search": "nothing-like-this"}).json()["count"] == 0
+
+
+def test_it_filters_by_status(api: APIClient) -> None:
+    body = api.get("/products", {"status": "DRAFT"}).json()
+    assert [p["title"] for p in body["results"]] == ["Lavender Soy Candle"]
+
+
+def test_it_paginates(api: APIClient) -> None:
+    first = api.get("/products", {"page_size": 2}).json()
+    assert len(first["results"]) == 2 and first["next"]
+    second = api.get("/products", {"page_size": 2, "page": 2}).json()
+    assert len(second["results"]) == 1 and second["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"status": "SOLD"}, "status"), ({"company_id": "not-a-uuid"}, "company_id"), ({"search": "x" * 201}, "search")],
+)
+def test_it_refuses_bad_query_parameters_with_a_message(api: APIClient, params: dict, field: str) -> None:
+    response = api.get("/products", params)
+    assert response.status_code == 400
+    assert response.json()["message"] == "Invalid input."
+    assert field in response.json()["details"]
+
+
+def test_an_unknown_page_is_a_404_with_a_message(api: APIClient) -> None:
+    response = api.get("/products", {"page": 99})
+    assert response.status_code == 404
+    assert response.json()["message"]
+
+
+def test_another_companys_id_answers_404_and_reveals_nothing(api: APIClient, world: World) -> None:
+    foreign = api.get("/products", {"company_id": str(world.other_company.pk)})
+    missing = api.get("/products", {"company_id": "00000000-0000-0000-0000-000000000000"})
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json() == {"message": "Company not found.", "details": {}}
+
+
+def test_a_member_may_name_their_own_company(api: APIClient, world: World) -> None:
+    response = api.get("/products", {"company_id": str(world.company.pk)})
+    assert response.status_code == 200 and response.json()["count"] == 3
+
+
+def test_strangers_are_refused_with_a_message(db: None) -> None:
+    response = APIClient().get("/products")
+    assert response.status_code in (401, 403)
+    assert response.json()["message"] == "Authentication credentials were not provided."
+
+
+def test_a_user_without_a_company_is_told_so(db: None, django_user_model) -> None:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    client.force_login(django_user_model.objects.create_user(username="loner@test", password="x"))
+    response = client.get("/products")
+    assert response.status_code == 403
+    assert response.json()["message"] == "Your account is not a member of any company."
+
+
+def test_api_clients_authenticate_with_a_token(world: World) -> None:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=world.user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/products").json()["count"] == 3
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    refused = client.get("/products")
+    assert refused.status_code in (401, 403)
+    assert refused.json()["message"] == "Invalid token."
