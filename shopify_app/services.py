@@ -1,0 +1,495 @@
+"""Writes for shops and their products: OAuth install, tokens, product sync, webhooks, uninstall, redact.
+
+Every refusal raises ApplicationError (one error shape; `status` is the HTTP answer) and stores nothing.
+Products are saved one by one inside the sync's transaction so the post-save signal (shopify_app/signals.py)
+can schedule discovery on commit, coalesced; this module never enqueues discovery itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from maatchaa.api import ApplicationError
+from shopify_app import shopify
+from shopify_app.models import Company, Product, Shop, WebhookDelivery
+from shopify_app.shopify import ShopifyClient, ShopifyError, ShopifyProduct
+
+log = logging.getLogger("maatchaa.shopify")
+
+OAUTH_SESSION_KEY = "shopify_oauth"
+# Long enough to sign in to Shopify and press Install; the state is single-use either way.
+OAUTH_STATE_TTL_SECONDS = 600
+# API_FACTS §2.3: refresh about five minutes before the hour-long access token expires.
+REFRESH_MARGIN = timedelta(minutes=5)
+PRODUCT_TOPICS = ("products/create", "products/update", "products/delete")
+COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+HANDLED_TOPICS = (*PRODUCT_TOPICS, "app/uninstalled", *COMPLIANCE_TOPICS)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    created: int
+    updated: int
+    deleted: int
+    unchanged: int
+    full: bool
+    pages: int
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.deleted
+
+
+def _shopify_failure(exc: ShopifyError, *, what: str) -> ApplicationError:
+    if exc.permanent:
+        return ApplicationError(f"{what}: {exc.message}", status=502,
+                                details={"reason": "shopify_error", "permanent": True})
+    return ApplicationError(f"{what}: Shopify is unavailable right now, try again shortly.", status=503,
+                            details={"reason": "shopify_unavailable", "permanent": False})
+
+
+def get_client(*, shop: Shop | str, access_token: str = "") -> ShopifyClient:
+    domain = shop.domain if isinstance(shop, Shop) else shop
+    return ShopifyClient(shop=domain, access_token=access_token)
+
+
+# --- OAuth -----------------------------------------------------------------------------------------------
+
+
+def start_oauth(*, session: MutableMapping[str, Any], company: Company, shop_domain: str, redirect_uri: str) -> str:
+    """Remember a fresh state nonce in the session and return the shop's authorize URL to redirect to."""
+    domain = shopify.normalize_shop_domain(shop_domain)
+    if not domain:
+        raise ApplicationError(
+            "Enter your store's Shopify domain, like your-store.myshopify.com.", status=400,
+            details={"field": "shop"},
+        )
+    if not settings.SHOPIFY_API_KEY or not settings.SHOPIFY_API_SECRET:
+        raise ApplicationError("Shopify is not configured here (SHOPIFY_API_KEY and SHOPIFY_API_SECRET).", status=503)
+    owner = Shop.objects.filter(domain=domain).exclude(company=company).first()
+    if owner is not None:
+        raise ApplicationError("This store is connected to another Maatchaa account.", status=409)
+    state = secrets.token_urlsafe(32)
+    session[OAUTH_SESSION_KEY] = {"state": state, "shop": domain, "company_id": str(company.pk),
+                                  "created": int(time.time())}
+    return get_client(shop=domain).authorize_url(state=state, redirect_uri=redirect_uri)
+
+
+def complete_oauth(*, session: MutableMapping[str, Any], query_string: str, company: Company) -> Shop:
+    """Check Shopify's callback and store the shop's tokens, encrypted. Refusals store nothing.
+
+    The state is popped first, so a callback URL works at most once whatever happens next.
+    """
+    pending = session.pop(OAUTH_SESSION_KEY, None)
+    try:
+        params = shopify.parse_callback(query_string)
+    except ValueError as exc:
+        raise ApplicationError(f"The callback from Shopify is malformed ({exc}).", status=400) from None
+    if not isinstance(pending, dict) or not isinstance(pending.get("state"), str):
+        raise ApplicationError("This connection attempt is unknown or has already been used. Start again.", status=403)
+    if not hmac.compare_digest(pending["state"].encode(), params.state.encode()):
+        raise ApplicationError("The connection attempt does not match this session (state). Start again.", status=403)
+    if int(time.time()) - int(pending.get("created", 0)) > OAUTH_STATE_TTL_SECONDS:
+        raise ApplicationError("The connection attempt took too long. Start again.", status=403)
+    if not shopify.verify_oauth_hmac(query_string, secret=settings.SHOPIFY_API_SECRET):
+        raise ApplicationError("The callback's signature is not Shopify's (hmac).", status=403)
+    if not shopify.is_valid_shop_domain(params.shop):
+        raise ApplicationError("The callback names a shop that is not a *.myshopify.com domain.", status=400)
+    if params.shop != pending.get("shop"):
+        raise ApplicationError("The callback is for a different store than the one you asked to connect.", status=403)
+    if not shopify.timestamp_is_fresh(params.timestamp):
+        raise ApplicationError("The callback is too old or from the future (timestamp). Start again.", status=403)
+    if str(company.pk) != str(pending.get("company_id")):
+        raise ApplicationError("The connection was started for another company. Start again.", status=403)
+    # Checked before the code exchange: an exchange would invalidate the other account's token
+    # (only one expiring token per app and shop, API_FACTS §2.3).
+    if Shop.objects.filter(domain=params.shop).exclude(company=company).exists():
+        raise ApplicationError("This store is connected to another Maatchaa account.", status=409)
+
+    try:
+        grant = get_client(shop=params.shop).exchange_code(params.code)
+    except ShopifyError as exc:
+        if exc.permanent:
+            # A replayed or forged code lands here: Shopify accepts each code once.
+            raise ApplicationError("Shopify refused the authorization code. Start again.", status=403) from exc
+        raise _shopify_failure(exc, what="Could not finish connecting") from exc
+    required = {s.strip() for s in settings.SHOPIFY_SCOPES.split(",") if s.strip()}
+    if not required.issubset(grant.scopes):
+        raise ApplicationError("The store did not grant the access Maatchaa needs "
+                               f"({', '.join(sorted(required))}).", status=403)
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            shop = Shop.objects.select_for_update().filter(domain=params.shop).first()
+            if shop is None:
+                shop = Shop(domain=params.shop, company=company)
+            elif shop.company_id != company.pk:
+                raise ApplicationError("This store is connected to another Maatchaa account.", status=409)
+            _store_grant(shop, grant)
+            shop.status = Shop.Status.ACTIVE
+            shop.installed_at = now
+            shop.uninstalled_at = None
+            shop.save()
+    except IntegrityError:
+        # Two callbacks for a new shop raced; the other one created it.
+        raise ApplicationError("This store was connected at the same moment elsewhere. Reload.", status=409) from None
+    log.info("Shopify store %s connected for %s", shop.domain, company)
+    return shop
+
+
+def _store_grant(shop: Shop, grant: shopify.TokenGrant) -> None:
+    shop.access_token = grant.access_token
+    shop.access_token_expires_at = grant.access_token_expires_at
+    # A refresh answer always carries the rotated refresh token; keep the old one only if none came.
+    if grant.refresh_token:
+        shop.refresh_token = grant.refresh_token
+        shop.refresh_token_expires_at = grant.refresh_token_expires_at
+    shop.scopes = ",".join(grant.scopes)
+
+
+# --- Tokens --------------------------------------------------------------------------------------------
+
+
+def _needs_refresh(shop: Shop) -> bool:
+    expires = shop.access_token_expires_at
+    return expires is not None and expires - REFRESH_MARGIN <= timezone.now()
+
+
+def _copy_tokens(target: Shop, source: Shop) -> None:
+    for name in ("access_token_encrypted", "access_token_expires_at", "refresh_token_encrypted",
+                 "refresh_token_expires_at", "scopes", "status"):
+        setattr(target, name, getattr(source, name))
+
+
+def ensure_access_token(*, shop: Shop, force: bool = False, client: ShopifyClient | None = None) -> str:
+    """A usable access token: refreshed under a per-shop row lock when it expires within five minutes,
+    or always when `force` (after a 401). A refused refresh marks the shop NEEDS_REAUTH."""
+    if shop.status != Shop.Status.ACTIVE:
+        raise _not_connected(shop)
+    if not force and not _needs_refresh(shop):
+        return shop.access_token
+    refused: ShopifyError | None = None
+    with transaction.atomic():
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        # Another worker may have refreshed while we waited for the lock: use its token. (Fernet
+        # ciphertexts differ on every encryption, so an equal ciphertext means the same token.)
+        if locked.access_token_encrypted != shop.access_token_encrypted or (not force and not _needs_refresh(locked)):
+            _copy_tokens(shop, locked)
+            if locked.status != Shop.Status.ACTIVE:
+                raise _not_connected(locked)
+            return locked.access_token
+        if locked.status != Shop.Status.ACTIVE:
+            _copy_tokens(shop, locked)
+            raise _not_connected(locked)
+        expired_refresh = locked.refresh_token_expires_at is not None and locked.refresh_token_expires_at <= timezone.now()
+        if not locked.refresh_token or expired_refresh:
+            refused = ShopifyError("No usable refresh token", permanent=True)
+        else:
+            try:
+                grant = (client or get_client(shop=locked)).refresh(locked.refresh_token)
+            except ShopifyError as exc:
+                if not exc.permanent:
+                    raise _shopify_failure(exc, what="Could not refresh the store's access") from exc
+                refused = exc
+            else:
+                _store_grant(locked, grant)
+                locked.save(update_fields=["access_token_encrypted", "access_token_expires_at",
+                                           "refresh_token_encrypted", "refresh_token_expires_at", "scopes",
+                                           "updated_at"])
+        if refused is not None:
+            locked.status = Shop.Status.NEEDS_REAUTH
+            locked.save(update_fields=["status", "updated_at"])
+            log.warning("Shopify refresh refused for %s: %s", locked.domain, refused.message)
+        _copy_tokens(shop, locked)
+    if refused is not None:
+        raise _not_connected(shop)
+    return shop.access_token
+
+
+def _not_connected(shop: Shop) -> ApplicationError:
+    if shop.status == Shop.Status.NEEDS_REAUTH:
+        return ApplicationError(f"{shop.domain} needs to be reconnected: Shopify no longer accepts our access.",
+                                status=409, details={"reason": "needs_reauth", "permanent": True})
+    return ApplicationError(f"{shop.domain} is not connected.", status=409,
+                            details={"reason": "not_connected", "permanent": True})
+
+
+# --- Product sync -----------------------------------------------------------------------------------------
+
+
+def _apply(product: Product, item: ShopifyProduct, *, shop: Shop, from_webhook: bool = False) -> None:
+    product.shop = shop
+    product.company_id = shop.company_id
+    product.shopify_id = item.shopify_id
+    product.handle = item.handle[:255]
+    product.title = item.title[:500] or item.handle[:500] or item.shopify_id
+    product.description = item.description
+    product.product_type = item.product_type[:255]
+    product.vendor = item.vendor[:255]
+    product.tags = [t[:255] for t in item.tags]
+    product.status = item.status
+    product.price = item.price
+    product.image_url = item.image_url[:1000]
+    product.shopify_updated_at = item.updated_at
+    if not from_webhook:
+        product.currency = item.currency[:3]
+        product.online_store_url = (item.online_store_url or "")[:1000]
+    elif not product.currency:
+        # REST webhook payloads carry no currency; a store prices everything in one, so take its products'.
+        product.currency = (
+            Product.objects.filter(shop=shop).exclude(currency="").values_list("currency", flat=True).first() or ""
+        )
+
+
+def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient | None = None,
+                       page_size: int = shopify.MAX_PAGE_SIZE) -> SyncResult:
+    """Bring the shop's products in step with Shopify.
+
+    The first sync (or `full=True`) reads every product and removes the ones Shopify no longer has,
+    with their matches; later syncs ask only for products updated since the newest one seen. Archived
+    and draft products are kept with their status (discovery takes ACTIVE only). Network first, then one
+    transaction: a failure half-way changes nothing.
+    """
+    shop.refresh_from_db()
+    if shop.status != Shop.Status.ACTIVE:
+        raise _not_connected(shop)
+    client = client or get_client(shop=shop)
+    client.access_token = ensure_access_token(shop=shop, client=client)
+    full = full or shop.products_synced_until is None
+    query = None if full else shopify.updated_since_query(shop.products_synced_until)  # type: ignore[arg-type]
+    started = timezone.now()
+
+    fetched: dict[str, ShopifyProduct] = {}
+    pages = 0
+    after: str | None = None
+    refreshed = False
+    while True:
+        try:
+            page = client.products_page(first=page_size, after=after, query=query)
+        except ShopifyError as exc:
+            if exc.status == 401 and not refreshed:
+                refreshed = True
+                client.access_token = ensure_access_token(shop=shop, force=True, client=client)
+                continue
+            raise _shopify_failure(exc, what="Could not read the store's products") from exc
+        pages += 1
+        for item in page.products:
+            known = fetched.get(item.shopify_id)
+            if known is None or item.updated_at > known.updated_at:
+                fetched[item.shopify_id] = item
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+
+    created = updated = unchanged = deleted = 0
+    with transaction.atomic():
+        # One sync per shop at a time; a webhook or a second resync waits here instead of interleaving.
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        if locked.status != Shop.Status.ACTIVE:
+            raise _not_connected(locked)
+        existing = {
+            p.shopify_id: p
+            for p in Product.objects.select_for_update().filter(company_id=locked.company_id,
+                                                                shopify_id__in=list(fetched))
+        }
+        for item in fetched.values():
+            product = existing.get(item.shopify_id)
+            if product is None:
+                product = Product()
+                _apply(product, item, shop=locked)
+                product.save()
+                created += 1
+            elif (product.shop_id == locked.pk and product.shopify_updated_at is not None
+                  and product.shopify_updated_at >= item.updated_at):
+                unchanged += 1
+            else:
+                _apply(product, item, shop=locked)
+                product.save()
+                updated += 1
+        if full:
+            gone = Product.objects.filter(shop=locked).exclude(shopify_id__in=list(fetched))
+            deleted = gone.count()
+            gone.delete()  # matches and creator matches cascade
+        newest = max((item.updated_at for item in fetched.values()), default=None)
+        if newest is not None and (locked.products_synced_until is None or newest > locked.products_synced_until):
+            locked.products_synced_until = newest
+        locked.last_synced_at = started
+        locked.save(update_fields=["products_synced_until", "last_synced_at", "updated_at"])
+        _copy_tokens(shop, locked)
+        shop.products_synced_until = locked.products_synced_until
+        shop.last_synced_at = locked.last_synced_at
+    result = SyncResult(created=created, updated=updated, deleted=deleted, unchanged=unchanged, full=full, pages=pages)
+    log.info("Synced %s: %s", shop.domain, result)
+    return result
+
+
+# --- Disconnect, uninstall, redact -------------------------------------------------------------------
+
+
+def _drop_tokens(shop: Shop) -> None:
+    shop.access_token = ""
+    shop.refresh_token = ""
+    shop.access_token_expires_at = None
+    shop.refresh_token_expires_at = None
+
+
+def disconnect_shop(*, shop: Shop) -> Shop:
+    """The member disconnects: our tokens are dropped and discovery stops; products stay for a reconnect."""
+    with transaction.atomic():
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        _drop_tokens(locked)
+        locked.status = Shop.Status.UNINSTALLED
+        locked.uninstalled_at = timezone.now()
+        locked.save()
+    return locked
+
+
+def uninstall_shop(*, shop_domain: str, triggered_at: datetime | None = None) -> Shop | None:
+    """app/uninstalled: revoke (drop) the tokens and mark the shop UNINSTALLED. Idempotent; an event older
+    than a later reinstall changes nothing."""
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().filter(domain=shop_domain).first()
+        if shop is None:
+            return None
+        if triggered_at is not None and shop.installed_at is not None and shop.installed_at > triggered_at:
+            log.info("Ignoring app/uninstalled for %s: reinstalled since", shop_domain)
+            return shop
+        _drop_tokens(shop)
+        shop.status = Shop.Status.UNINSTALLED
+        shop.uninstalled_at = shop.uninstalled_at or timezone.now()
+        shop.save()
+    log.info("Shopify store %s uninstalled", shop_domain)
+    return shop
+
+
+def redact_shop(*, shop_domain: str, triggered_at: datetime | None = None) -> int:
+    """shop/redact (48 h after uninstall): delete the shop, its products and their matches, and scrub stored
+    webhook payloads from it. Returns the number of products deleted. A shop reinstalled since is kept."""
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().filter(domain=shop_domain).first()
+        deleted = 0
+        if shop is not None:
+            if (shop.status == Shop.Status.ACTIVE and triggered_at is not None and shop.installed_at is not None
+                    and shop.installed_at > triggered_at):
+                log.info("Ignoring shop/redact for %s: reinstalled since", shop_domain)
+                return 0
+            products = Product.objects.filter(shop=shop)
+            deleted = products.count()
+            products.delete()
+            shop.delete()
+        WebhookDelivery.objects.filter(shop_domain=shop_domain).update(payload={})
+    log.info("Shopify store %s redacted (%d products)", shop_domain, deleted)
+    return deleted
+
+
+# --- Webhooks ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookReceipt:
+    delivery: WebhookDelivery | None
+    created: bool
+
+
+def parse_webhook_payload(*, topic: str, payload: Any) -> dict[str, Any]:
+    """Strict check of a handled topic's payload; ValueError names what is wrong. Returns what we store."""
+    if not isinstance(payload, dict):
+        raise ValueError("the body is not a JSON object")
+    if topic in ("products/create", "products/update"):
+        shopify.parse_webhook_product(payload)
+        return payload
+    if topic == "products/delete":
+        if not isinstance(payload.get("id"), int) or isinstance(payload.get("id"), bool):
+            raise ValueError("id is not a number")
+        return {"id": payload["id"]}
+    if topic == "app/uninstalled":
+        return {k: payload[k] for k in ("id", "domain", "myshopify_domain") if k in payload}
+    if topic in COMPLIANCE_TOPICS:
+        if not isinstance(payload.get("shop_domain"), str):
+            raise ValueError("shop_domain is missing")
+        # We hold no customer data; keep none of what these carry (emails, phones, order ids).
+        return {"shop_domain": payload["shop_domain"]}
+    raise ValueError(f"unhandled topic {topic}")
+
+
+def receive_webhook(*, webhook_id: str, topic: str, shop_domain: str, triggered_at: datetime | None,
+                    payload: dict[str, Any]) -> WebhookReceipt:
+    """Record a verified delivery once (by X-Shopify-Webhook-Id) and enqueue its processing after commit.
+    A repeated id is acknowledged and changes nothing."""
+    from django_q.tasks import async_task
+
+    with transaction.atomic():
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            webhook_id=webhook_id,
+            defaults={"topic": topic, "shop_domain": shop_domain, "triggered_at": triggered_at, "payload": payload},
+        )
+        if created:
+            if topic in ("customers/data_request", "customers/redact"):
+                # Nothing to export or erase: Maatchaa stores no customer data. Acknowledged as processed.
+                delivery.processed_at = timezone.now()
+                delivery.save(update_fields=["processed_at", "updated_at"])
+            else:
+                delivery_id = delivery.pk
+                transaction.on_commit(
+                    lambda: async_task("shopify_app.tasks.process_webhook_delivery", delivery_id,
+                                       task_name=f"shopify-webhook-{delivery_id}")
+                )
+    return WebhookReceipt(delivery=delivery, created=created)
+
+
+def apply_product_change(*, shop: Shop, item: ShopifyProduct) -> str:
+    """A product from a webhook: "created", "updated" or "stale" (older than or as old as what we hold)."""
+    product = (Product.objects.select_for_update()
+               .filter(company_id=shop.company_id, shopify_id=item.shopify_id).first())
+    if product is not None and product.shopify_updated_at is not None and item.updated_at <= product.shopify_updated_at:
+        return "stale"
+    outcome = "updated" if product is not None else "created"
+    product = product or Product()
+    _apply(product, item, shop=shop, from_webhook=True)
+    product.save()
+    return outcome
+
+
+def process_webhook_delivery(*, delivery_id: int) -> str:
+    """Do what a recorded delivery asks, once. Returns what happened (for logs and tests)."""
+    with transaction.atomic():
+        delivery = (WebhookDelivery.objects.select_for_update()
+                    .filter(pk=delivery_id, processed_at__isnull=True).first())
+        if delivery is None:
+            return "already processed"
+        outcome = _process(delivery)
+        delivery.processed_at = timezone.now()
+        delivery.save(update_fields=["processed_at", "updated_at"])
+    log.info("Webhook %s %s from %s: %s", delivery.webhook_id, delivery.topic, delivery.shop_domain, outcome)
+    return outcome
+
+
+def _process(delivery: WebhookDelivery) -> str:
+    topic, domain = delivery.topic, delivery.shop_domain
+    if topic == "app/uninstalled":
+        return "uninstalled" if uninstall_shop(shop_domain=domain, triggered_at=delivery.triggered_at) else "unknown shop"
+    if topic == "shop/redact":
+        return f"redacted {redact_shop(shop_domain=domain, triggered_at=delivery.triggered_at)} products"
+    if topic not in PRODUCT_TOPICS:
+        return "nothing to do"
+    shop = Shop.objects.select_for_update().filter(domain=domain).first()
+    if shop is None or shop.status == Shop.Status.UNINSTALLED:
+        return "shop not connected"
+    if topic == "products/delete":
+        gid = f"gid://shopify/Product/{int(delivery.payload['id'])}"
+        count, _ = Product.objects.filter(company_id=shop.company_id, shop=shop, shopify_id=gid).delete()
+        return "deleted" if count else "already gone"
+    item = shopify.parse_webhook_product(delivery.payload)
+    return apply_product_change(shop=shop, item=item)

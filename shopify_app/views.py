@@ -1,0 +1,122 @@
+"""Shopify's browser endpoints (connect, callback, disconnect) and the webhook receiver. Thin: each
+validates, calls services and answers; refusals render a short page with the right 4xx status."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from maatchaa.api import ApplicationError
+from maatchaa.tenancy import current_company
+from shopify_app import selectors, services, shopify
+
+log = logging.getLogger("maatchaa.shopify")
+
+SETTINGS_URL = "/dashboard/settings"
+PRODUCTS_URL = "/dashboard/products"
+
+
+def _refuse(request: HttpRequest, message: str, *, status: int, title: str = "Could not connect your store") -> HttpResponse:
+    messages.error(request, message)
+    return render(request, "shopify_app/message.html",
+                  {"title": title, "message": message, "back_url": SETTINGS_URL}, status=status)
+
+
+def _redirect_uri(request: HttpRequest) -> str:
+    return settings.APP_URL + reverse("shopify_app:callback")
+
+
+@login_required
+@require_POST
+def connect(request: HttpRequest) -> HttpResponse:
+    company = current_company(request)
+    if company is None:
+        return _refuse(request, "Your account is not part of a company yet.", status=403)
+    try:
+        url = services.start_oauth(session=request.session, company=company,
+                                   shop_domain=request.POST.get("shop", ""), redirect_uri=_redirect_uri(request))
+    except ApplicationError as exc:
+        return _refuse(request, exc.message, status=exc.status)
+    return HttpResponseRedirect(url)
+
+
+@login_required
+@require_GET
+def callback(request: HttpRequest) -> HttpResponse:
+    company = current_company(request)
+    if company is None:
+        return _refuse(request, "Your account is not part of a company yet.", status=403)
+    try:
+        shop = services.complete_oauth(session=request.session, query_string=request.META.get("QUERY_STRING", ""),
+                                       company=company)
+    except ApplicationError as exc:
+        log.warning("Shopify callback refused: %s", exc.message)
+        return _refuse(request, exc.message, status=exc.status)
+    try:
+        result = services.sync_shop_products(shop=shop)
+    except ApplicationError as exc:
+        # Connected all the same; the catalog follows with the next sync or resync.
+        messages.warning(request, f"{shop.domain} is connected, but its products could not be read yet: {exc.message}")
+    else:
+        messages.success(request, f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
+                                  "products synced. Finding creators has started.")
+    return HttpResponseRedirect(PRODUCTS_URL)
+
+
+@login_required
+@require_POST
+def disconnect(request: HttpRequest) -> HttpResponse:
+    company = current_company(request)
+    shop = selectors.shop_for_company(company=company) if company is not None else None
+    if shop is None:
+        return _refuse(request, "There is no connected store to disconnect.", status=404, title="Nothing to disconnect")
+    services.disconnect_shop(shop=shop)
+    messages.success(request, f"{shop.domain} is disconnected. Its products are kept; discovery for them has stopped.")
+    return HttpResponseRedirect(SETTINGS_URL)
+
+
+def _triggered_at(raw: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@csrf_exempt
+@require_POST
+def webhooks(request: HttpRequest) -> HttpResponse:
+    """All topics on one address, in STYLE rule 8's order: HMAC over the raw body (401), strict parsing
+    (400), 200 for topics we ignore, idempotent record by webhook id, work enqueued after commit."""
+    body = request.body  # the raw bytes, before anything parses them
+    secrets = [settings.SHOPIFY_API_SECRET, *settings.SHOPIFY_API_SECRET_PREVIOUS]
+    if not shopify.verify_webhook_hmac(body, request.headers.get("X-Shopify-Hmac-SHA256"), secrets=secrets):
+        return HttpResponse("Invalid HMAC signature.", status=401, content_type="text/plain")
+    topic = request.headers.get("X-Shopify-Topic", "")
+    shop_domain = request.headers.get("X-Shopify-Shop-Domain", "")
+    webhook_id = request.headers.get("X-Shopify-Webhook-Id", "")
+    if not topic or not webhook_id or len(webhook_id) > 100 or not shopify.is_valid_shop_domain(shop_domain):
+        return HttpResponse("Missing or malformed X-Shopify-Topic, X-Shopify-Webhook-Id or X-Shopify-Shop-Domain.",
+                            status=400, content_type="text/plain")
+    if topic not in services.HANDLED_TOPICS:
+        return HttpResponse("Ignored.", status=200, content_type="text/plain")
+    try:
+        payload = services.parse_webhook_payload(topic=topic, payload=json.loads(body))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return HttpResponse(f"Malformed {topic} payload: {exc}", status=400, content_type="text/plain")
+    receipt = services.receive_webhook(webhook_id=webhook_id, topic=topic, shop_domain=shop_domain,
+                                       triggered_at=_triggered_at(request.headers.get("X-Shopify-Triggered-At", "")),
+                                       payload=payload)
+    return HttpResponse("OK." if receipt.created else "Already received.", status=200, content_type="text/plain")
