@@ -1,7 +1,9 @@
 """YouTube's 30-day rule (Developer Policies III.E.4), kept without operator action.
 
 Data fetched with an API key may be stored for at most YOUTUBE_DATA_MAX_AGE_DAYS, then it must be
-refreshed or deleted. `run_retention` does both, on a schedule (RETENTION_SCHEDULE_MINUTES):
+refreshed or deleted. `run_retention` does both, daily just after YouTube's Pacific-midnight quota
+reset (the "maatchaa-retention" schedule in discovery/scheduling.py, task discovery.tasks.retention,
+which calls `retention_task` here):
 
 1. Stored videos and channels that a current match still needs (a Match, a CreatorMatch, or a
    marketer's decision) and that are within YOUTUBE_REFRESH_MARGIN_DAYS of the limit are fetched again
@@ -46,11 +48,9 @@ from matches.models import CreatorDecision, CreatorMatch, Match
 
 logger = logging.getLogger("maatchaa.retention")
 
-# How often the scheduled job runs (discovery/scheduling.py declares it with this cadence).
-RETENTION_SCHEDULE_MINUTES = 6 * 60
-# Records are deleted this long before they reach the limit when they could not be refreshed, so
-# that a missed run or two (a worker restart, a spent budget) never leaves one past the limit.
-DELETE_AHEAD = dt.timedelta(days=1)
+# Records are deleted this long before they reach the limit when they could not be refreshed: the
+# job runs daily, so one late or missed run (a worker restart) still never leaves one past the limit.
+DELETE_AHEAD = dt.timedelta(days=2)
 
 # YouTube channel ids: "UC" and 22 URL-safe base64 characters.
 CHANNEL_ID_RE = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
