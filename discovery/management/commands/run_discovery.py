@@ -75,14 +75,21 @@ class Command(BaseCommand):
         for company in companies:
             self.stdout.write(self.style.MIGRATE_HEADING(f"\n=== {company.name} ==="))
             run, created = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
-            if not created:
+            if not created and run.status == DiscoveryRun.Status.RUNNING:
                 self.stdout.write(
                     self.style.WARNING(
-                        f"A discovery run (#{run.pk}, {run.status}) is already in progress for {company.name}; "
-                        "not starting another."
+                        f"A discovery run (#{run.pk}, {run.get_trigger_display()}) is already running for "
+                        f"{company.name}; not starting another."
                     )
                 )
                 continue
+            if not created:
+                # A queued run (e.g. the one a product sync enqueued) that no worker has claimed yet: run it
+                # here and now. The claim is a conditional UPDATE, so a worker that receives it later
+                # finds it taken and does nothing.
+                self.stdout.write(
+                    f"Running the queued {run.get_trigger_display().lower()} run #{run.pk} now, in this process."
+                )
             run = execute_discovery_run(
                 run_id=run.pk, product_limit=limit, log=self.stdout.write, product_ids=product_ids or None
             )
