@@ -291,7 +291,9 @@ class ShopifyEmulator:
         handler = type("Handler", (_Handler,), {"emulator": self})
         self._server = ThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="shopify-emulator", daemon=True)
+        # A short poll interval so stop() (a test's teardown) returns at once.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="shopify-emulator", daemon=True)
         self._thread.start()
         return self
 
@@ -424,6 +426,11 @@ class ShopifyEmulator:
             "timestamp": str(int(time.time()) if timestamp is None else timestamp),
         }
         return signed_query(params, secret or self.api_secret)
+
+    def grant_tokens(self, shop: str | None = None, *, scope: str = "read_products") -> dict[str, Any]:
+        """Issue an expiring token pair as a completed install would (for tests starting from a connected shop)."""
+        with self._lock:
+            return self._issue_tokens(shop or self.default_shop, scope, expiring=True)
 
     def tokens_for(self, shop: str | None = None) -> list[str]:
         domain = shop or self.default_shop
