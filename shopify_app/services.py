@@ -35,6 +35,9 @@ REFRESH_MARGIN = timedelta(minutes=5)
 PRODUCT_TOPICS = ("products/create", "products/update", "products/delete")
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 HANDLED_TOPICS = (*PRODUCT_TOPICS, "app/uninstalled", *COMPLIANCE_TOPICS)
+# An uninstall or redact event is older than a reinstall only by more than this: Shopify's clock and ours
+# differ a little, and a reinstall takes a merchant longer than this anyway.
+EVENT_CLOCK_TOLERANCE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -356,6 +359,12 @@ def disconnect_shop(*, shop: Shop) -> Shop:
     return locked
 
 
+def _reinstalled_since(shop: Shop, triggered_at: datetime | None) -> bool:
+    if triggered_at is None or shop.installed_at is None:
+        return False
+    return shop.installed_at > triggered_at + EVENT_CLOCK_TOLERANCE
+
+
 def uninstall_shop(*, shop_domain: str, triggered_at: datetime | None = None) -> Shop | None:
     """app/uninstalled: revoke (drop) the tokens and mark the shop UNINSTALLED. Idempotent; an event older
     than a later reinstall changes nothing."""
@@ -363,7 +372,7 @@ def uninstall_shop(*, shop_domain: str, triggered_at: datetime | None = None) ->
         shop = Shop.objects.select_for_update().filter(domain=shop_domain).first()
         if shop is None:
             return None
-        if triggered_at is not None and shop.installed_at is not None and shop.installed_at > triggered_at:
+        if _reinstalled_since(shop, triggered_at):
             log.info("Ignoring app/uninstalled for %s: reinstalled since", shop_domain)
             return shop
         _drop_tokens(shop)
@@ -381,8 +390,7 @@ def redact_shop(*, shop_domain: str, triggered_at: datetime | None = None) -> in
         shop = Shop.objects.select_for_update().filter(domain=shop_domain).first()
         deleted = 0
         if shop is not None:
-            if (shop.status == Shop.Status.ACTIVE and triggered_at is not None and shop.installed_at is not None
-                    and shop.installed_at > triggered_at):
+            if shop.status == Shop.Status.ACTIVE and _reinstalled_since(shop, triggered_at):
                 log.info("Ignoring shop/redact for %s: reinstalled since", shop_domain)
                 return 0
             products = Product.objects.filter(shop=shop)

@@ -461,7 +461,7 @@ class ShopifyEmulator:
             "X-Shopify-API-Version": self.webhook_api_version,
             "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
             "X-Shopify-Event-Id": str(uuid.uuid4()),
-            "X-Shopify-Triggered-At": _iso(triggered_at or datetime.now(UTC)),
+            "X-Shopify-Triggered-At": (triggered_at or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z"),
         }
         return body, headers
 
