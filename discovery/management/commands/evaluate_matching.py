@@ -27,6 +27,7 @@ from django.test.utils import override_settings
 from discovery.models import DiscoveryRun, SearchQuery, Video
 from discovery.runs import create_discovery_run, execute_discovery_run
 from discovery.services import product_queries, product_text, video_text
+from maatchaa.lib.ranking import product_embedding_text, video_embedding_text
 from maatchaa.lib import evaluation
 from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
 from matches.models import CreatorMatch
@@ -40,44 +41,12 @@ PRECISION_K = 5
 RELEVANT_GRADE = 2
 
 
-def load_labels(path: Path) -> dict[str, Any]:
-    """The labelled set (shared/eval/README.md format), checked strictly: a broken file is an operator mistake."""
+def load_labels(path: Path) -> evaluation.LabelledSet:
+    """The labelled set (shared/eval/README.md format); a broken file is an operator mistake."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CommandError(f"Labels file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"Cannot read labels file {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"Labels file {path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise CommandError(f"Labels file {path} must hold a JSON object with 'products' and 'creator_qrels'.")
-    products = data.get("products")
-    qrels = data.get("creator_qrels")
-    if not isinstance(products, list) or not products:
-        raise CommandError(f"Labels file {path}: 'products' must be a non-empty list.")
-    if not isinstance(qrels, dict):
-        raise CommandError(f"Labels file {path}: 'creator_qrels' must be an object of product id -> grades.")
-    seen: set[str] = set()
-    for index, product in enumerate(products):
-        if not isinstance(product, dict) or not isinstance(product.get("id"), str) or not product["id"]:
-            raise CommandError(f"Labels file {path}: products[{index}] needs a string 'id'.")
-        if not isinstance(product.get("title"), str) or not product["title"].strip():
-            raise CommandError(f"Labels file {path}: product {product['id']} needs a 'title'.")
-        tags = product.get("tags", [])
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise CommandError(f"Labels file {path}: product {product['id']} 'tags' must be a list of strings.")
-        if product["id"] in seen:
-            raise CommandError(f"Labels file {path}: product {product['id']} appears twice.")
-        seen.add(product["id"])
-    for product_id, grades in qrels.items():
-        if product_id not in seen:
-            raise CommandError(f"Labels file {path}: creator_qrels names unknown product {product_id}.")
-        if not isinstance(grades, dict) or not all(
-            isinstance(g, int) and not isinstance(g, bool) and 0 <= g <= 3 for g in grades.values()
-        ):
-            raise CommandError(f"Labels file {path}: creator_qrels[{product_id}] must map channel ids to grades 0-3.")
-    return data
+        return evaluation.load_labels(path)
+    except evaluation.LabelsError as exc:
+        raise CommandError(str(exc)) from None
 
 
 @contextlib.contextmanager
@@ -103,6 +72,15 @@ def throwaway_database(log: Any) -> Iterator[str]:
             log(f"Dropped throwaway database {name}.")
     finally:
         settings_dict["TEST"] = old_test
+
+
+def _by_best_video(scores: dict[str, float], channel_of: dict[str, str]) -> list[tuple[str, float]]:
+    best: dict[str, float] = {}
+    for video_id, score in scores.items():
+        channel = channel_of[video_id]
+        best[channel] = max(score, best.get(channel, float("-inf")))
+    order = evaluation.rank_channels_by_best_video(scores, channel_of)
+    return [(channel, best[channel]) for channel in order]
 
 
 def _price(value: Any) -> Decimal | None:
@@ -163,29 +141,31 @@ class Command(BaseCommand):
             out_path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
             self.stdout.write(f"Wrote ranked creators to {out_path}")
 
-    def _evaluate(self, labels: dict[str, Any], *, verbose: bool) -> dict[str, Any]:
+    def _evaluate(self, labels: evaluation.LabelledSet, *, verbose: bool) -> dict[str, Any]:
         company = Company.objects.create(name="Evaluation")
         by_label: dict[str, Product] = {}
-        for item in labels["products"]:
-            by_label[item["id"]] = Product.objects.create(
+        for item in labels.products:
+            by_label[item.id] = Product.objects.create(
                 company=company,
-                shopify_id=item["id"],
-                handle=str(item.get("handle") or "")[:255],
-                title=item["title"][:500],
-                description=str(item.get("description") or ""),
-                product_type=str(item.get("product_type") or "")[:255],
-                vendor=str(item.get("vendor") or "")[:255],
-                tags=[t[:255] for t in item.get("tags", [])],
-                price=_price(item.get("price")),
+                shopify_id=item.id,
+                handle=item.handle[:255],
+                title=item.title[:500],
+                description=item.description,
+                product_type=item.product_type[:255],
+                vendor=item.vendor[:255],
+                tags=[t[:255] for t in item.tags],
+                price=_price(item.price),
                 status=Product.Status.ACTIVE,
             )
         log = self.stdout.write if verbose else self._progress_only
         totals = {"runs": 0, "search_calls": 0, "cached": 0, "units": 0}
-        # Rotation as the worker does it: one run per WORKER_PRODUCTS_PER_CYCLE products until all are done
-        # or a run makes no progress (a budget is spent).
-        while Product.objects.filter(company=company, last_discovered_at__isnull=True).exists():
+        # As the worker would: runs of WORKER_PRODUCTS_PER_CYCLE products, each taking products not yet
+        # discovered, until all are done or a run makes no progress (a budget is spent).
+        while pending := list(
+            Product.objects.filter(company=company, last_discovered_at__isnull=True).values_list("pk", flat=True)
+        ):
             run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
-            run = execute_discovery_run(run_id=run.pk, log=log)
+            run = execute_discovery_run(run_id=run.pk, log=log, product_ids=pending)
             totals["runs"] += 1
             totals["search_calls"] += run.search_calls
             totals["cached"] += run.cached_searches
@@ -210,13 +190,24 @@ class Command(BaseCommand):
             videos = list(Video.objects.filter(video_id__in=set(ids)))
             candidates[label_id] = len(videos)
             reachable[label_id] = {v.channel_id for v in videos}
-            texts = [video_text(v) for v in videos]
-            ptext = product_text(product)
-            keyword = queries[0] if queries else product.title
-            heuristic[label_id] = evaluation.creators_by_best_video(
-                texts, [evaluation.original_heuristic_score(ptext, v, keyword=keyword) for v in texts]
+            channel_of = {v.video_id: v.channel_id for v in videos}
+            # The original searched "<title> review" and scored each video by its keyword rules.
+            heuristic_scores = {
+                v.video_id: evaluation.original_heuristic_score(
+                    keyword=f"{product.title} review",
+                    product_title=product.title,
+                    video_title=v.title,
+                    video_description=v.description,
+                )
+                for v in videos
+            }
+            heuristic[label_id] = _by_best_video(heuristic_scores, channel_of)
+            documents = [evaluation.tokenize(video_embedding_text(video_text(v))) for v in videos]
+            query = evaluation.tokenize(product_embedding_text(product_text(product)))
+            bm25_scores = evaluation.BM25(documents).scores(query) if videos else []
+            bm25[label_id] = _by_best_video(
+                {v.video_id: float(score) for v, score in zip(videos, bm25_scores, strict=True)}, channel_of
             )
-            bm25[label_id] = evaluation.creators_by_best_video(texts, evaluation.bm25_scores(ptext, texts))
         return {
             "ours": ours,
             "heuristic": heuristic,
@@ -230,19 +221,18 @@ class Command(BaseCommand):
         if line.startswith("🎯") or "⛔" in line or "⚠️" in line:
             self.stdout.write(line)
 
-    def _metrics(self, labels: dict[str, Any], ranked: dict[str, list[tuple[str, float]]]) -> tuple[float, float]:
-        qrels: dict[str, dict[str, int]] = labels["creator_qrels"]
+    def _metrics(self, labels: evaluation.LabelledSet, ranked: dict[str, list[tuple[str, float]]]) -> tuple[float, float]:
         ndcgs, precisions = [], []
-        for item in labels["products"]:
-            grades = qrels.get(item["id"], {})
-            channels = [c for c, _ in ranked.get(item["id"], [])]
+        for item in labels.products:
+            grades = labels.creator_qrels.get(item.id, {})
+            channels = [c for c, _ in ranked.get(item.id, [])]
             ndcgs.append(evaluation.ndcg_at_k(channels, grades, k=TOP_K))
             precisions.append(evaluation.precision_at_k(channels, grades, k=PRECISION_K, min_grade=RELEVANT_GRADE))
         return sum(ndcgs) / len(ndcgs), sum(precisions) / len(precisions)
 
-    def _report(self, labels: dict[str, Any], result: dict[str, Any], *, seconds: float) -> None:
+    def _report(self, labels: evaluation.LabelledSet, result: dict[str, Any], *, seconds: float) -> None:
         totals = result["totals"]
-        qrels: dict[str, dict[str, int]] = labels["creator_qrels"]
+        qrels = labels.creator_qrels
         ceiling = {
             pid: sorted(
                 ((c, float(g)) for c, g in qrels.get(pid, {}).items() if c in result["reachable"][pid]),
@@ -250,7 +240,7 @@ class Command(BaseCommand):
             )
             for pid in result["ours"]
         }
-        n = len(labels["products"])
+        n = len(labels.products)
         mean_candidates = sum(result["candidates"].values()) / max(1, n)
         self.stdout.write(
             f"\n{n} labelled products; {totals['runs']} discovery runs, {totals['search_calls']} search calls, "
