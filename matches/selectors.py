@@ -203,7 +203,8 @@ def list_product_creators(
     if product.company.own_channel_ids:
         creators = creators.exclude(channel_id__in=product.company.own_channel_ids)
     if not filters.include_dismissed:
-        creators = creators.exclude(decision=CreatorDecision.Status.DISMISSED)
+        # Exists, not exclude(decision=...): NOT (NULL = 'dismissed') is NULL in SQL and would drop undecided rows.
+        creators = creators.filter(~Exists(decision.filter(status=CreatorDecision.Status.DISMISSED)))
     if filters.min_subscribers is not None:
         creators = creators.filter(
             channel__subscriber_count__gte=filters.min_subscribers, channel__hidden_subscriber_count=False

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+import pytest
+from django.conf import global_settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import get_hasher, make_password
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
@@ -23,14 +25,20 @@ from shopify_app.models import Company, Membership, Product, Shop
 PASSWORD = "a-long-test-password-42"
 
 
+@pytest.fixture
+def fast_hashing(settings: Any) -> None:
+    """Passwords hashed with MD5 in tests: PBKDF2 at Django's iterations costs seconds per sign-in here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *global_settings.PASSWORD_HASHERS]
+
+
 @cache
-def _hashed_password() -> str:
-    # Hashing costs ~0.5 s (PBKDF2 at Django's iterations): once per test process, not once per user.
-    return make_password(PASSWORD)
+def _hashed_password(algorithm: str) -> str:
+    # Once per process and hasher: with `fast_hashing` MD5, else PBKDF2 (a second or more per hash here).
+    return make_password(PASSWORD, hasher=algorithm)
 
 
 def make_member(email: str, company_name: str) -> tuple[AbstractBaseUser, Company]:
-    user = get_user_model().objects.create(username=email, email=email, password=_hashed_password())
+    user = get_user_model().objects.create(username=email, email=email, password=_hashed_password(get_hasher().algorithm))
     company = Company.objects.create(name=company_name)
     Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
     return user, company

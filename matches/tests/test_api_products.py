@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from matches.tests.dashboard_data import World, build_world
+from matches.tests.dashboard_data import World, build_world, fast_hashing
+
+pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
 
 
 @pytest.fixture

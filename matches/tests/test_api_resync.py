@@ -1,0 +1,50 @@
+"""POST /products/resync: the caller's connected store is synced; without one, a 400 that says why."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from matches.tests.dashboard_data import World, build_world, fast_hashing
+
+pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
+from shopify_app.models import Shop
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def api(world: World) -> APIClient:
+    client = APIClient()
+    client.force_login(world.user)
+    return client
+
+
+def test_without_a_connected_store_it_answers_400_with_a_message(api: APIClient, world: World) -> None:
+    Shop.objects.filter(company=world.company).update(status=Shop.Status.UNINSTALLED)
+    response = api.post("/products/resync", {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("No Shopify store is connected for this company.")
+
+
+def test_another_companys_id_answers_404_and_syncs_nothing(api: APIClient, world: World) -> None:
+    Shop.objects.create(company=world.other_company, domain="rival.myshopify.com")
+    foreign = api.post("/products/resync", {"company_id": str(world.other_company.pk)}, format="json")
+    missing = api.post("/products/resync", {"company_id": "00000000-0000-0000-0000-000000000000"}, format="json")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json() == {"message": "Company not found.", "details": {}}
+    assert Shop.objects.get(domain="rival.myshopify.com").last_synced_at is None
+
+
+@pytest.mark.parametrize("body", [{"company_id": "nope"}, ["x"]])
+def test_a_bad_body_is_a_400_with_a_message(api: APIClient, body: object) -> None:
+    response = api.post("/products/resync", body, format="json")
+    assert response.status_code == 400 and response.json()["message"]
+
+
+def test_strangers_cannot_resync(world: World) -> None:
+    response = APIClient().post("/products/resync", {}, format="json")
+    assert response.status_code in (401, 403) and response.json()["message"]

@@ -1,0 +1,77 @@
+"""Sign up (a company and its owner), sign in with an email, sign out."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from matches.tests.dashboard_data import PASSWORD, fast_hashing, make_member
+
+pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
+from shopify_app.models import Company, Membership
+
+GOOD = {
+    "company_name": "Kettle & Leaf",
+    "email": "Mia@Kettle.test",
+    "password1": "green-tea-ceremony-77",
+    "password2": "green-tea-ceremony-77",
+}
+
+
+@pytest.mark.django_db
+def test_signing_up_creates_a_company_and_its_owner_and_signs_in() -> None:
+    client = Client()
+    response = client.post("/accounts/signup/", GOOD)
+    assert response.status_code == 302 and response["Location"] == "/dashboard/settings"
+    user = get_user_model().objects.get(username="mia@kettle.test")
+    membership = Membership.objects.get(user=user)
+    assert membership.company.name == "Kettle & Leaf" and membership.role == Membership.Role.OWNER
+    page = client.get("/dashboard/settings")
+    assert page.status_code == 200 and "Kettle &amp; Leaf" in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"password2": "something-else-entirely"}, "The two passwords differ."),
+        ({"password1": "123", "password2": "123"}, "This password is too short."),
+        ({"email": "not-an-email"}, "Enter a valid email address."),
+        ({"company_name": "   "}, "This field is required."),
+    ],
+)
+def test_signing_up_with_bad_input_says_what_is_wrong(change: dict, message: str) -> None:
+    response = Client().post("/accounts/signup/", {**GOOD, **change})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Company.objects.count() == 0 and get_user_model().objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_email_can_sign_up_only_once() -> None:
+    make_member("mia@kettle.test", "First Co.")
+    response = Client().post("/accounts/signup/", GOOD)
+    assert response.status_code == 400
+    assert "An account with this email already exists" in response.content.decode()
+    assert Company.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_signing_in_with_an_email_in_any_case_and_signing_out() -> None:
+    make_member("ana@juniper.test", "Juniper & Pine Co.")
+    client = Client()
+    assert client.get("/accounts/login/").status_code == 200
+    response = client.post("/accounts/login/", {"username": "Ana@Juniper.test", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/dashboard/products"
+    assert client.get("/dashboard/products").status_code == 200
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/dashboard/products")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_is_refused_with_a_message() -> None:
+    make_member("ana@juniper.test", "Juniper & Pine Co.")
+    response = Client().post("/accounts/login/", {"username": "ana@juniper.test", "password": "wrong"})
+    assert response.status_code == 400
+    assert "Please enter a correct email and password" in response.content.decode()
