@@ -9,6 +9,7 @@ database, not a Python check, decides.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -52,6 +53,17 @@ def _ensure_day(day: dt.date) -> None:
     QuotaDay.objects.bulk_create([QuotaDay(day=day)], ignore_conflicts=True)
 
 
+def _count_for_company(*, day: dt.date, company: Company, search_calls: int, units: int) -> None:
+    updated = CompanyQuotaDay.objects.filter(day=day, company=company).update(
+        search_calls=F("search_calls") + search_calls, units=F("units") + units
+    )
+    if not updated:
+        CompanyQuotaDay.objects.bulk_create([CompanyQuotaDay(day=day, company=company)], ignore_conflicts=True)
+        CompanyQuotaDay.objects.filter(day=day, company=company).update(
+            search_calls=F("search_calls") + search_calls, units=F("units") + units
+        )
+
+
 def record_call(
     *,
     search_calls: int = 0,
@@ -68,23 +80,23 @@ def record_call(
     day = pacific_day(now)
     search_budget = settings.YOUTUBE_DAILY_SEARCH_CALLS
     unit_budget = settings.YOUTUBE_DAILY_UNITS
-    _ensure_day(day)
-    with transaction.atomic():
-        updated = (
-            QuotaDay.objects.filter(day=day)
-            .filter(Q(breaker_open_until__isnull=True) | Q(breaker_open_until__lte=now))
-            .filter(search_calls__lte=search_budget - search_calls, units__lte=unit_budget - units)
-            .update(search_calls=F("search_calls") + search_calls, units=F("units") + units)
-        )
-        if updated == 1:
-            if company is not None:
-                CompanyQuotaDay.objects.bulk_create(
-                    [CompanyQuotaDay(day=day, company=company)], ignore_conflicts=True
-                )
-                CompanyQuotaDay.objects.filter(day=day, company=company).update(
-                    search_calls=F("search_calls") + search_calls, units=F("units") + units
-                )
-            return None
+    for attempt in range(2):
+        # One UPDATE is atomic by itself; the company's count joins it in a transaction when there is one.
+        with transaction.atomic() if company is not None else contextlib.nullcontext():
+            updated = (
+                QuotaDay.objects.filter(day=day)
+                .filter(Q(breaker_open_until__isnull=True) | Q(breaker_open_until__lte=now))
+                .filter(search_calls__lte=search_budget - search_calls, units__lte=unit_budget - units)
+                .update(search_calls=F("search_calls") + search_calls, units=F("units") + units)
+            )
+            if updated == 1:
+                if company is not None:
+                    _count_for_company(day=day, company=company, search_calls=search_calls, units=units)
+                return None
+        if attempt == 0 and not QuotaDay.objects.filter(day=day).exists():
+            _ensure_day(day)  # the day's first call: create its row, then try again
+        else:
+            break
     row = QuotaDay.objects.get(day=day)
     resets_at = next_pacific_midnight(now)
     if row.breaker_open_until is not None and row.breaker_open_until > now:

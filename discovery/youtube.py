@@ -13,6 +13,7 @@ placeholder key is sent, since the emulator only checks that one is present.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import time
@@ -23,7 +24,8 @@ from urllib.parse import urlsplit
 
 import httplib2
 from django.conf import settings
-from googleapiclient.discovery import build
+from googleapiclient import discovery_cache
+from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
 from discovery import quota
@@ -382,6 +384,16 @@ class _MeteredHttp(httplib2.Http):
         return super().request(uri, method, *args, **kwargs)
 
 
+@functools.cache
+def _discovery_document() -> dict[str, Any]:
+    """The bundled youtube/v3 discovery document, parsed once per process (build() re-reads it each time)."""
+    document = discovery_cache.get_static_doc("youtube", "v3")
+    if document is None:  # pragma: no cover - the document ships inside google-api-python-client
+        raise YouTubeConfigError("google-api-python-client lacks its bundled youtube/v3 discovery document.")
+    parsed: dict[str, Any] = json.loads(document)
+    return parsed
+
+
 def _build_http(*, before_send: Callable[[str], None]) -> httplib2.Http:
     """The one place an Http for YouTube is made: with the configured timeout, metered."""
     return _MeteredHttp(timeout=settings.YOUTUBE_TIMEOUT_SECONDS, before_send=before_send)
@@ -424,12 +436,11 @@ class YouTubeClient:
         self.units_sent = 0
         real_sleep = sleep or time.sleep
         self._sleep: Callable[[float], None] = lambda seconds: real_sleep(min(seconds, MAX_BACKOFF_SECONDS))
-        self._service = build(
-            "youtube",
-            "v3",
+        # Equivalent to build("youtube", "v3", static_discovery=True, cache_discovery=False) without
+        # parsing the bundled document again for every client (a worker makes one per run).
+        self._service = build_from_document(
+            _discovery_document(),
             developerKey=key or EMULATOR_PLACEHOLDER_KEY,
-            static_discovery=True,
-            cache_discovery=False,
             client_options={"api_endpoint": url} if url else None,
             http=_build_http(before_send=self._before_send),
         )

@@ -55,6 +55,15 @@ def corpus_ids(emulator, count: int, *, skip: int = 0) -> list[str]:
     return [video.video_id for video in emulator.corpus.videos[skip : skip + count]]
 
 
+def ids_on_distinct_channels(emulator, count: int) -> list[str]:
+    chosen: dict[str, str] = {}
+    for video in emulator.corpus.videos:
+        chosen.setdefault(video.channel_id, video.video_id)
+        if len(chosen) == count:
+            break
+    return list(chosen.values())
+
+
 def spend_units_today(units: int) -> None:
     assert quota.record_call(units=units) is None
 
@@ -113,7 +122,7 @@ def test_without_budget_what_would_pass_the_limit_is_deleted_with_its_matches(
     settings.YOUTUBE_DAILY_UNITS = 5
     with time_machine.travel(NOW, tick=False):
         spend_units_today(5)
-        doomed, waiting = store(youtube_emulator, corpus_ids(youtube_emulator, 2), fetched_at=NOW - 27 * DAY)
+        doomed, waiting = store(youtube_emulator, ids_on_distinct_channels(youtube_emulator, 2), fetched_at=NOW - 27 * DAY)
         Video.objects.filter(pk=doomed.pk).update(fetched_at=NOW - dt.timedelta(days=29, hours=12))
         Channel.objects.filter(pk=doomed.channel_id).update(fetched_at=NOW - dt.timedelta(days=29, hours=12))
         match(product, doomed)
@@ -181,17 +190,17 @@ def test_a_database_left_running_for_60_days_holds_nothing_older_than_the_limit(
     settings, youtube_emulator, product
 ) -> None:
     limit = dt.timedelta(days=settings.YOUTUBE_DATA_MAX_AGE_DAYS)
-    pool = corpus_ids(youtube_emulator, 300)
+    pool = corpus_ids(youtube_emulator, 180)
     first_matched = pool[0]
     with time_machine.travel(NOW, tick=False) as traveller:
         for day in range(60):
             now = NOW + day * DAY
             traveller.move_to(now)
-            # Discovery finds five videos a day and matches two of them.
-            fresh = [video_id for video_id in pool[day * 5 : day * 5 + 5] if not Video.objects.filter(pk=video_id)]
+            # Discovery finds three videos a day and matches one of them.
+            fresh = [video_id for video_id in pool[day * 3 : day * 3 + 3] if not Video.objects.filter(pk=video_id)]
             for index, video in enumerate(store(youtube_emulator, fresh, fetched_at=now)):
                 Channel.objects.filter(pk=video.channel_id).update(fetched_at=now)
-                if index < 2:
+                if index == 0:
                     match(product, video)
             if day % 7 == 6:  # a day when discovery spent the whole unit budget before retention ran
                 spend_units_today(quota.remaining_today()[1])
