@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from discovery.models import DiscoveryRun
 from maatchaa.lib.shopify_emulator import ShopifyEmulator, signed_query
 from maatchaa.testing.shopify_fixtures import TEST_API_SECRET, create_member, follow_authorize
 from shopify_app.models import Product, Shop
@@ -31,7 +32,7 @@ def callback(client: Any, query: str) -> Any:
 
 
 def test_a_member_connects_the_demo_store_and_lands_on_products_with_the_catalog_synced(
-    member_client: Any, member: Any, shopify_emulator: ShopifyEmulator
+    member_client: Any, member: Any, shopify_emulator: ShopifyEmulator, django_capture_on_commit_callbacks: Any
 ) -> None:
     response = connect(member_client)
     assert response.status_code == 302
@@ -45,7 +46,8 @@ def test_a_member_connects_the_demo_store_and_lands_on_products_with_the_catalog
 
     back = follow_authorize(response["Location"])
     assert back.startswith("http://testserver/shopify/callback?")
-    response = member_client.get(back.removeprefix("http://testserver"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.get(back.removeprefix("http://testserver"))
 
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/products"
@@ -69,6 +71,10 @@ def test_a_member_connects_the_demo_store_and_lands_on_products_with_the_catalog
     assert whisk.image_url == f"{shopify_emulator.url}/cdn/ceremonial-matcha-whisk-set.svg"
     assert str(whisk.price) == "48.00" and whisk.currency == "USD"
     assert shop.products_synced_until is not None
+    # Discovery started by itself: the products' post-save signal queued one immediate run on commit.
+    assert list(DiscoveryRun.objects.filter(company=member[1]).values_list("trigger", "status")) == [
+        ("immediate", "queued")
+    ]
 
 
 def test_the_connect_form_refuses_a_malformed_or_foreign_domain_with_a_message(
