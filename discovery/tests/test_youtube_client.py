@@ -7,9 +7,11 @@ ledger recorded; nothing of ours is patched.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
+from django.db import connection
 
 from discovery import quota
 from discovery.models import CompanyQuotaDay, QuotaDay
@@ -294,3 +296,20 @@ def test_another_client_error_is_permanent_and_carries_youtubes_reason(youtube_e
         get_client(sleep=no_sleep).search_videos("keyboard", page_token="not-a-token")
     assert raised.value.permanent
     assert raised.value.reason == youtube_calls(youtube_emulator, "search")[0].reason != ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_processes_never_spend_past_the_budget_together(settings) -> None:
+    settings.YOUTUBE_DAILY_SEARCH_CALLS = 25
+
+    def worker(_: int) -> int:
+        # Each thread has its own database connection, as each worker process would.
+        try:
+            return sum(quota.record_call(search_calls=1) is None for _ in range(10))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        granted = sum(pool.map(worker, range(6)))
+    assert granted == 25
+    assert QuotaDay.objects.get().search_calls == 25
