@@ -338,6 +338,29 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
     return result
 
 
+def start_discovery_after_install(*, shop: Shop, result: SyncResult | None) -> None:
+    """After an install, discovery must start by itself. Saved products already queued it through the
+    post-save signal; a reinstall that changed nothing saved none, so ask for the run here (the
+    scheduler hands back the company's active run instead of making a second)."""
+    if result is not None and result.created + result.updated > 0:
+        return
+    from discovery.models import DiscoveryRun
+    from discovery.scheduling import trigger_discovery
+    from shopify_app.selectors import discoverable_products
+
+    if discoverable_products(company=shop.company).exists():
+        trigger_discovery(company=shop.company, trigger=DiscoveryRun.Trigger.IMMEDIATE)
+
+
+def enqueue_sync(*, shop: Shop, full: bool = False) -> None:
+    """Sync the shop in the worker, after the current transaction commits."""
+    from django_q.tasks import async_task
+
+    shop_id = shop.pk
+    transaction.on_commit(lambda: async_task("shopify_app.tasks.sync_shop", shop_id, full,
+                                             task_name=f"shopify-sync-{shop_id}"), robust=True)
+
+
 # --- Disconnect, uninstall, redact -------------------------------------------------------------------
 
 

@@ -65,11 +65,15 @@ def callback(request: HttpRequest) -> HttpResponse:
     try:
         result = services.sync_shop_products(shop=shop)
     except ApplicationError as exc:
-        # Connected all the same; the catalog follows with the next sync or resync.
+        # Connected all the same; a transient failure is retried by the worker, and the products page
+        # says what is missing.
+        if not exc.details.get("permanent", True):
+            services.enqueue_sync(shop=shop)
         messages.warning(request, f"{shop.domain} is connected, but its products could not be read yet: {exc.message}")
-    else:
-        messages.success(request, f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
-                                  "products synced. Finding creators has started.")
+        return HttpResponseRedirect(PRODUCTS_URL)
+    services.start_discovery_after_install(shop=shop, result=result)
+    messages.success(request, f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
+                              "products synced. Finding creators has started.")
     return HttpResponseRedirect(PRODUCTS_URL)
 
 

@@ -237,3 +237,34 @@ def test_the_approve_page_asks_before_redirecting_when_auto_approve_is_off(
     assert approved.status_code == 302
     response = member_client.get(approved.headers["Location"].removeprefix("http://testserver"))
     assert response.status_code == 302 and response["Location"] == "/dashboard/products"
+
+
+def test_reconnecting_a_store_with_an_unchanged_catalog_still_starts_discovery(
+    member_client: Any, member: Any, shopify_emulator: ShopifyEmulator, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        member_client.get(follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver"))
+    DiscoveryRun.objects.update(status="succeeded")
+    member_client.post("/shopify/disconnect")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.get(follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver"))
+
+    assert response["Location"] == "/dashboard/products"
+    assert Shop.objects.get().status == Shop.Status.ACTIVE
+    assert DiscoveryRun.objects.filter(company=member[1], status="queued", trigger="immediate").count() == 1
+
+
+def test_a_callback_whose_sync_fails_still_connects_and_queues_a_retry(
+    member_client: Any, shopify_emulator: ShopifyEmulator, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_q.models import OrmQ
+
+    shopify_emulator.throttle("503", times=50, retry_after=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.get(follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver"))
+
+    assert response.status_code == 302 and response["Location"] == "/dashboard/products"
+    assert Shop.objects.get().status == Shop.Status.ACTIVE
+    assert not Product.objects.exists()
+    assert [task.name() for task in OrmQ.objects.all()] == [f"shopify-sync-{Shop.objects.get().pk}"]
