@@ -33,8 +33,9 @@ import threading
 import time
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -233,7 +234,11 @@ class Video:
     comment_count: int | None
     country: str
     countries: tuple[str, ...]
-    language: str
+
+    @cached_property
+    def language(self) -> str:
+        # Guessed on first use (search with relevanceLanguage, videos.list): keeps loading the corpus fast.
+        return detect_language(f"{self.title}\n{self.description}", self.country)
 
     @property
     def duration_seconds(self) -> int:
@@ -356,6 +361,35 @@ class InvalidPageToken(ValueError):
     pass
 
 
+class _LazyChannels(Mapping[str, Channel]):
+    """Channels built on first access: thousands of channels, few of which a test or run ever asks for."""
+
+    def __init__(self, ids: list[str], build: Callable[[str], Channel]) -> None:
+        self._ids = ids
+        self._known = set(ids)
+        self._build = build
+        self._built: dict[str, Channel] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, channel_id: str) -> Channel:
+        if channel_id not in self._known:
+            raise KeyError(channel_id)
+        channel = self._built.get(channel_id)
+        if channel is None:
+            with self._lock:
+                channel = self._built.setdefault(channel_id, self._build(channel_id))
+        return channel
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, channel_id: object) -> bool:
+        return channel_id in self._known
+
+
 class Corpus:
     """The videos and channels served, with a BM25F index over title, tags, channel title and description."""
 
@@ -371,15 +405,17 @@ class Corpus:
         # Newest first: the order of an uploads playlist.
         for indices in self.channel_videos.values():
             indices.sort(key=lambda i: -videos[i].published_ts)
-        self.channels: dict[str, Channel] = {
-            channel_id: self._build_channel(channel_id, (channel_overrides or {}).get(channel_id))
-            for channel_id in self.channel_videos
-        }
-        for channel_id, override in (channel_overrides or {}).items():
-            if channel_id not in self.channels:
-                self.channels[channel_id] = self._build_channel(channel_id, override)
-        self.channel_by_handle = {c.custom_url.lower(): c.channel_id for c in self.channels.values()}
+        overrides = dict(channel_overrides or {})
+        ids = list(self.channel_videos) + [c for c in overrides if c not in self.channel_videos]
+        self.channels: Mapping[str, Channel] = _LazyChannels(ids, lambda c: self._build_channel(c, overrides.get(c)))
+        self._channel_by_handle: dict[str, str] | None = None
         self._build_index()
+
+    @property
+    def channel_by_handle(self) -> dict[str, str]:
+        if self._channel_by_handle is None:
+            self._channel_by_handle = {c.custom_url.lower(): c.channel_id for c in self.channels.values()}
+        return self._channel_by_handle
 
     # --- channels -----------------------------------------------------------------------------------
     def _build_channel(self, channel_id: str, override: Mapping[str, str] | None) -> Channel:
@@ -444,14 +480,17 @@ class Corpus:
         postings: dict[str, dict[int, float]] = defaultdict(dict)
         lengths: list[float] = []
         for index, video in enumerate(self.videos):
-            # Field weights as repetitions (doubled to keep them integral): one C-level Counter per video.
-            tokens = (
-                tokenize(video.title) * 6 + tokenize(" ".join(video.tags)) * 4
-                + tokenize(video.channel_title) * 3 + tokenize(video.description) * 2
-            )
-            lengths.append(len(tokens) / 2)
-            for token, count in Counter(tokens).items():
-                postings[token][index] = count / 2
+            # The description (the bulk) is counted in C; the short weighted fields are added on top.
+            counts: dict[str, float] = Counter(tokenize(video.description))
+            length = float(sum(counts.values()))
+            for text, weight in ((video.title, 3.0), (" ".join(video.tags), 2.0), (video.channel_title, 1.5)):
+                tokens = tokenize(text)
+                length += weight * len(tokens)
+                for token in tokens:
+                    counts[token] = counts.get(token, 0) + weight
+            lengths.append(length)
+            for token, tf in counts.items():
+                postings[token][index] = tf
         self._postings = postings
         self._lengths = lengths
         self._avg_length = (sum(lengths) / len(lengths)) if lengths else 1.0
@@ -642,7 +681,6 @@ def _row_to_video(row: Mapping[str, str]) -> Video:
         comment_count=_int_or_none(row.get("comment_count") or ""),
         country=country,
         countries=countries or ((country,) if country else ()),
-        language=detect_language(f"{title}\n{description}", country),
     )
 
 
