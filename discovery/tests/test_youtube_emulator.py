@@ -120,6 +120,8 @@ def test_a_search_response_has_youtubes_shape_and_working_thumbnails(yt, youtube
     assert thumbnail["url"].startswith(youtube_emulator.url) and thumbnail["width"] == 480
     with urllib.request.urlopen(thumbnail["url"], timeout=10) as served:
         assert served.headers["Content-Type"] == "image/svg+xml" and served.read().startswith(b"<svg")
+    ids_only = yt.search().list(part="id", q="cast iron skillet", type="video", maxResults=3).execute()
+    assert [set(item) for item in ids_only["items"]] == [{"kind", "etag", "id"}] * 3
 
 
 def test_search_titles_come_html_escaped_as_on_youtube(yt) -> None:

@@ -1300,7 +1300,7 @@ class YouTubeApi:
 
     # --- methods --------------------------------------------------------------------------------------
     def search_list(self, params: Mapping[str, str]) -> dict[str, Any]:
-        self._parts("search", params)
+        parts = self._parts("search", params)
         max_results = self._max_results(params, 5)
         type_ = params.get("type", "")
         types = {t.strip() for t in type_.split(",") if t.strip()}
@@ -1338,12 +1338,13 @@ class YouTubeApi:
             )
             total, next_token, prev_token = page.total_results, page.next_page_token, page.prev_page_token
             for video in page.items:
-                item = {
+                item: dict[str, Any] = {
                     "kind": "youtube#searchResult",
                     "etag": "",
                     "id": {"kind": "youtube#video", "videoId": video.video_id},
-                    "snippet": self._video_snippet(video, for_search=True),
                 }
+                if "snippet" in parts:
+                    item["snippet"] = self._video_snippet(video, for_search=True)
                 item["etag"] = _etag("search", item)
                 items.append(item)
         body: dict[str, Any] = {"kind": "youtube#searchListResponse", "etag": ""}
