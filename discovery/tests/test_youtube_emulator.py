@@ -239,6 +239,14 @@ def test_channels_carry_made_up_statistics_marked_as_emulated(yt, youtube_emulat
     assert item["brandingSettings"]["channel"]["title"] == item["snippet"]["title"]
     again = yt.channels().list(part="statistics", id=channel_id).execute()["items"][0]
     assert again["statistics"] == stats  # deterministic
+    by_handle = yt.channels().list(part="id", forHandle=item["snippet"]["customUrl"]).execute()["items"]
+    assert [c["id"] for c in by_handle] == [channel_id]
+
+
+def test_a_repeated_id_parameter_means_several_ids(yt, youtube_emulator) -> None:
+    ids = [v.video_id for v in youtube_emulator.corpus.videos[:3]]
+    response = yt.videos().list(part="id", id=ids).execute()  # sent as id=a&id=b&id=c
+    assert [item["id"] for item in response["items"]] == ids
 
 
 def test_a_channels_country_is_the_most_common_of_its_videos(tmp_path: Path) -> None:

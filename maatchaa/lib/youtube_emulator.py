@@ -1528,7 +1528,11 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         if path.startswith("/youtube/v3/"):
             resource = path[len("/youtube/v3/"):].strip("/")
-            params = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+            # A repeated id (id=a&id=b, what the client sends for a Python list) means several ids, as on YouTube.
+            params = {
+                k: ",".join(v) if k == "id" else v[-1]
+                for k, v in parse_qs(url.query, keep_blank_values=True).items()
+            }
             status, body = emulator.api.handle(resource, params)
             latency = emulator.state.config.latency_ms
             if latency > 0:
