@@ -90,6 +90,7 @@ class MatchedVideoSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
     score = serializers.FloatField(help_text="Content similarity to the product, 0..1")
     terms = serializers.ListField(child=serializers.CharField(), help_text="Product terms found in the video")
+    queries = serializers.ListField(child=serializers.CharField(), help_text="The searches that found it")
     evidence = serializers.DictField(help_text="Why this video matched, as the matcher recorded it")
     statistics = VideoStatisticsSerializer()
 

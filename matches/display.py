@@ -97,6 +97,7 @@ def video_record(match: Any, *, now: datetime) -> dict[str, Any]:
         "score": round(match.similarity_score, 4),
         "evidence": match.evidence or {},
         "terms": list((match.evidence or {}).get("terms", []) or []),
+        "queries": [q for q in (match.evidence or {}).get("queries", []) or [] if isinstance(q, str)],
         "statistics": {
             "views": statistic(video.view_count, "views", as_of=as_of, now=now),
             "likes": statistic(video.like_count, "likes", as_of=as_of, now=now),
@@ -157,7 +158,7 @@ def creator_record(creator: Any, *, now: datetime) -> dict[str, Any]:
     }
 
 
-EVIDENCE_SHOWN_APART = {"terms", "attributes", "videos"}
+EVIDENCE_SHOWN_APART = {"terms", "attributes", "videos", "queries"}
 
 
 def why_lines(evidence: dict[str, Any]) -> list[str]:

@@ -28,6 +28,7 @@ from matches.api import CreatorFilterSerializer
 from matches.decisions import decide_creator, restore_creator
 from matches.display import creator_record
 from shopify_app.models import Company, Product
+from shopify_app.services import sync_shop_products
 
 PAGE_SIZE = 25
 # The filter form offers round values; the API takes any fraction and any number of days.
@@ -194,9 +195,9 @@ def switch_company(request: HttpRequest, company: Company) -> HttpResponse:
 @require_POST
 def resync(request: HttpRequest, company: Company) -> HttpResponse:
     shop = selectors.shop_to_sync(company=company)
-    # SHOPIFY's service; imported here so this module loads before that app's code exists.
-    from shopify_app.services import sync_shop_products
-
-    sync_shop_products(shop=shop)
-    messages.success(request, f"Products synced from {shop.domain}.")
+    result = sync_shop_products(shop=shop)
+    messages.success(
+        request,
+        f"Products synced from {shop.domain}: {result.created} new, {result.updated} updated, {result.deleted} removed.",
+    )
     return redirect("dashboard:products")

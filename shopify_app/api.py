@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from maatchaa.api import ApplicationError
 from matches.api import ERROR_RESPONSE, company_for_request
 from matches.selectors import shop_to_sync
+from shopify_app.services import sync_shop_products
 
 
 def _jsonable(value: Any) -> Any:
@@ -59,9 +60,7 @@ class ProductResyncApi(APIView):
         body.is_valid(raise_exception=True)
         company = company_for_request(request, body.validated_data.get("company_id"))
         shop = shop_to_sync(company=company)
-        # SHOPIFY's service; imported here so this module loads before that app's code exists.
-        from shopify_app.services import sync_shop_products
-
+        # Shopify failures come back as ApplicationError (502 permanent, 503 transient) with a message.
         result = sync_shop_products(shop=shop)
         return Response(
             {"message": "Products synced from Shopify.", "shop_domain": shop.domain, "result": _jsonable(result)}

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from matches.tests.dashboard_data import World, build_world, fast_hashing
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
-from shopify_app.models import Shop
+from shopify_app.models import Product, Shop
+
+DEMO_TITLES = ["Ceremonial Matcha Whisk Set", "Ridgeback Trail Running Shoes", "Natural Cork Yoga Mat"]
 
 
 @pytest.fixture
@@ -48,3 +54,27 @@ def test_a_bad_body_is_a_400_with_a_message(api: APIClient, body: object) -> Non
 def test_strangers_cannot_resync(world: World) -> None:
     response = APIClient().post("/products/resync", {}, format="json")
     assert response.status_code in (401, 403) and response.json()["message"]
+
+
+def test_it_syncs_the_callers_store_from_shopify(api: APIClient, world: World, shopify_emulator: Any) -> None:
+    # The world's shop is renamed to the emulator's demo store and given a live token pair, as after an install.
+    grant = shopify_emulator.grant_tokens()
+    shop = Shop.objects.get(company=world.company)
+    shop.domain = shopify_emulator.default_shop
+    shop.access_token = grant["access_token"]
+    shop.refresh_token = grant["refresh_token"]
+    shop.access_token_expires_at = timezone.now() + timedelta(seconds=grant["expires_in"])
+    shop.refresh_token_expires_at = timezone.now() + timedelta(seconds=grant["refresh_token_expires_in"])
+    shop.save()
+
+    response = api.post("/products/resync", {}, format="json")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["shop_domain"] == shopify_emulator.default_shop
+    synced = Product.objects.filter(shop=shop)
+    assert body["result"]["created"] == synced.count() == 14  # twelve active demo products, a draft, an archived one
+    assert set(DEMO_TITLES) <= set(synced.values_list("title", flat=True))
+    assert shopify_emulator.graphql_calls()
+    shop.refresh_from_db()
+    assert shop.last_synced_at is not None
