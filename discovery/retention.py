@@ -44,6 +44,7 @@ from discovery.youtube import (
     YouTubeError,
     get_client,
 )
+from maatchaa.lib import text_signals
 from matches.models import CreatorDecision, CreatorMatch, Match
 
 logger = logging.getLogger("maatchaa.retention")
@@ -155,6 +156,7 @@ def _apply_channel(details: ChannelDetails, *, now: dt.datetime) -> None:
     Channel.objects.filter(channel_id=details.channel_id).update(
         title=details.title,
         description=details.description,
+        contact_emails=text_signals.extract_emails(details.description),
         custom_url=details.custom_url,
         country=details.country,
         default_language=details.default_language,
@@ -222,15 +224,42 @@ def _refresh_channels(client: YouTubeClient, ids: list[str], tally: _Tally, *, n
         tally.channels_refreshed += len(found)
 
 
+def _reanalyse_changed(video_ids: list[str]) -> None:
+    """Videos whose text changed at YouTube: their signals and embedding follow the new text."""
+    # Imported here: the embedder loads a model, which a run that changed no text never needs.
+    from discovery.services import video_text
+    from maatchaa.lib import ranking
+    from maatchaa.lib.embedding import get_embedder
+
+    videos = list(Video.objects.filter(video_id__in=video_ids))
+    embedder = get_embedder()
+    vectors = embedder.embed([ranking.video_embedding_text(video_text(video)) for video in videos])
+    for video, vector in zip(videos, vectors, strict=True):
+        video.contact_emails = text_signals.extract_emails(video.description)
+        video.sponsorship_signals = [s[:200] for s in text_signals.sponsorship_signals(video.description)]
+        video.embedding = vector
+        video.embedding_model = embedder.model_name
+    Video.objects.bulk_update(videos, ["contact_emails", "sponsorship_signals", "embedding", "embedding_model"])
+
+
 def _refresh_videos(client: YouTubeClient, ids: list[str], tally: _Tally, *, now: dt.datetime) -> None:
     for start in range(0, len(ids), MAX_IDS_PER_CALL):
         chunk = ids[start : start + MAX_IDS_PER_CALL]
         found = client.videos(chunk)
+        before = {
+            video_id: (title, description, tuple(tags))
+            for video_id, title, description, tags in Video.objects.filter(video_id__in=chunk).values_list(
+                "video_id", "title", "description", "tags"
+            )
+        }
+        changed = [d.video_id for d in found if before.get(d.video_id) != (d.title[:1000], d.description, d.tags)]
         with transaction.atomic():
             for details in found:
                 _apply_video(details, now=now)
             gone = set(chunk) - {details.video_id for details in found}
             tally.videos_deleted += Video.objects.filter(video_id__in=gone).delete()[1].get("discovery.Video", 0)
+        if changed:
+            _reanalyse_changed(changed)
         tally.videos_refreshed += len(found)
 
 

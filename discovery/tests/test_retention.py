@@ -30,18 +30,25 @@ def product() -> Product:
 
 def store(emulator, video_ids: list[str], *, fetched_at: dt.datetime) -> list[Video]:
     """What discovery would have stored: the corpus's videos and their channels, fetched at `fetched_at`."""
-    stored = []
-    for video_id in video_ids:
-        source = emulator.corpus.video(video_id)
-        channel, _ = Channel.objects.get_or_create(
-            channel_id=source.channel_id, defaults={"title": source.channel_title, "fetched_at": fetched_at}
-        )
-        stored.append(
-            Video.objects.create(
-                video_id=video_id, channel=channel, title=source.title, view_count=1, fetched_at=fetched_at
+    sources = [emulator.corpus.video(video_id) for video_id in video_ids]
+    Channel.objects.bulk_create(
+        [Channel(channel_id=s.channel_id, title=s.channel_title, fetched_at=fetched_at) for s in sources],
+        ignore_conflicts=True,
+    )
+    return Video.objects.bulk_create(
+        [
+            Video(
+                video_id=s.video_id,
+                channel_id=s.channel_id,
+                title=s.title,
+                description=s.description,
+                tags=list(s.tags),
+                view_count=1,
+                fetched_at=fetched_at,
             )
-        )
-    return stored
+            for s in sources
+        ]
+    )
 
 
 def match(product: Product, video: Video) -> Match:
@@ -89,6 +96,18 @@ def test_records_near_the_limit_are_refreshed_through_youtube_and_their_fetch_da
     assert {call.resource for call in reached} == {"videos", "channels"}
     assert run.units == len(reached) == QuotaDay.objects.get().units
     assert run.finished_at is not None
+
+
+def test_a_video_retitled_at_youtube_gets_the_new_text_and_a_new_embedding(youtube_emulator, product) -> None:
+    with time_machine.travel(NOW, tick=False):
+        video = store(youtube_emulator, corpus_ids(youtube_emulator, 1), fetched_at=NOW - 26 * DAY)[0]
+        Video.objects.filter(pk=video.pk).update(title="An old title", embedding_model="", contact_emails=["a@b.c"])
+        match(product, video)
+        run_retention()
+    refreshed = Video.objects.get(pk=video.pk)
+    assert refreshed.title == youtube_emulator.corpus.video(video.video_id).title
+    assert refreshed.embedding is not None and refreshed.embedding_model
+    assert refreshed.contact_emails != ["a@b.c"]
 
 
 def test_records_far_from_the_limit_cost_nothing(youtube_emulator, product) -> None:
