@@ -64,7 +64,7 @@ def throwaway_database(log: Any) -> Iterator[str]:
     connection.close()
     try:
         log(f"Creating throwaway database {name} and migrating it...")
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:
             yield name
         finally:
