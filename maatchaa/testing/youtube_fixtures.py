@@ -19,15 +19,17 @@ from maatchaa.lib.youtube_emulator import Corpus, EmulatorServer, load_corpus
 DEMO_CORPUS = Path(__file__).resolve().parent.parent.parent / "discovery" / "fixtures" / "demo" / "videos.csv"
 TEST_API_KEY = "test-key"
 
-_corpora: dict[Path, Corpus] = {}
+_corpora: dict[tuple[Path, int, int], Corpus] = {}
 
 
 def corpus_for(path: str | Path) -> Corpus:
-    """Load a corpus once per session: the shared one takes seconds."""
+    """Load a corpus once per session (the shared one takes seconds); a rewritten file is loaded again."""
     resolved = Path(path).resolve()
-    if resolved not in _corpora:
-        _corpora[resolved] = load_corpus(resolved)
-    return _corpora[resolved]
+    stat = resolved.stat() if resolved.is_file() else None
+    key = (resolved, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+    if key not in _corpora:
+        _corpora[key] = load_corpus(resolved)
+    return _corpora[key]
 
 
 @pytest.fixture(scope="session")
