@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from discovery import retention
 from discovery.models import (
@@ -17,6 +18,7 @@ from discovery.models import (
     SuppressedChannel,
     Video,
 )
+from matches.display import stat_label
 
 
 class RetentionSummaryMixin:
@@ -30,10 +32,22 @@ class RetentionSummaryMixin:
 
 @admin.register(Channel)
 class ChannelAdmin(RetentionSummaryMixin, admin.ModelAdmin):
-    list_display = ["title", "channel_id", "country", "subscriber_count", "fetched_at"]
+    list_display = ["title", "channel_id", "country", "subscribers", "fetched_at"]
     list_filter = ["country", "statistics_emulated"]
     search_fields = ["title", "channel_id", "custom_url"]
     actions = ["forget_channels"]
+
+    @admin.display(description="Subscribers", ordering="subscriber_count")
+    def subscribers(self, channel: Channel) -> str:
+        # Counts are shown with the day they were fetched (YouTube policy III.E.4.f).
+        label = stat_label(
+            channel.subscriber_count,
+            "subscribers",
+            as_of=channel.fetched_at,
+            now=timezone.now(),
+            hidden=channel.hidden_subscriber_count,
+        )
+        return f"{label} (emulated)" if channel.statistics_emulated else label
 
     @admin.action(description="Forget channel (deletion request)", permissions=["delete"])
     def forget_channels(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
@@ -50,11 +64,15 @@ class ChannelAdmin(RetentionSummaryMixin, admin.ModelAdmin):
 
 @admin.register(Video)
 class VideoAdmin(RetentionSummaryMixin, admin.ModelAdmin):
-    list_display = ["title", "channel_title", "published_at", "view_count", "fetched_at"]
+    list_display = ["title", "channel_title", "published_at", "views", "fetched_at"]
     list_filter = ["language", "category_id"]
     search_fields = ["title", "video_id", "channel_title"]
     exclude = ["embedding"]
     raw_id_fields = ["channel"]
+
+    @admin.display(description="Views", ordering="view_count")
+    def views(self, video: Video) -> str:
+        return stat_label(video.view_count, "views", as_of=video.fetched_at, now=timezone.now())
 
 
 @admin.register(SearchQuery)

@@ -284,9 +284,12 @@ def test_the_admin_forgets_a_channel_and_shows_what_retention_did(client, youtub
         match(product, video)
         run_retention()
         page = client.get("/admin/discovery/channel/")
+        videos_page = client.get("/admin/discovery/video/").content.decode()
+    assert "views, as of 24 Nov" in videos_page and "Oldest stored YouTube record" in videos_page
     text = page.content.decode()
     assert "Oldest stored YouTube record: fetched 0.0 days ago (limit 30 days)" in text
     assert "refreshed 1 videos and 1 channels, deleted 0 videos and 0 channels" in text
+    assert "subscribers, as of 24 Nov" in text  # counts carry the day they were fetched
 
     response = client.post(
         "/admin/discovery/channel/", {"action": "forget_channels", "_selected_action": [video.channel_id]}
