@@ -441,6 +441,10 @@ def test_the_calls_log_records_params_without_the_key(yt, youtube_emulator) -> N
     assert call["method"] == "youtube.search.list" and call["status"] == 200
     assert call["params"] == {"part": "snippet", "q": "ukulele", "type": "video", "maxResults": "7", "alt": "json"}
     assert call["time"].endswith("Z")
+    yt.videos().list(part="id", id="x").execute()
+    assert [c["resource"] for c in raw_get(youtube_emulator, "_emulator/calls?resource=videos")[1]["calls"]] == [
+        "videos"
+    ]
 
 
 def test_control_endpoints_reset_configure_forget_and_update(yt, youtube_emulator) -> None:

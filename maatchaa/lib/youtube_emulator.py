@@ -14,8 +14,20 @@ What it imitates (see shared/API_FACTS.md section 1):
 What the CSV lacks is made up deterministically from a hash of the id and reported in an extra item key
 that the real API does not have: `"x-emulated": [...]` (e.g. `["statistics"]` on channels).
 
-Control endpoints for other processes live under /_emulator/ (calls, quota, reset, config, forget, update,
-health, thumbnails).
+Control endpoints for other processes (JSON in and out):
+- GET  /_emulator/health                -> {"status": "ok", "videos": n, "channels": n}
+- GET  /_emulator/calls[?resource=search] -> {"calls": [{method, resource, params (no key), status, reason,
+                                            time, pacific_day, bucket, cost}, ...]}
+- GET  /_emulator/quota                 -> today's usage and budgets (Pacific day)
+- GET  /_emulator/config                -> current budgets and faults
+- POST /_emulator/reset   {} clears calls and quota; {"all": true} also restores budgets, faults, forgotten
+                          ids and updated statistics to the start-up state
+- POST /_emulator/config  any of search_calls_per_day, units_per_day, error_rate, rate_limit_rate, latency_ms,
+                          seed, invalid_keys [..], fail_next [500, 403, ...], now ("2026-11-25T08:00:00Z" freezes
+                          the emulator's clock, null unfreezes it)
+- POST /_emulator/forget  {"video_ids": [..], "channel_ids": [..]}: YouTube no longer returns them
+- POST /_emulator/update  {"video_id": "..", "statistics": {"viewCount": 5}} or {"videos": {id: {..}}}
+- GET  /_emulator/thumbnails/<video or channel id>.svg: the placeholder thumbnails the items point at
 """
 
 from __future__ import annotations
@@ -1149,7 +1161,7 @@ class YouTubeApi:
         parts = {p.strip() for p in raw.split(",") if p.strip()}
         for part in parts:
             if part not in PARTS[resource]:
-                raise ApiError(400, f"'{part}'", "unknownPart", domain="youtube.part", location="part")
+                raise ApiError(400, part, "unknownPart", domain="youtube.part", location="part")
         return parts
 
     @staticmethod
@@ -1543,7 +1555,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"status": "ok", "videos": len(emulator.corpus.videos),
                              "channels": len(emulator.corpus.channels)})
         elif path == "/_emulator/calls":
-            self._send(200, {"calls": [c.as_dict() for c in emulator.calls]})
+            wanted = parse_qs(url.query).get("resource")
+            self._send(200, {"calls": [c.as_dict() for c in emulator.calls if not wanted or c.resource in wanted]})
         elif path == "/_emulator/quota":
             self._send(200, emulator.state.usage_today())
         elif path == "/_emulator/config":
