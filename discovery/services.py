@@ -6,8 +6,9 @@ search → new video ids → video details (50 ids a call) → channel details (
 Every search asks YouTube for 50 results: a search call costs the same for 1 or 50, and the search
 bucket (100 calls a day) is the scarce one. Every result is a candidate: its details cost one unit per
 50 ids from the 10,000-unit pool and its embedding is computed locally, so ranking over all of them is
-cheap and finds creators a top-5 would miss. WORKER_VIDEOS_PER_KEYWORD bounds what is *stored as
-matches*: a product keeps its best WORKER_VIDEOS_PER_KEYWORD × (keywords searched) videos.
+cheap and finds creators a top-5 would miss. WORKER_VIDEOS_PER_KEYWORD bounds what is *kept*: a
+product keeps its best WORKER_VIDEOS_PER_KEYWORD × (keywords searched) creators per run (10 with the
+guide's 2 × 5, the length of a first page), each with its best videos as Match rows.
 
 The log reads like the worker guide's "Watch Worker Logs" section.
 """

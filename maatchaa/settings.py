@@ -196,8 +196,8 @@ SPECTACULAR_SETTINGS = {
 WORKER_CYCLE_INTERVAL_MINUTES = env_int("WORKER_CYCLE_INTERVAL_MINUTES", 5)
 WORKER_PRODUCTS_PER_CYCLE = env_int("WORKER_PRODUCTS_PER_CYCLE", 10)
 WORKER_KEYWORDS_PER_PRODUCT = env_int("WORKER_KEYWORDS_PER_PRODUCT", 2)
-# A search call returns up to 50 results for the price of one, so every search asks for 50; this
-# bounds how many of a keyword's results are analysed and matched per product.
+# A search call returns up to 50 results for the price of one, so every search asks for 50 and every
+# result is scored; this bounds what a product keeps per run: its best (this x keywords) creators.
 WORKER_VIDEOS_PER_KEYWORD = env_int("WORKER_VIDEOS_PER_KEYWORD", 5)
 # A query searched within this many hours is answered from stored results, not a new search call.
 DISCOVERY_QUERY_CACHE_HOURS = env_int("DISCOVERY_QUERY_CACHE_HOURS", 72)

@@ -24,6 +24,8 @@ from shopify_app.models import Product
 
 # Evidence keeps a creator's best few videos: enough to judge, small enough to ship in every list.
 EVIDENCE_VIDEOS = 5
+# Match rows stored per kept creator and run: its best videos for this product.
+MATCHES_PER_CREATOR = 3
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,10 @@ def match_product(
     keep: int,
     embedder: Embedder | None = None,
 ) -> MatchOutcome:
-    """Score `candidates` (video id -> the queries that found it) for `product`, store the best `keep`.
+    """Score `candidates` (video id -> the queries that found it) for `product`; keep the best `keep` creators.
+
+    Every candidate is scored; the `keep` best creators each get Match rows for their best
+    MATCHES_PER_CREATOR videos.
 
     Match rows are upserted on (product, video), never duplicated; then the product's creators are
     re-ranked from all its Match rows.
@@ -156,7 +161,9 @@ def match_product(
             [_video_text(v) for v in videos],
             np.asarray([v.embedding for v in videos], dtype=np.float32),
         )
-        best = sorted(scored, key=lambda s: s.score, reverse=True)[:keep]
+        # Rank creators over every candidate, then keep the best `keep` creators with their best videos:
+        # the creator is what users pick, and a top-N of videos would often be a few creators' uploads.
+        best = [v for creator in _rank(scored)[:keep] for v in creator.videos[:MATCHES_PER_CREATOR]]
         now = timezone.now()
         rows = [
             Match(
