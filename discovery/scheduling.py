@@ -144,8 +144,8 @@ def worker_banner() -> list[str]:
 def prepare_worker(*, write: Callable[[str], Any]) -> None:
     """What `qcluster` does before its cluster starts: banner, schedules, stale runs, due schedules.
 
-    Runs in the command's own process, before django-q2 forks its workers; the connections are
-    closed at the end so no child inherits a socket.
+    Runs in the command's own process, before django-q2 forks its workers (the command then closes
+    the connections, so that no child inherits a socket).
     """
     from django_q.brokers import get_broker
     from django_q.scheduler import scheduler
@@ -161,9 +161,6 @@ def prepare_worker(*, write: Callable[[str], Any]) -> None:
     # django-q2's guard calls the scheduler only every 30 seconds; the guide's worker starts with a
     # cycle, so due schedules are sent now.
     scheduler(broker=get_broker())
-    from django import db
-
-    db.connections.close_all()
 
 
 # --- the quota plan -----------------------------------------------------------------------------
@@ -402,15 +399,17 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
         headroom={c.pk: max(0, share_search - spent.get(c.pk, (0, 0))[0]) for c in companies},
     )
     chosen = [c for c in companies if allocation[c.pk] > 0]
-    for company in companies:
-        if allocation[company.pk] == 0:
-            report.skipped[str(company.pk)] = "no search calls left in this cycle's share"
-            emit(f"⏭️  {company.name}: waits for a later cycle (this cycle's search calls went to others)")
+    waiting = [c for c in companies if allocation[c.pk] == 0]
     carry_search = 0
     units_left = budget.units
-    for index, company in enumerate(chosen):
+    # The companies without an allocation come last: they run only on what the others left unused.
+    for index, company in enumerate(chosen + waiting):
         search_limit = allocation[company.pk] + carry_search
-        unit_limit = units_left // (len(chosen) - index)
+        if search_limit <= 0:
+            report.skipped[str(company.pk)] = "no search calls left in this cycle's share"
+            emit(f"⏭️  {company.name}: waits for a later cycle (this cycle's search calls went to others)")
+            continue
+        unit_limit = units_left // max(1, len(chosen) - index) if index < len(chosen) else units_left
         run, created = runs.create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.SCHEDULE)
         if not created:
             carry_search = search_limit

@@ -85,3 +85,47 @@ def worker_log() -> Iterator[list[str]]:
         yield lines
     finally:
         log.removeHandler(handler)
+
+
+def write_demo_corpus(folder: Path) -> Path:
+    """A small corpus for the demo catalog: three fitting videos per product, from different creators."""
+    from maatchaa.lib.youtube_emulator import CSV_COLUMNS
+
+    rows = []
+    for index, node in enumerate(demo_catalog()):
+        title = node["title"]
+        kind = node.get("productType") or "gear"
+        tags = "|".join(node.get("tags", []))
+        for variant, (pattern, about) in enumerate(
+            [
+                ("{title}: six months later", "An honest long-term look at the {title}. {description}"),
+                ("{title} first impressions", "Trying the {title} for the first time."),
+                ("Best {kind} of 2026 ({title} tested)", "We tested five {kind} picks; the {title} stood out."),
+            ]
+        ):
+            row = {column: "" for column in CSV_COLUMNS}
+            row.update(
+                video_id=f"v{index:02d}{variant}cycles{index:03d}"[:11],
+                channel_id=f"UCcycles{index:02d}{variant}creator0000000"[:24],
+                channel_id_source="real",
+                channel_title=f"Creator {index}-{variant}",
+                title=pattern.format(title=title, kind=kind),
+                description=about.format(title=title, kind=kind, description=node.get("description", "")[:300]),
+                tags=tags,
+                category_id="26",
+                category="Howto & Style",
+                published_at=f"2026-{1 + variant:02d}-{1 + index:02d}T12:00:00Z",
+                view_count=str(1000 * (index + 1)),
+                like_count="40",
+                comment_count="7",
+                country="US",
+            )
+            rows.append(row)
+    path = folder / "videos.csv"
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections
 from django_q.management.commands.qcluster import Command as DjangoQClusterCommand
 
 from discovery import scheduling
@@ -26,4 +27,6 @@ class Command(DjangoQClusterCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         scheduling.prepare_worker(write=self.stdout.write)
         self.stdout.flush()
+        # django-q2 forks its sentinel and workers next; a forked child must not share our socket.
+        connections.close_all()
         super().handle(*args, **options)
