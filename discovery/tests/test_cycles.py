@@ -309,3 +309,27 @@ def test_while_the_breaker_is_open_no_call_reaches_youtube_and_cycles_resume_aft
     assert search_calls(youtube)
     assert Product.objects.filter(company=company, last_discovered_at__isnull=False).count() == 2
     assert CompanyQuotaDay.objects.aggregate(total=Sum("search_calls"))["total"] >= 1
+
+
+def test_a_cycle_that_finds_the_previous_one_still_running_steps_aside():
+    from django.db import connections
+
+    company = make_company()
+    add_products(company, 1)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [scheduling._CYCLE_LOCK])
+        report = run_discovery_cycle()
+    finally:
+        other.close()
+    assert report.note == "the previous cycle is still running; skipped"
+    assert not DiscoveryRun.objects.exists()
+
+
+def test_the_retention_schedule_resolves_its_job_when_it_runs():
+    scheduling.upsert_schedules()
+    retention = Schedule.objects.get(name="maatchaa-retention")
+    assert retention.func == "discovery.tasks.retention"
+    assert retention.schedule_type == Schedule.DAILY
+    assert isinstance(tasks.retention(), str)
