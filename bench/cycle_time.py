@@ -1,0 +1,339 @@
+"""Cycle time: one production cycle against the emulator with 150 ms added to every call.
+
+    .venv/bin/python -m bench.cycle_time [--products 50] [--latency-ms 150]
+
+One cycle at the guide's production settings (WORKER_PRODUCTS_PER_CYCLE=50, KEYWORDS=3, VIDEOS=10;
+the 360-minute interval does not enter a single cycle) over 50 products: dev.json's 21, the demo
+catalog's 12 ACTIVE ones and 17 written here. The emulator runs in its own process
+(bench/emulator_process.py) serving the shared corpus, with 150 ms added latency per call and budgets
+raised to 10,000 search calls (one production cycle of the guide asks for 150 searches, more than a
+day's 100: the budget is not what this benchmark measures).
+
+Measured in the same run, each from an empty state:
+  - the guide's loop, sequential as written (bench/guide_loop.py), WITHOUT the original's 4 s/20 s
+    sleeps (with them its cycle would take 150 x 20 s + 1,500 x 4 s more);
+  - Maatchaa: one discovery run (create_discovery_run + execute_discovery_run, the real code) in a
+    throwaway database (bench_cycle_time); its embedding time is measured through
+    maatchaa.lib.embedding.set_embedder with a timing wrapper around the real embedder.
+The floor: the calls Maatchaa made, at the concurrency Maatchaa uses (observed: the most calls in
+flight at once), i.e. with one call at a time the sum of their durations; and, for the proposal, the
+dependency chain with unbounded concurrency (search -> videos.list -> channels.list) plus the CPU work
+that cannot overlap. Prints the ratios and where Maatchaa's time goes; writes bench/results/cycle_time.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench._common import ROOT, log, ratio, setup_django, table, throwaway_database, write_results
+
+DATABASE = "bench_cycle_time"
+PRODUCTION = {"WORKER_PRODUCTS_PER_CYCLE": 50, "WORKER_KEYWORDS_PER_PRODUCT": 3, "WORKER_VIDEOS_PER_KEYWORD": 10}
+TARGET = 1.2
+SEARCH_BUDGET = 10_000
+UNIT_BUDGET = 100_000
+
+# Products in the kinds the corpus's Howto, Tech, Autos, Pets and Gaming creators review.
+EXTRA_PRODUCTS = [
+    ("Wireless Noise-Cancelling Headphones", "Headphones", "Over-ear Bluetooth headphones with active noise cancelling, 30-hour battery and a foldable design.", ["headphones", "noise cancelling", "bluetooth", "audio"]),
+    ("4K Waterproof Action Camera", "Camera", "A pocket action camera that films 4K60 video, waterproof to 10 m, with image stabilisation for biking and surfing.", ["action camera", "4k", "vlogging", "waterproof"]),
+    ("3-Axis Smartphone Gimbal", "Camera Accessory", "A folding gimbal that steadies phone video, with face tracking and a built-in tripod.", ["gimbal", "stabilizer", "smartphone", "filmmaking"]),
+    ("Foldable Electric Scooter", "Scooter", "A 350 W commuter e-scooter with 25 km range, disc brake and app lock.", ["electric scooter", "commute", "e-scooter"]),
+    ("Semi-Automatic Espresso Machine", "Coffee Machine", "A 15-bar espresso machine with a steam wand for lattes and cappuccinos at home.", ["espresso", "coffee", "latte art", "barista"]),
+    ("5.8 Qt Digital Air Fryer", "Kitchen Appliance", "An air fryer that crisps fries, wings and vegetables with little oil; eight presets.", ["air fryer", "cooking", "recipes", "kitchen"]),
+    ("Lightweight Wireless Gaming Mouse", "Gaming Mouse", "A 60 g wireless gaming mouse with a 26K DPI sensor and 70-hour battery.", ["gaming mouse", "esports", "fps", "pc gaming"]),
+    ("Robot Vacuum with Mapping", "Robot Vacuum", "A lidar-mapping robot vacuum that cleans room by room and empties itself.", ["robot vacuum", "smart home", "cleaning"]),
+    ("Matte Liquid Lipstick Set", "Makeup", "Six long-wear matte liquid lipsticks in nude and red shades that do not transfer.", ["makeup", "lipstick", "beauty", "matte"]),
+    ("Ceramic Hair Straightener", "Hair Tool", "A ceramic flat iron with adjustable heat up to 230 °C for straightening and curls.", ["hair", "straightener", "hairstyle", "flat iron"]),
+    ("1440p Car Dash Cam", "Dash Cam", "A front dash camera that records 1440p with night vision, parking mode and GPS.", ["dash cam", "car", "driving", "road"]),
+    ("Multi-Level Cat Tree Tower", "Cat Furniture", "A 150 cm cat tree with scratching posts, a condo and two perches.", ["cat", "cat tree", "pets", "kitten"]),
+    ("Foldable 4K Camera Drone", "Drone", "A sub-250 g folding drone with a 4K gimbal camera and 30-minute flights.", ["drone", "aerial", "4k", "fpv"]),
+    ("Fitness Smartwatch with GPS", "Smartwatch", "A smartwatch tracking runs with GPS, heart rate, sleep and workouts; 10-day battery.", ["smartwatch", "fitness tracker", "running", "gps"]),
+    ("Acrylic Paint Set 24 Colors", "Art Supplies", "Twenty-four acrylic paints with brushes for canvas painting, for beginners and artists.", ["acrylic painting", "art", "painting", "canvas"]),
+    ("Portable Bluetooth Speaker", "Speaker", "A waterproof portable speaker with deep bass and 20-hour playtime.", ["speaker", "bluetooth", "music", "party"]),
+    ("Mechanical Pencil Drafting Set", "Stationery", "Drafting mechanical pencils in 0.3 to 0.9 mm with leads and erasers for drawing.", ["drawing", "sketching", "stationery", "art"]),
+]
+
+
+def build_products(count: int) -> list[dict[str, Any]]:
+    from bench.corpus import read_labels
+
+    products = [
+        {"id": p["id"], "title": p["title"], "description": p.get("description", ""), "product_type": p.get("product_type", ""), "vendor": p.get("vendor", ""), "tags": p.get("tags", [])}
+        for p in read_labels()["products"]
+    ]
+    catalog = json.loads((ROOT / "shopify_app" / "fixtures" / "demo" / "catalog.json").read_text())
+    for p in catalog["products"]:
+        if p.get("status", "ACTIVE") == "ACTIVE":
+            products.append(
+                {"id": p["id"], "title": p["title"], "description": p.get("description", ""), "product_type": p.get("productType", ""), "vendor": p.get("vendor", ""), "tags": p.get("tags", [])}
+            )
+    for index, (title, kind, description, tags) in enumerate(EXTRA_PRODUCTS):
+        products.append({"id": f"gid://shopify/Product/9900000000{index:03d}", "title": title, "description": description, "product_type": kind, "vendor": "Bench Goods", "tags": tags})
+    if count > len(products):
+        raise SystemExit(f"--products {count}: only {len(products)} are defined")
+    return products[:count]
+
+
+class Emulator:
+    """bench/emulator_process.py in a subprocess."""
+
+    def __init__(self, *, corpus: Path, latency_ms: int) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-emulator-"))
+        self.ready = self.dir / "ready"
+        self.timings = self.dir / "timings.json"
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "bench.emulator_process", "--corpus", str(corpus), "--latency-ms", str(latency_ms),
+                "--search-calls-per-day", str(SEARCH_BUDGET), "--units-per-day", str(UNIT_BUDGET),
+                "--timings", str(self.timings), "--ready", str(self.ready),
+            ],
+            cwd=ROOT,
+        )  # fmt: skip
+        deadline = time.time() + 300
+        while not self.ready.exists():
+            if self.process.poll() is not None or time.time() > deadline:
+                raise SystemExit("The emulator process did not start")
+            time.sleep(0.2)
+        time.sleep(0.1)
+        self.url = self.ready.read_text().strip()
+
+    def stop(self) -> list[tuple[str, float, float]]:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        intervals = [(r, s, e) for r, s, e in json.loads(self.timings.read_text())] if self.timings.exists() else []
+        return intervals
+
+
+class TimedEmbedder:
+    """The real embedder, timed: a backend swapped in through set_embedder, RANKING's public hook."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.model_name = inner.model_name
+        self.intervals: list[tuple[float, float, int]] = []
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        started = time.time()
+        vectors = self.inner.embed(texts)
+        self.intervals.append((started, time.time(), len(texts)))
+        return vectors
+
+
+def union_seconds(intervals: Sequence[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
+def max_concurrency(intervals: Sequence[tuple[float, float]]) -> int:
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    best = current = 0
+    for _, step in events:
+        current += step
+        best = max(best, current)
+    return best
+
+
+def call_stats(intervals: list[tuple[str, float, float]], start: float, end: float) -> dict[str, Any]:
+    mine = [(r, s, e) for r, s, e in intervals if start <= s <= end]
+    spans = [(s, e) for _, s, e in mine]
+    by_resource = Counter(r for r, _, _ in mine)
+    mean = {r: sum(e - s for rr, s, e in mine if rr == r) / n for r, n in by_resource.items()}
+    return {
+        "calls": len(mine),
+        "by_resource": dict(by_resource),
+        "mean_seconds": {r: round(v, 3) for r, v in mean.items()},
+        "sum_seconds": round(sum(e - s for s, e in spans), 2),
+        "in_flight_seconds": round(union_seconds(spans), 2),
+        "max_concurrency": max_concurrency(spans),
+    }
+
+
+def run_guide(url: str, products: list[dict[str, Any]]) -> tuple[float, float]:
+    from bench.guide_loop import GuideLoop, GuideProduct
+
+    loop = GuideLoop(
+        base_url=url,
+        products_per_cycle=PRODUCTION["WORKER_PRODUCTS_PER_CYCLE"],
+        keywords_per_product=PRODUCTION["WORKER_KEYWORDS_PER_PRODUCT"],
+        videos_per_keyword=PRODUCTION["WORKER_VIDEOS_PER_KEYWORD"],
+    )
+    started = time.time()
+    loop.run_cycle([GuideProduct(key=p["id"], title=p["title"]) for p in products])
+    return started, time.time()
+
+
+def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float, TimedEmbedder, dict[str, Any]]:
+    from django.conf import settings
+
+    from discovery.models import DiscoveryRun
+    from discovery.runs import create_discovery_run, execute_discovery_run
+    from maatchaa.lib.embedding import get_embedder, set_embedder
+    from shopify_app.models import Company, Product
+
+    for name, value in PRODUCTION.items():
+        setattr(settings, name, value)
+    settings.YOUTUBE_API_URL = url
+    settings.YOUTUBE_API_KEY = "bench-cycle-time"
+    settings.YOUTUBE_DAILY_SEARCH_CALLS = SEARCH_BUDGET
+    settings.YOUTUBE_DAILY_UNITS = UNIT_BUDGET
+    company = Company.objects.create(name="Bench Cycle Co.")
+    Product.objects.bulk_create(
+        [
+            Product(
+                company=company, shopify_id=p["id"], title=p["title"], description=p["description"],
+                product_type=p["product_type"], vendor=p["vendor"], tags=list(p["tags"]), status=Product.Status.ACTIVE,
+            )
+            for p in products
+        ]
+    )  # fmt: skip
+    timed = TimedEmbedder(get_embedder())
+    timed.inner.embed(["warm the model up"])  # loading the model is not part of a cycle in a running worker
+    previous = set_embedder(timed)
+    try:
+        run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.SCHEDULE)
+        started = time.time()
+        run = execute_discovery_run(run_id=run.pk, log=lambda line: None)
+        finished = time.time()
+    finally:
+        set_embedder(previous)
+    summary = {
+        "status": run.status,
+        "products_done": run.products_done,
+        "search_calls": run.search_calls,
+        "cached_searches": run.cached_searches,
+        "units": run.units,
+        "videos_found": run.videos_found,
+        "matches_made": run.matches_made,
+        "message": run.message,
+    }
+    return started, finished, timed, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=50)
+    parser.add_argument("--latency-ms", type=int, default=150)
+    parser.add_argument("--skip-guide", action="store_true", help="measure Maatchaa only")
+    parser.add_argument("--keep-db", action="store_true", help="keep the bench database for inspection")
+    args = parser.parse_args()
+
+    setup_django(database=DATABASE)
+    from bench.corpus import corpus_path
+
+    products = build_products(args.products)
+    log(f"emulator: starting over {corpus_path()} with {args.latency_ms} ms added latency")
+    emulator = Emulator(corpus=corpus_path(), latency_ms=args.latency_ms)
+    results: dict[str, Any] = {"products": len(products), "latency_ms": args.latency_ms, "settings": PRODUCTION, "cpu_count": os.cpu_count()}
+    try:
+        if not args.skip_guide:
+            log("guide's loop: one sequential cycle (no sleeps)")
+            guide_window = run_guide(emulator.url, products)
+            log(f"  {guide_window[1] - guide_window[0]:.1f} s")
+        log("Maatchaa: one discovery run")
+        with throwaway_database(database=DATABASE, keep=args.keep_db):
+            m_start, m_end, timed, summary = run_maatchaa(emulator.url, products)
+        log(f"  {m_end - m_start:.1f} s: {summary}")
+    finally:
+        intervals = emulator.stop()
+
+    wall = m_end - m_start
+    calls = call_stats(intervals, m_start, m_end)
+    embed_spans = [(s, e) for s, e, _ in timed.intervals if m_start <= s <= m_end]
+    embed_seconds = union_seconds(embed_spans)
+    texts = sum(n for s, _, n in timed.intervals if m_start <= s <= m_end)
+    concurrency = max(1, calls["max_concurrency"])
+    # One call at a time: the floor is the calls back to back. With k at a time it could be no less
+    # than their total divided by k; Maatchaa's own k is what the run showed.
+    floor = calls["sum_seconds"] / concurrency
+    means = calls["mean_seconds"]
+    chain = sum(means.get(r, 0.0) for r in ("search", "videos", "channels"))
+    results["maatchaa"] = {
+        "wall_seconds": round(wall, 2),
+        "run": summary,
+        "calls": calls,
+        "embedding": {"seconds": round(embed_seconds, 2), "texts": texts, "texts_per_second": round(texts / embed_seconds, 1) if embed_seconds else None},
+        "other_seconds": round(wall - calls["in_flight_seconds"] - embed_seconds, 2),
+        "floor_seconds_at_its_concurrency": round(floor, 2),
+        "ratio_to_floor": round(ratio(wall, floor), 2),
+        "chain_seconds_unbounded_concurrency": round(chain, 3),
+        "floor_seconds_concurrent_calls_plus_cpu": round(chain + embed_seconds, 2),
+    }
+    if not args.skip_guide:
+        guide_calls = call_stats(intervals, guide_window[0], guide_window[1])
+        results["guide"] = {"wall_seconds": round(guide_window[1] - guide_window[0], 2), "calls": guide_calls, "sleeps_omitted_seconds": guide_calls["by_resource"].get("search", 0) * 20 + guide_calls["by_resource"].get("channels", 0) * 4}
+    report(results)
+
+
+def report(results: dict[str, Any]) -> None:
+    m = results["maatchaa"]
+    log("")
+    log(
+        f"Cycle time: one production cycle ({results['products']} products, 50/3/10), {results['latency_ms']} ms added per call, "
+        f"{results['cpu_count']} CPUs"
+    )
+    rows = [["", "wall", "calls", "search / videos / channels", "calls in flight", "max concurrency"]]
+    guide = results.get("guide")
+    if guide:
+        g = guide["calls"]
+        rows.append(
+            [
+                "guide's loop (sequential, no sleeps)",
+                f"{guide['wall_seconds']:.1f} s",
+                str(g["calls"]),
+                f"{g['by_resource'].get('search', 0)} / {g['by_resource'].get('videos', 0)} / {g['by_resource'].get('channels', 0)}",
+                f"{g['in_flight_seconds']:.1f} s",
+                str(g["max_concurrency"]),
+            ]
+        )
+    c = m["calls"]
+    rows.append(
+        [
+            "Maatchaa (one discovery run)",
+            f"{m['wall_seconds']:.1f} s",
+            str(c["calls"]),
+            f"{c['by_resource'].get('search', 0)} / {c['by_resource'].get('videos', 0)} / {c['by_resource'].get('channels', 0)}",
+            f"{c['in_flight_seconds']:.1f} s",
+            str(c["max_concurrency"]),
+        ]
+    )
+    rows.append(["floor: Maatchaa's calls at its concurrency", f"{m['floor_seconds_at_its_concurrency']:.1f} s", "", "", "", ""])
+    log(table(rows))
+    log(
+        f"  where Maatchaa's time goes: YouTube calls {c['in_flight_seconds']:.1f} s, embedding {m['embedding']['seconds']:.1f} s "
+        f"({m['embedding']['texts']} texts, {m['embedding']['texts_per_second']}/s), database and Python {m['other_seconds']:.1f} s"
+    )
+    log(
+        f"  with every search concurrent and each product's videos.list/channels.list right after: the call chain is "
+        f"{m['chain_seconds_unbounded_concurrency']:.2f} s; plus the embedding CPU: {m['floor_seconds_concurrent_calls_plus_cpu']:.1f} s"
+    )
+    if guide:
+        log(f"  (the guide's loop would add {guide['sleeps_omitted_seconds']:,} s of the original's sleeps)")
+    verdict = "within" if m["ratio_to_floor"] <= TARGET else "OVER"
+    log(f"=> Maatchaa / floor: {m['ratio_to_floor']:.2f}x ({verdict} the {TARGET}x target)")
+    if guide:
+        log(f"=> guide's loop / Maatchaa: {ratio(guide['wall_seconds'], m['wall_seconds']):.2f}x")
+        results["ratio_guide_to_maatchaa"] = round(ratio(guide["wall_seconds"], m["wall_seconds"]), 2)
+    path = write_results("cycle_time", results)
+    log(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()
