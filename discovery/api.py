@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -89,12 +89,14 @@ class RunPagination(PageNumberPagination):
 class DiscoveryTriggerApi(APIView):
     """Start discovery for one of the caller's companies now (the guide's manual trigger)."""
 
+    @extend_schema_serializer(component_name="DiscoveryTriggerInput")
     class InputSerializer(serializers.Serializer):
         company_id = serializers.CharField(help_text="One of your companies (UUID)")
         shop_domain = serializers.CharField(
             required=False, allow_blank=True, help_text="Optional: one of that company's shops"
         )
 
+    @extend_schema_serializer(component_name="DiscoveryTriggerOutput")
     class OutputSerializer(serializers.Serializer):
         message = serializers.CharField()
         company_id = serializers.UUIDField()
