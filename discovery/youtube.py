@@ -375,7 +375,7 @@ def _error_reason(content: bytes) -> tuple[str, str]:
 class _MeteredHttp(httplib2.Http):
     """httplib2.Http that asks the quota ledger before every request it sends, retries included."""
 
-    def __init__(self, *, timeout: int, before_send: Callable[[str], None]) -> None:
+    def __init__(self, *, timeout: float, before_send: Callable[[str], None]) -> None:
         super().__init__(timeout=timeout)
         self._before_send = before_send
 
