@@ -6,6 +6,8 @@ of sessions: `python manage.py create_api_token EMAIL` or the button on /dashboa
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
@@ -18,7 +20,9 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
+from maatchaa.api import ApplicationError
 from maatchaa.tenancy import SESSION_KEY
+from matches.models import CreatorMatch
 from shopify_app.models import Company, Membership
 
 
@@ -30,6 +34,40 @@ def sign_up_member(*, company_name: str, email: str, password: str) -> AbstractB
         company = Company.objects.create(name=company_name.strip())
         Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
     return user
+
+
+CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
+MAX_OWN_CHANNELS = 20
+
+
+def parse_channel_ids(text: str) -> list[str]:
+    """Channel ids from what a person pastes: ids or youtube.com/channel/... links, any separators.
+
+    Raises ApplicationError naming what is not a channel id (a @handle needs a search call to resolve)."""
+    ids: list[str] = []
+    for token in re.split(r"[\s,;]+", text.strip()):
+        if not token:
+            continue
+        found = CHANNEL_ID.search(token)
+        if found is None or len(token) > 200:
+            raise ApplicationError(
+                f"{token[:60]!r} is not a YouTube channel id (UC followed by 22 characters) or channel link."
+            )
+        if found.group(0) not in ids:
+            ids.append(found.group(0))
+    if len(ids) > MAX_OWN_CHANNELS:
+        raise ApplicationError(f"At most {MAX_OWN_CHANNELS} channels.")
+    return ids
+
+
+def set_own_channels(*, company: Company, channel_ids: list[str]) -> Company:
+    """The brand's own YouTube channels: never ranked as creators for its products, from now on."""
+    with transaction.atomic():
+        company.own_channel_ids = channel_ids
+        company.save(update_fields=["own_channel_ids", "updated_at"])
+        # Rows ranked before the brand named its channels go now; the next ranking leaves them out too.
+        CreatorMatch.objects.filter(product__company=company, channel_id__in=channel_ids).delete()
+    return company
 
 
 class SignUpForm(forms.Form):

@@ -44,6 +44,20 @@ def stat_label(value: int | None, noun: str, *, as_of: datetime | None, now: dat
     return f"{compact_number(value)} {noun}, as of {when}"
 
 
+def duration_text(start: datetime | None, end: datetime | None) -> str:
+    """"45 s", "2 min 5 s", "1 h 3 min"; empty while either end is unknown."""
+    if start is None or end is None:
+        return ""
+    seconds = max(0, int((end - start).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 def percent(rate: float | None) -> str:
     if rate is None:
         return "unknown"

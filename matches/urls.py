@@ -14,5 +14,6 @@ urlpatterns = [
     path("runs", views.runs_page, name="runs"),
     path("settings", views.settings_page, name="settings"),
     path("settings/token", views.create_token, name="create-token"),
+    path("settings/channels", views.own_channels, name="own-channels"),
     path("settings/company", views.switch_company, name="switch-company"),
 ]

@@ -21,12 +21,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.authtoken.models import Token
 
+from maatchaa.accounts import parse_channel_ids, set_own_channels
 from maatchaa.api import ApplicationError
 from maatchaa.tenancy import SESSION_KEY, companies_for, current_company
 from matches import selectors
 from matches.api import CreatorFilterSerializer
 from matches.decisions import decide_creator, restore_creator
-from matches.display import creator_record
+from matches.display import creator_record, duration_text
 from shopify_app.models import Company, Product
 from shopify_app.services import sync_shop_products
 
@@ -150,6 +151,8 @@ def decision(request: HttpRequest, company: Company, product_id: int, channel_id
 @require_GET
 def runs_page(request: HttpRequest, company: Company) -> HttpResponse:
     page = _page(request, selectors.list_discovery_runs(company=company))
+    for run in page.object_list:
+        run.duration = duration_text(run.started_at, run.finished_at)
     return render(request, "dashboard/runs.html", {"company": company, "page": page})
 
 
@@ -178,6 +181,15 @@ def create_token(request: HttpRequest, company: Company) -> HttpResponse:
     token = Token.objects.create(user=request.user)
     # Shown once: the page afterwards shows only its last characters.
     messages.success(request, f"Your new API token (copy it now; any previous token no longer works): {token.key}")
+    return redirect("dashboard:settings")
+
+
+@member_view
+@require_POST
+def own_channels(request: HttpRequest, company: Company) -> HttpResponse:
+    ids = parse_channel_ids(request.POST.get("channels", ""))
+    set_own_channels(company=company, channel_ids=ids)
+    messages.success(request, f"{len(ids)} channel{'s' if len(ids) != 1 else ''} of yours kept out of the rankings.")
     return redirect("dashboard:settings")
 
 

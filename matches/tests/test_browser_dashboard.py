@@ -152,6 +152,7 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     assert first.locator("a[href^='https://www.youtube.com/watch?v=']").count() >= 1
     assert first.get_by_role("heading", name="Why it matches").is_visible()
     shot(page, "05-product-creators")
+    first.screenshot(path=str(ARTIFACTS / "05a-first-creator.png"))
 
     dismissed_name = first.locator("h2 a").inner_text()
     dismissed_id = first.get_attribute("data-channel-id")
@@ -182,7 +183,9 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     # The product page on a phone.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/dashboard/products/{whisk_product.pk}")
-    shot(page, "09-product-phone")
+    page.screenshot(path=str(ARTIFACTS / "09-product-phone.png"))
+    page.goto(f"{base}/dashboard/products")
+    page.screenshot(path=str(ARTIFACTS / "10-products-phone.png"))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from matches.display import compact_number, short_date, stat_label
-from matches.models import CreatorDecision
+from matches.models import CreatorDecision, CreatorMatch
 from matches.tests.dashboard_data import World, build_world, fast_hashing, make_member
 from shopify_app.models import Membership
 
@@ -220,3 +220,27 @@ def test_a_count_says_when_it_was_fetched() -> None:
     last_year = now - timedelta(days=400)
     assert stat_label(10, "views", as_of=last_year, now=now) == f"10 views, as of {last_year.day} {last_year:%b} 2025"
     assert stat_label(None, "views", as_of=now, now=now) == "Views unknown"
+
+
+def test_the_brands_own_channels_leave_the_rankings(browser: Client, world: World) -> None:
+    tea = world.channels["tea"].pk
+    response = browser.post("/dashboard/settings/channels", {"channels": f"https://www.youtube.com/channel/{tea}\n{tea}"},
+                            follow=True)
+    assert "1 channel of yours kept out of the rankings." in response.content.decode()
+    world.company.refresh_from_db()
+    assert world.company.own_channel_ids == [tea]
+    assert not CreatorMatch.objects.filter(product__company=world.company, channel_id=tea).exists()
+    assert CreatorMatch.objects.filter(channel=world.other_channel).exists()  # another company's rows untouched
+    assert tea in browser.get("/dashboard/settings").content.decode()
+    assert "Tea Master" not in browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
+
+
+def test_a_handle_is_not_taken_for_a_channel_id(browser: Client, world: World) -> None:
+    response = browser.post("/dashboard/settings/channels", {"channels": "@teamaster"}, follow=True)
+    assert "is not a YouTube channel id" in response.content.decode()
+    world.company.refresh_from_db()
+    assert world.company.own_channel_ids == []
+
+
+def test_the_runs_page_says_how_long_each_run_took(browser: Client) -> None:
+    assert "took 30 s" in browser.get("/dashboard/runs").content.decode()
