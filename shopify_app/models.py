@@ -169,6 +169,11 @@ class WebhookDelivery(TimestampedModel):
     class Meta:
         verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at"]
+        indexes = [
+            # services.apply_product_change: was this product deleted by an earlier products/delete delivery?
+            # And shop/redact scrubbing a shop's stored payloads.
+            models.Index(fields=["shop_domain", "topic"], name="webhookdelivery_shop_topic_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} from {self.shop_domain}"

@@ -481,9 +481,16 @@ def receive_webhook(*, webhook_id: str, topic: str, shop_domain: str, triggered_
 
 
 def apply_product_change(*, shop: Shop, item: ShopifyProduct) -> str:
-    """A product from a webhook: "created", "updated" or "stale" (older than or as old as what we hold)."""
+    """A product from a webhook: "created", "updated", "stale" (older than or as old as what we hold) or
+    "deleted earlier"."""
     product = (Product.objects.select_for_update()
                .filter(company_id=shop.company_id, shopify_id=item.shopify_id).first())
+    if product is None and WebhookDelivery.objects.filter(
+        topic="products/delete", shop_domain=shop.domain, payload__id=int(item.legacy_id)
+    ).exists():
+        # Deliveries arrive in any order and Shopify never reuses a product id: an update delivered
+        # after the product's deletion must not bring it back.
+        return "deleted earlier"
     if product is not None and product.shopify_updated_at is not None and item.updated_at <= product.shopify_updated_at:
         return "stale"
     outcome = "updated" if product is not None else "created"

@@ -507,7 +507,7 @@ class ShopifyEmulator:
                         refresh_token_expires_in=REFRESH_TOKEN_TTL_SECONDS)
         return body
 
-    def _token_grant(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _token_grant(self, data: dict[str, Any], shop: str = "") -> tuple[int, dict[str, Any]]:
         if data.get("client_id") != self.api_key or not hmac.compare_digest(
             str(data.get("client_secret", "")), self.api_secret
         ):
@@ -521,6 +521,9 @@ class ShopifyEmulator:
                 old.retire_on_use_of = body["access_token"]
                 return 200, body
             code = self._codes.get(str(data.get("code", "")))
+            if code is not None and shop and shop != code.shop:
+                # A code is only good at the shop that issued it (on Shopify: that shop's own host).
+                return 400, {"error": "invalid_request", "error_description": "The authorization code is for another shop"}
             if code is None or code.used:
                 return 400, {"error": "invalid_request",
                              "error_description": "The authorization code was not found or was already used"}
@@ -772,7 +775,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/admin/oauth/authorize/approve":
             return self._approve({**query, **{k: str(v) for k, v in data.items()}})
         if parts.path == "/admin/oauth/access_token":
-            status, body = self.emulator._token_grant(data)
+            status, body = self.emulator._token_grant(data, self.headers.get("X-Shopify-Shop-Domain", ""))
             self.emulator._log(kind="token", method="POST", path=parts.path, status=status,
                                grant="refresh_token" if data.get("grant_type") == "refresh_token" else "code",
                                shop=self.headers.get("X-Shopify-Shop-Domain", ""))

@@ -224,3 +224,16 @@ def test_webhooks_for_an_uninstalled_shop_change_no_products(
 
     assert send(shopify_emulator, on_commit, "products/update", shopify_emulator.product_payload(WHISK))[0] == 200
     assert Product.objects.get(shopify_id=WHISK).title == "Ceremonial Matcha Whisk Set"
+
+
+def test_an_update_delivered_after_the_products_deletion_does_not_bring_it_back(
+    synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any
+) -> None:
+    shopify_emulator.update_product(WHISK, title="Last title before deletion")
+    late_update = shopify_emulator.product_payload(WHISK)
+    shopify_emulator.delete_product(WHISK)
+    send(shopify_emulator, on_commit, "products/delete", {"id": 1000000000001})
+
+    assert send(shopify_emulator, on_commit, "products/update", late_update)[0] == 200
+
+    assert not Product.objects.filter(shopify_id=WHISK).exists()
