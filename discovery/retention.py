@@ -220,7 +220,8 @@ def _refresh_channels(client: YouTubeClient, ids: list[str], tally: _Tally, *, n
             gone = set(chunk) - {details.channel_id for details in found}
             # A closed or terminated channel: its videos, matches and decisions go with it (CASCADE).
             tally.videos_deleted += Video.objects.filter(channel_id__in=gone).delete()[1].get("discovery.Video", 0)
-            tally.channels_deleted += Channel.objects.filter(channel_id__in=gone).delete()[1].get("discovery.Channel", 0)
+            deleted = Channel.objects.filter(channel_id__in=gone).delete()[1]
+            tally.channels_deleted += deleted.get("discovery.Channel", 0)
         tally.channels_refreshed += len(found)
 
 

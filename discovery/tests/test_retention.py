@@ -141,7 +141,8 @@ def test_without_budget_what_would_pass_the_limit_is_deleted_with_its_matches(
     settings.YOUTUBE_DAILY_UNITS = 5
     with time_machine.travel(NOW, tick=False):
         spend_units_today(5)
-        doomed, waiting = store(youtube_emulator, ids_on_distinct_channels(youtube_emulator, 2), fetched_at=NOW - 27 * DAY)
+        two_channels = ids_on_distinct_channels(youtube_emulator, 2)
+        doomed, waiting = store(youtube_emulator, two_channels, fetched_at=NOW - 27 * DAY)
         Video.objects.filter(pk=doomed.pk).update(fetched_at=NOW - dt.timedelta(days=29, hours=12))
         Channel.objects.filter(pk=doomed.channel_id).update(fetched_at=NOW - dt.timedelta(days=29, hours=12))
         match(product, doomed)
