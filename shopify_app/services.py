@@ -128,7 +128,9 @@ def complete_oauth(*, session: MutableMapping[str, Any], query_string: str, comp
             raise ApplicationError("Shopify refused the authorization code. Start again.", status=403) from exc
         raise _shopify_failure(exc, what="Could not finish connecting") from exc
     required = {s.strip() for s in settings.SHOPIFY_SCOPES.split(",") if s.strip()}
-    if not required.issubset(grant.scopes):
+    # A write_X scope includes read_X, and Shopify may list only the write scope.
+    granted = set(grant.scopes) | {"read_" + s.removeprefix("write_") for s in grant.scopes if s.startswith("write_")}
+    if not required.issubset(granted):
         raise ApplicationError("The store did not grant the access Maatchaa needs "
                                f"({', '.join(sorted(required))}).", status=403)
 
@@ -140,6 +142,7 @@ def complete_oauth(*, session: MutableMapping[str, Any], query_string: str, comp
                 shop = Shop(domain=params.shop, company=company)
             elif shop.company_id != company.pk:
                 raise ApplicationError("This store is connected to another Maatchaa account.", status=409)
+            _drop_tokens(shop)  # a new install replaces the whole pair, refresh token included
             _store_grant(shop, grant)
             shop.status = Shop.Status.ACTIVE
             shop.installed_at = now

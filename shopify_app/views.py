@@ -27,7 +27,7 @@ PRODUCTS_URL = "/dashboard/products"
 
 
 def _refuse(request: HttpRequest, message: str, *, status: int, title: str = "Could not connect your store") -> HttpResponse:
-    messages.error(request, message)
+    # The page itself says what went wrong (no flash message as well, or it would show twice).
     return render(request, "shopify_app/message.html",
                   {"title": title, "message": message, "back_url": SETTINGS_URL}, status=status)
 
