@@ -459,6 +459,8 @@ def test_control_endpoints_reset_configure_forget_and_update(yt, youtube_emulato
     raw_post(youtube_emulator, "_emulator/update", {"video_id": video_id, "statistics": {"viewCount": 123}})
     stats = yt.videos().list(part="statistics", id=video_id).execute()["items"][0]["statistics"]
     assert stats["viewCount"] == "123"
+    raw_post(youtube_emulator, "_emulator/update", {"video_id": video_id, "snippet": {"title": "Renamed"}})
+    assert yt.videos().list(part="snippet", id=video_id).execute()["items"][0]["snippet"]["title"] == "Renamed"
 
     raw_post(youtube_emulator, "_emulator/forget", {"channel_ids": [channel_id]})
     assert yt.videos().list(part="id", id=video_id).execute()["items"] == []

@@ -26,7 +26,8 @@ Control endpoints for other processes (JSON in and out):
                           seed, invalid_keys [..], fail_next [500, 403, ...], now ("2026-11-25T08:00:00Z" freezes
                           the emulator's clock, null unfreezes it)
 - POST /_emulator/forget  {"video_ids": [..], "channel_ids": [..]}: YouTube no longer returns them
-- POST /_emulator/update  {"video_id": "..", "statistics": {"viewCount": 5}} or {"videos": {id: {..}}}
+- POST /_emulator/update  {"video_id": "..", "statistics": {"viewCount": 5}, "snippet": {"title": ".."}} or
+                          {"videos": {id: {"viewCount": 5, "title": ".."}}}
 - GET  /_emulator/thumbnails/<video or channel id>.svg: the placeholder thumbnails the items point at
 """
 
@@ -869,6 +870,7 @@ class EmulatorState:
         self.forgotten_videos: set[str] = set()
         self.forgotten_channels: set[str] = set()
         self.stat_overrides: dict[str, dict[str, int]] = {}
+        self.text_overrides: dict[str, dict[str, Any]] = {}
         self.frozen_now: datetime | None = None
         self._clock = clock
         self.random = random.Random(config.seed)
@@ -889,6 +891,7 @@ class EmulatorState:
                 self.forgotten_videos.clear()
                 self.forgotten_channels.clear()
                 self.stat_overrides.clear()
+                self.text_overrides.clear()
                 self.frozen_now = None
                 self.config = replace(self.initial_config, fail_next=list(self.initial_config.fail_next))
             self.random = random.Random(self.config.seed)
@@ -937,6 +940,11 @@ class EmulatorState:
             for channel_id in self.forgotten_channels:
                 hidden.update(v.video_id for v in self.corpus.videos_of_channel(channel_id))
             return hidden
+
+    def current(self, video: Video) -> Video:
+        """The video as served now: text changed through update() replaces the corpus text (not re-indexed)."""
+        changes = self.text_overrides.get(video.video_id)
+        return replace(video, **changes) if changes else video
 
     def statistics(self, video: Video) -> dict[str, int | None]:
         stats: dict[str, int | None] = {
@@ -1232,6 +1240,7 @@ class YouTubeApi:
         return snippet
 
     def _video_item(self, video: Video, parts: set[str]) -> dict[str, Any]:
+        video = self.state.current(video)
         item: dict[str, Any] = {"kind": "youtube#video", "etag": "", "id": video.video_id}
         emulated = []
         if "snippet" in parts:
@@ -1349,7 +1358,7 @@ class YouTubeApi:
                 video_duration=params.get("videoDuration", ""), exclude_ids=self.state.hidden_video_ids(),
             )
             total, next_token, prev_token = page.total_results, page.next_page_token, page.prev_page_token
-            for video in page.items:
+            for video in map(self.state.current, page.items):
                 item: dict[str, Any] = {
                     "kind": "youtube#searchResult",
                     "etag": "",
@@ -1591,7 +1600,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, {"forgotten_videos": sorted(emulator.state.forgotten_videos),
                                  "forgotten_channels": sorted(emulator.state.forgotten_channels)})
             elif path == "/_emulator/update":
-                updates = data.get("videos") or {data["video_id"]: data.get("statistics", {})}
+                updates = data.get("videos") or {
+                    data["video_id"]: {**data.get("statistics", {}), **data.get("snippet", {})}
+                }
                 for video_id, stats in updates.items():
                     emulator.update_video(video_id, **stats)
                 self._send(200, {"updated": sorted(updates)})
@@ -1700,13 +1711,20 @@ class EmulatorServer:
     def update(self, video_id: str, **statistics: int) -> None:
         self.update_video(video_id, **statistics)
 
-    def update_video(self, video_id: str, **statistics: int) -> None:
-        """Change a video's statistics as served from now on (view_count/viewCount, like..., comment...)."""
+    def update_video(self, video_id: str, **changes: Any) -> None:
+        """Change a video as served from now on: statistics (view_count/viewCount, like_count/likeCount,
+        comment_count/commentCount) and text (title, description, tags). Search still ranks the original text."""
         if self.corpus.video(video_id) is None:
             raise KeyError(f"no video {video_id} in the corpus")
         with self.state.lock:
-            current = self.state.stat_overrides.setdefault(video_id, {})
-            for name, value in statistics.items():
-                if name not in STAT_NAMES:
-                    raise ValueError(f"unknown statistic {name}")
-                current[STAT_NAMES[name]] = int(value)
+            stats = self.state.stat_overrides.setdefault(video_id, {})
+            text = self.state.text_overrides.setdefault(video_id, {})
+            for name, value in changes.items():
+                if name in STAT_NAMES:
+                    stats[STAT_NAMES[name]] = int(value)
+                elif name in ("title", "description"):
+                    text[name] = str(value)
+                elif name == "tags":
+                    text[name] = tuple(str(t) for t in value)
+                else:
+                    raise ValueError(f"unknown video field {name}")
