@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -129,7 +130,13 @@ def video_text(video: Video) -> VideoText:
 def _build_queries(product: Product, *, limit: int) -> list[str]:
     if query_lib is not None:
         return query_lib.build_queries(product_text(product), limit=limit)
-    return [f"{product.title} review", f"{product.title} unboxing"][:limit]
+    # Interim until RANKING's builder lands: OR-joined phrasings ("a | b", as YouTube reads it) of the
+    # product type and tags find the product's niche; a bare title is often only a model name.
+    title = re.sub(r"[^\w\s'-]", " ", product.title).strip()
+    facets = [f for f in [product.product_type, *product.tags] if f.strip()]
+    first = " | ".join(facets[:4]) or title
+    second = " | ".join([*facets[4:7], title])
+    return [q for q in (first, second) if q][:limit]
 
 
 def _normalize_query(query: str) -> str:

@@ -10,6 +10,7 @@ matches are upserted, never duplicated.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
@@ -106,7 +108,7 @@ class Command(BaseCommand):
         shop, _ = Shop.objects.get_or_create(domain=DEMO_SHOP_DOMAIN, defaults={"company": company})
         if shop.company_id != company.pk:
             raise CommandError(f"The shop {DEMO_SHOP_DOMAIN} belongs to another company; not touching it.")
-        count = load_demo_catalog(company=company, shop=shop, path=Path(options["catalog"]))
+        count = self._load_catalog(company=company, shop=shop, path=Path(options["catalog"]))
         active = Product.objects.filter(company=company, status=Product.Status.ACTIVE).count()
         self.stdout.write(f"Loaded the demo catalog: {count} products ({active} active).")
 
@@ -129,6 +131,48 @@ class Command(BaseCommand):
                 "(python manage.py runserver) to see the dashboard."
             )
         )
+
+    def _load_catalog(self, *, company: Company, shop: Shop, path: Path) -> int:
+        """Through the real product sync against the Shopify emulator (in this process), as a store would."""
+        try:
+            from maatchaa.lib.shopify_emulator import ShopifyEmulator, load_catalog
+            from shopify_app.services import sync_shop_products
+        except ImportError:  # pragma: no cover - a checkout without the Shopify part: map the file directly
+            return load_demo_catalog(company=company, shop=shop, path=path)
+        try:
+            domain, nodes = load_catalog(path)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"Cannot read the demo catalog {path}: {exc}") from None
+        if domain != shop.domain:
+            raise CommandError(f"The catalog is for {domain}, not the demo shop {shop.domain}.")
+        emulator = ShopifyEmulator(nodes, shop_domain=domain, auto_approve=True).start()
+        try:
+            tokens = emulator.grant_tokens(domain)
+            now = timezone.now()
+            shop.status = Shop.Status.ACTIVE
+            shop.access_token = tokens["access_token"]
+            shop.access_token_expires_at = now + timedelta(seconds=int(tokens.get("expires_in") or 3600))
+            shop.refresh_token = tokens.get("refresh_token") or ""
+            refresh_ttl = tokens.get("refresh_token_expires_in")
+            shop.refresh_token_expires_at = now + timedelta(seconds=int(refresh_ttl)) if refresh_ttl else None
+            shop.scopes = str(tokens.get("scope") or "read_products")
+            shop.installed_at = shop.installed_at or now
+            # A fresh emulator knows nothing of earlier syncs: read the whole catalog again.
+            shop.products_synced_until = None
+            shop.save()
+            with override_settings(
+                SHOPIFY_BASE_URL=emulator.url,
+                SHOPIFY_API_KEY=emulator.api_key,
+                SHOPIFY_API_SECRET=emulator.api_secret,
+            ):
+                result = sync_shop_products(shop=shop, full=True)
+        finally:
+            emulator.stop()
+        self.stdout.write(
+            f"Synced {shop.domain} from the Shopify emulator: {result.created} new, {result.updated} updated, "
+            f"{result.unchanged} unchanged."
+        )
+        return len(nodes)
 
     def _print_table(self, company: Company) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("\nTop creators per product"))
