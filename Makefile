@@ -5,11 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv browser migrate check clean-db help
+.PHONY: demo test serve venv browser migrate check clean-db help
 
 help:
 	@echo "make demo   - set up and run discovery end to end on the embedded database (offline)"
 	@echo "make test   - set up and run the whole test suite"
+	@echo "make serve  - run the web app, both emulators and the worker on http://127.0.0.1:8000"
 
 $(STAMP): requirements.txt bin/find-python
 	@PYTHON_BIN=$$(bin/find-python) || exit 1; \
@@ -35,6 +36,10 @@ demo: venv migrate
 
 test: venv browser
 	MAATCHAA_DEV=true $(PY) -m pytest
+
+# The web app, both emulators and the django-q2 cluster, for a person to try the dashboard.
+serve: venv
+	bin/serve
 
 check: venv
 	MAATCHAA_DEV=true $(PY) manage.py makemigrations --check --dry-run
