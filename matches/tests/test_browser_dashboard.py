@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures(fast_hashing.__name__
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
+OWN_CHANNEL = "UCjuniperPineCoOfficial0"  # the demo brand's own channel, in the demo corpus
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -143,10 +144,22 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     assert discovered == 4 and page.get_by_text("Last discovery: never").count() == 14 - discovered
     shot(page, "04b-products-with-counts")
 
+    # The brand names its own channel in settings: it leaves the rankings.
+    assert CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Channels that belong to Juniper & Pine Co.").fill(OWN_CHANNEL)
+    page.get_by_role("button", name="Save channels").click()
+    assert page.get_by_text("1 channel of yours kept out of the rankings.").is_visible()
+    assert not CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
+    ranked = CreatorMatch.objects.filter(product=whisk_product).count()
+    page.get_by_role("link", name="Products").click()
+    whisk = page.locator("li.product", has_text="Ceremonial Matcha Whisk Set")
+
     whisk.get_by_role("link", name="View creators").click()
     page.wait_for_url(f"{base}/dashboard/products/{whisk_product.pk}")
     creators = page.locator("li.creator")
     assert creators.count() == min(ranked, 25)
+    assert page.locator(f'li.creator[data-channel-id="{OWN_CHANNEL}"]').count() == 0
     first = creators.first
     assert re.search(r"subscribers, as of \d{1,2} \w{3}|Subscribers hidden by the creator, as of", first.inner_text())
     assert first.locator("a[href^='https://www.youtube.com/watch?v=']").count() >= 1
