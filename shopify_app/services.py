@@ -235,7 +235,16 @@ def _not_connected(shop: Shop) -> ApplicationError:
 # --- Product sync -----------------------------------------------------------------------------------------
 
 
-def _apply(product: Product, item: ShopifyProduct, *, shop: Shop, from_webhook: bool = False) -> None:
+# What discovery reads about a product; a change to anything else (price, image, Shopify's timestamp, e.g.
+# after an inventory change) is saved with update_fields naming only those, so the post-save signal can
+# tell a catalog edit from bookkeeping.
+CONTENT_FIELDS = ("shop", "shopify_id", "handle", "title", "description", "product_type", "vendor", "tags", "status")
+SYNCED_FIELDS = (*CONTENT_FIELDS, "price", "currency", "image_url", "online_store_url", "shopify_updated_at")
+
+
+def _apply(product: Product, item: ShopifyProduct, *, shop: Shop, from_webhook: bool = False) -> list[str]:
+    """Copy Shopify's values onto `product`; returns the names of the fields that changed."""
+    before = {name: getattr(product, name if name != "shop" else "shop_id") for name in SYNCED_FIELDS}
     product.shop = shop
     product.company_id = shop.company_id
     product.shopify_id = item.shopify_id
@@ -257,6 +266,14 @@ def _apply(product: Product, item: ShopifyProduct, *, shop: Shop, from_webhook: 
         product.currency = (
             Product.objects.filter(shop=shop).exclude(currency="").values_list("currency", flat=True).first() or ""
         )
+    return [name for name in SYNCED_FIELDS if getattr(product, name if name != "shop" else "shop_id") != before[name]]
+
+
+def _save(product: Product, changed: list[str]) -> None:
+    if product.pk is None:
+        product.save()
+    else:
+        product.save(update_fields=[*changed, "updated_at"])
 
 
 def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient | None = None,
@@ -314,15 +331,13 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
             product = existing.get(item.shopify_id)
             if product is None:
                 product = Product()
-                _apply(product, item, shop=locked)
-                product.save()
+                _save(product, _apply(product, item, shop=locked))
                 created += 1
             elif (product.shop_id == locked.pk and product.shopify_updated_at is not None
                   and product.shopify_updated_at >= item.updated_at):
                 unchanged += 1
             else:
-                _apply(product, item, shop=locked)
-                product.save()
+                _save(product, _apply(product, item, shop=locked))
                 updated += 1
         if full:
             gone = Product.objects.filter(shop=locked).exclude(shopify_id__in=list(fetched))
@@ -498,8 +513,7 @@ def apply_product_change(*, shop: Shop, item: ShopifyProduct) -> str:
         return "stale"
     outcome = "updated" if product is not None else "created"
     product = product or Product()
-    _apply(product, item, shop=shop, from_webhook=True)
-    product.save()
+    _save(product, _apply(product, item, shop=shop, from_webhook=True))
     return outcome
 
 

@@ -173,3 +173,16 @@ def test_a_refresh_rotates_both_tokens_and_the_old_refresh_token_retires_once_th
         client.refresh(first.refresh_token)
     with pytest.raises(ShopifyError):
         ShopifyClient(shop=emulator.default_shop, access_token=first.access_token).products_page(first=1)
+
+
+def test_a_drained_bucket_throttles_and_the_client_waits_as_the_cost_figures_say(emulator: ShopifyEmulator) -> None:
+    emulator.set_bucket(maximum=20, restore_rate=0.5, available=20)
+    waits: list[float] = []
+    client = client_for(emulator, waits)
+    client.products_page(first=5)  # costs 7 of 20
+    client.products_page(first=5)  # 6 left
+    with pytest.raises(ShopifyError) as caught:
+        client.products_page(first=5)  # needs 7: throttled, and the injected sleep does not refill anything
+    assert caught.value.code == "THROTTLED" and not caught.value.permanent
+    # (requested 7 - available ~6) / 0.5 per second = ~2 s a wait
+    assert len(waits) == 6 and all(1.9 <= w <= 2.1 for w in waits)

@@ -124,9 +124,10 @@ def test_a_429_is_waited_out_for_its_retry_after(connected_shop: Shop, shopify_e
 
 
 def test_a_real_wait_is_short_when_the_bucket_refills_fast(connected_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
-    shopify_emulator.set_bucket(maximum=1000, restore_rate=10_000, available=0)
+    shopify_emulator.set_bucket(maximum=1000, restore_rate=5_000)
+    shopify_emulator.throttle("THROTTLED", available=0)
 
-    result = services.sync_shop_products(shop=connected_shop)  # sleeps for real: 252 / 10,000 s
+    result = services.sync_shop_products(shop=connected_shop)  # sleeps for real: 252 / 5,000 s
 
     assert result.created == 14
     assert [c["error"] for c in shopify_emulator.graphql_calls()] == ["THROTTLED", ""]
@@ -210,3 +211,28 @@ def test_a_disconnected_shop_is_not_synced(connected_shop: Shop, shopify_emulato
         services.sync_shop_products(shop=connected_shop)
     assert caught.value.status == 409
     assert not shopify_emulator.graphql_calls()
+
+
+def test_a_price_only_change_is_saved_without_touching_the_products_text(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
+    from django.db.models.signals import post_save
+
+    services.sync_shop_products(shop=connected_shop)
+    node = shopify_emulator.product("lavender-soy-candle")
+    price = {"amount": "28.00", "currencyCode": "USD"}
+    shopify_emulator.update_product(node["id"], priceRangeV2={"minVariantPrice": price, "maxVariantPrice": price})
+    saves: list[frozenset[str] | None] = []
+
+    def record(sender: Any, instance: Product, update_fields: frozenset[str] | None, **kwargs: Any) -> None:
+        saves.append(update_fields)
+
+    post_save.connect(record, sender=Product)
+    try:
+        result = services.sync_shop_products(shop=connected_shop)
+    finally:
+        post_save.disconnect(record, sender=Product)
+
+    assert result.updated == 1
+    assert saves == [frozenset({"price", "shopify_updated_at", "updated_at"})]
+    assert str(Product.objects.get(handle="lavender-soy-candle").price) == "28.00"
