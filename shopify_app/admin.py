@@ -88,6 +88,18 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "company"]
 
 
+@admin.action(description="Resync products from Shopify (full, in the worker)")
+def resync_shops(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
+    from shopify_app.services import enqueue_sync
+
+    connected = [shop for shop in queryset if shop.status == Shop.Status.ACTIVE]
+    for shop in connected:
+        enqueue_sync(shop=shop, full=True)
+    skipped = len(queryset) - len(connected)
+    modeladmin.message_user(request, f"Queued a full product sync for {len(connected)} store(s)"
+                            + (f"; {skipped} not connected, skipped." if skipped else "."), messages.SUCCESS)
+
+
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
     list_display = ["domain", "company", "status", "installed_at", "uninstalled_at", "last_synced_at"]
@@ -96,6 +108,7 @@ class ShopAdmin(admin.ModelAdmin):
     # Tokens are encrypted at rest and never shown.
     exclude = ["access_token_encrypted", "refresh_token_encrypted"]
     readonly_fields = ["access_token_expires_at", "refresh_token_expires_at", "installed_at", "uninstalled_at"]
+    actions = [resync_shops]
 
 
 @admin.register(Product)

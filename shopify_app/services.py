@@ -445,6 +445,19 @@ def redact_shop(*, shop_domain: str, triggered_at: datetime | None = None) -> in
 
 # --- Webhooks ---------------------------------------------------------------------------------------------
 
+# Shopify retries a delivery for about four hours; a week of ids is plenty to deduplicate.
+WEBHOOK_RETENTION = timedelta(days=7)
+
+
+def prune_webhook_deliveries(*, older_than: timedelta = WEBHOOK_RETENTION) -> int:
+    """Delete processed deliveries older than `older_than` (products/update fires on every inventory change,
+    so the table grows fast). products/delete rows are kept: they stop a late update resurrecting a product."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = (WebhookDelivery.objects.filter(created_at__lt=cutoff, processed_at__isnull=False)
+                  .exclude(topic="products/delete").delete())
+    return deleted
+
+
 
 @dataclass(frozen=True)
 class WebhookReceipt:

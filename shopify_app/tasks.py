@@ -21,3 +21,7 @@ def sync_shop(shop_id: int, full: bool = False) -> str:
     except ApplicationError as exc:
         return f"not synced: {exc.message}"
     return str(result)
+
+
+def prune_webhook_deliveries() -> int:
+    return services.prune_webhook_deliveries()

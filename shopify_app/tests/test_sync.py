@@ -236,3 +236,15 @@ def test_a_price_only_change_is_saved_without_touching_the_products_text(
     assert result.updated == 1
     assert saves == [frozenset({"price", "shopify_updated_at", "updated_at"})]
     assert str(Product.objects.get(handle="lavender-soy-candle").price) == "28.00"
+
+
+def test_the_admin_action_queues_a_full_sync_for_connected_stores(
+    connected_shop: Shop, admin_client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_q.models import OrmQ
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/shopify_app/shop/", {"action": "resync_shops",
+                                                                  "_selected_action": [connected_shop.pk]})
+    assert response.status_code == 302
+    assert [t.name() for t in OrmQ.objects.all()] == [f"shopify-sync-{connected_shop.pk}"]

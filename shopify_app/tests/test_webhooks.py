@@ -237,3 +237,17 @@ def test_an_update_delivered_after_the_products_deletion_does_not_bring_it_back(
     assert send(shopify_emulator, on_commit, "products/update", late_update)[0] == 200
 
     assert not Product.objects.filter(shopify_id=WHISK).exists()
+
+
+def test_old_processed_deliveries_are_pruned_but_deletions_are_kept(
+    synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any
+) -> None:
+    send(shopify_emulator, on_commit, "products/update", shopify_emulator.product_payload(WHISK))
+    send(shopify_emulator, on_commit, "products/delete", {"id": 1000000000002})
+    WebhookDelivery.objects.update(created_at=datetime.now(UTC) - timedelta(days=8))
+    send(shopify_emulator, on_commit, "products/update", shopify_emulator.product_payload(WHISK))
+
+    assert services.prune_webhook_deliveries() == 1
+
+    assert sorted(WebhookDelivery.objects.values_list("topic", flat=True)) == ["products/delete", "products/update"]
+
