@@ -248,3 +248,16 @@ def test_the_admin_action_queues_a_full_sync_for_connected_stores(
                                                                   "_selected_action": [connected_shop.pk]})
     assert response.status_code == 302
     assert [t.name() for t in OrmQ.objects.all()] == [f"shopify-sync-{connected_shop.pk}"]
+
+
+def test_the_sync_task_syncs_a_connected_shop_and_returns_quietly_for_a_gone_one(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
+    from shopify_app import tasks
+
+    assert tasks.sync_shop(connected_shop.pk).startswith("SyncResult(created=14")
+    assert tasks.sync_shop(connected_shop.pk + 999) == "shop gone or not connected"
+    shopify_emulator.expire_access_tokens()
+    shopify_emulator.refuse_refresh = True
+    assert tasks.sync_shop(connected_shop.pk).startswith("not synced:")
+    assert Shop.objects.get(pk=connected_shop.pk).status == Shop.Status.NEEDS_REAUTH

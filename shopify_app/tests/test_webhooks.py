@@ -251,3 +251,13 @@ def test_old_processed_deliveries_are_pruned_but_deletions_are_kept(
 
     assert sorted(WebhookDelivery.objects.values_list("topic", flat=True)) == ["products/delete", "products/update"]
 
+
+
+def test_processing_a_delivery_twice_does_it_once(synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any) -> None:
+    from shopify_app import tasks
+
+    send(shopify_emulator, on_commit, "products/delete", {"id": 1000000000001})
+    delivery = WebhookDelivery.objects.get()
+
+    assert tasks.process_webhook_delivery(delivery.pk) == "already processed"
+    assert tasks.process_webhook_delivery(delivery.pk + 999) == "already processed"
