@@ -49,6 +49,7 @@ SHOP_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
 DEFAULT_SHOP = "juniper-pine.myshopify.com"
 MAX_PAGE_SIZE = 250
 REFRESH_TOKEN_TTL_SECONDS = 90 * 24 * 3600
+MAX_LOG_ENTRIES = 10_000
 GRAPHQL_PATH_RE = re.compile(r"^/admin/api/(?P<version>[0-9]{4}-[0-9]{2}|unstable)/graphql\.json$")
 
 # (status code, body, headers) of a webhook POST.
@@ -490,6 +491,9 @@ class ShopifyEmulator:
     def _log(self, **entry: Any) -> None:
         with self._lock:
             self.requests.append({"at": time.time(), **entry})
+            # A long-running dev emulator must not grow without bound; tests read far fewer.
+            if len(self.requests) > MAX_LOG_ENTRIES:
+                del self.requests[: len(self.requests) - MAX_LOG_ENTRIES]
 
     def _issue_tokens(self, shop: str, scope: str, *, expiring: bool) -> dict[str, Any]:
         access = "shpat_" + secrets.token_hex(16)
