@@ -401,10 +401,10 @@ class _Pipeline:
             ignore_conflicts=True,
         )
 
-    def store_videos(self, details: list[VideoDetails]) -> None:
-        """Analyse (embed, signals, language) and store fetched videos, logging each as the guide does."""
+    def analyse_videos(self, details: list[VideoDetails]) -> list[Video]:
+        """Analyse fetched videos (signals, language, embedding), logging each as the guide does."""
         if not details:
-            return
+            return []
         now = timezone.now()
         rows: list[Video] = []
         for d in details:
@@ -438,6 +438,11 @@ class _Pipeline:
         for row, vector in zip(rows, vectors, strict=True):
             row.embedding = vector
             row.embedding_model = self.embedder.model_name
+        return rows
+
+    def store_videos(self, rows: list[Video]) -> None:
+        if not rows:
+            return
         Video.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -500,8 +505,10 @@ class _Pipeline:
             embedder=self.embedder,
         )
         self.tally.matches_made += made.matches_made
-        if not self.tally.stopped and searched == len(queries):
-            # Only a complete product counts as discovered: an interrupted one keeps its place in the rotation.
+        if not self.tally.stopped:
+            # Only a product the run did not stop in counts as discovered: an interrupted one keeps its
+            # place at the front of the rotation. (A query that failed is in the run's errors; retrying
+            # it first every cycle would let one bad query hold a slot forever.)
             Product.objects.filter(pk=product.pk).update(last_discovered_at=timezone.now())
             self.tally.products_done += 1
             self.emit(
@@ -527,11 +534,13 @@ class _Pipeline:
         channel_ids = list(dict.fromkeys(d.channel_id for d in details))
         fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
         stale_channels = [c for c in channel_ids if c not in fresh_channels]
+        # Network and CPU first, then one short transaction: a failure half-way stores nothing half-done.
+        channels = self.fetch_channels(stale_channels) if stale_channels else []
+        rows = self.analyse_videos(details)
         with transaction.atomic():
-            if stale_channels:
-                self.store_channels(self.fetch_channels(stale_channels))
+            self.store_channels(channels)
             self.ensure_placeholder_channels(details)
-            self.store_videos(details)
+            self.store_videos(rows)
 
 
 def _embedding_text(video: VideoText) -> str:
