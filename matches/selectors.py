@@ -8,6 +8,7 @@ product's creators is PIPELINE's `rank` (content similarity), never a function o
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from shopify_app.models import Company, Product, Shop
 User = AbstractBaseUser | AnonymousUser
 
 BIGINT_MAX = 2**63 - 1
+CHANNEL_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ORDERINGS = ("rank", "subscribers", "recent_upload")
 MATCHED_VIDEOS_PER_CREATOR = 3
 
@@ -260,6 +262,8 @@ def attach_matched_videos(
 
 def get_product_creator(*, product: Product, channel_id: str) -> CreatorMatch:
     """One of the product's ranked creators; 404 for a channel that is not ranked for this product."""
+    if not CHANNEL_ID_SHAPE.fullmatch(channel_id):  # e.g. a NUL byte, which PostgreSQL refuses to compare
+        raise ApplicationError("Creator not found for this product.", status=404)
     creator = CreatorMatch.objects.filter(product=product, channel_id=channel_id).select_related("channel").first()
     if creator is None:
         raise ApplicationError("Creator not found for this product.", status=404)

@@ -76,7 +76,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @member_view
 @require_GET
 def products_page(request: HttpRequest, company: Company) -> HttpResponse:
-    search = request.GET.get("search", "").strip()[:200]
+    # NUL is the one character PostgreSQL refuses in text; nobody searches for it.
+    search = request.GET.get("search", "").replace("\x00", "").strip()[:200]
     page = _page(request, selectors.list_products(company=company, search=search))
     return render(
         request,
