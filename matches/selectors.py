@@ -84,7 +84,7 @@ def get_product_for_user(*, user: User, product_id: int) -> Product:
     """The product if it belongs to one of the user's companies; the same 404 whether foreign or missing."""
     if not 0 < product_id <= BIGINT_MAX:  # a URL's huge number must not reach the database as an overflow
         raise ApplicationError("Product not found.", status=404)
-    product = products_for_user(user=user).select_related("company").filter(pk=product_id).first()
+    product = products_for_user(user=user).select_related("company", "shop").filter(pk=product_id).first()
     if product is None:
         raise ApplicationError("Product not found.", status=404)
     return product

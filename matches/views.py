@@ -121,6 +121,7 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             "errors": errors,
             "query": query,
             "csv_url": reverse("api-product-creators-csv", args=[product.pk]) + (f"?{query}" if query else ""),
+            "active_run": selectors.active_discovery_run(company=product.company),
             "engagement_choices": ENGAGEMENT_CHOICES,
             "upload_choices": UPLOAD_CHOICES,
             "orderings": [("rank", "Best fit"), ("subscribers", "Most subscribers"), ("recent_upload", "Recent upload")],

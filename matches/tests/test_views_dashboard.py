@@ -244,3 +244,13 @@ def test_a_handle_is_not_taken_for_a_channel_id(browser: Client, world: World) -
 
 def test_the_runs_page_says_how_long_each_run_took(browser: Client) -> None:
     assert "took 30 s" in browser.get("/dashboard/runs").content.decode()
+
+
+def test_pages_with_find_creators_follow_a_run_already_in_progress(browser: Client, world: World) -> None:
+    from discovery.models import DiscoveryRun
+
+    page = browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
+    assert 'data-discover="product"' in page and 'data-active-run=""' in page
+    run = DiscoveryRun.objects.create(company=world.company, trigger=DiscoveryRun.Trigger.SCHEDULE)
+    for path in ["/dashboard/products", f"/dashboard/products/{world.whisk.pk}"]:
+        assert f'data-active-run="{run.pk}"' in browser.get(path).content.decode()

@@ -23,9 +23,9 @@
   }
 
   function describe(run) {
+    if (run.status === "queued") return "Discovery queued: waiting for a worker to pick it up…";
     var done = run.products_done || 0, planned = run.products_planned || 0;
-    var parts = ["Discovery " + (run.status === "queued" ? "queued" : "running") + ": " +
-      done + " of " + planned + " product" + (planned === 1 ? "" : "s") + " searched"];
+    var parts = ["Discovery running: " + done + " of " + planned + " product" + (planned === 1 ? "" : "s") + " searched"];
     if (run.search_calls !== undefined) parts.push(run.search_calls + " YouTube searches");
     if (run.matches_made !== undefined) parts.push(run.matches_made + " matches so far");
     return parts.join(", ") + "…";
@@ -34,8 +34,8 @@
   function finished(run) {
     var ok = run.status === "succeeded";
     var text = ok
-      ? "Discovery finished: " + (run.products_done || 0) + " product(s) searched, " +
-        (run.matches_made || 0) + " matches. Refreshing…"
+      ? "Discovery finished: " + (run.products_done || 0) + " product" + (run.products_done === 1 ? "" : "s") +
+        " searched, " + (run.matches_made || 0) + " matches. Refreshing…"
       : "Discovery " + run.status + (run.message ? ": " + run.message : ".") + " Refreshing…";
     show(text, ok ? "done" : "failed");
     buttons(false);
