@@ -252,8 +252,7 @@ def split_fair_shares(
     order = {key: index for index, (key, _) in enumerate(spent)}
     left = budget
     for capped in (True, False):
-        heap = [(used, order[key], key) for key, used in spent]
-        heap = [(used + allocation[key], rank, key) for used, rank, key in heap]
+        heap = [(used + allocation[key], order[key], key) for key, used in spent]
         heapq.heapify(heap)
         while left > 0 and heap:
             used, rank, key = heapq.heappop(heap)
