@@ -22,6 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from discovery.models import DiscoveryRun
+from discovery.scheduling import trigger_discovery
 from maatchaa.api import ApplicationError
 from maatchaa.tenancy import current_company
 from matches import selectors
@@ -279,6 +281,52 @@ class ProductCreatorsApi(GenericAPIView):
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
         return response
+
+
+class ProductDiscoveryApi(APIView):
+    """POST /products/{id}/trigger-discovery: search YouTube for this one product now.
+
+    The guide's POST /products/trigger-discovery (discovery/api.py) runs the company's rotation; this
+    narrows a new run to one product. While the company has a run in progress, that run is returned
+    (one run per company at a time) and nothing new is queued.
+    """
+
+    class OutputSerializer(serializers.Serializer):
+        message = serializers.CharField()
+        company_id = serializers.UUIDField()
+        product_id = serializers.IntegerField()
+        status = serializers.CharField(help_text='"processing" while the run is queued or running')
+        run_id = serializers.IntegerField(help_text="Poll GET /discovery/runs/{run_id} for progress")
+        run_status = serializers.CharField()
+        created = serializers.BooleanField(help_text="False when a run was already in progress")
+
+    @extend_schema(
+        operation_id="products_trigger_discovery_one",
+        request=None,
+        responses={202: OutputSerializer, 200: OutputSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def post(self, request: Request, product_id: int) -> Response:
+        product = selectors.get_product_for_user(user=request.user, product_id=product_id)
+        if not product.is_discoverable:
+            raise ApplicationError(
+                f"Only active products are searched; this one is {product.get_status_display().lower()}.",
+                details={"status": product.status},
+            )
+        run, created = trigger_discovery(
+            company=product.company, trigger=DiscoveryRun.Trigger.MANUAL, user=request.user, product_ids=[product.pk]
+        )
+        data = self.OutputSerializer(
+            {
+                "message": "Discovery triggered successfully" if created else "Discovery already in progress",
+                "company_id": product.company_id,
+                "product_id": product.pk,
+                "status": "processing",
+                "run_id": run.pk,
+                "run_status": run.status,
+                "created": created,
+            }
+        ).data
+        return Response(data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
 class CreatorDecisionInputSerializer(serializers.Serializer):

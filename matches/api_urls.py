@@ -10,6 +10,11 @@ urlpatterns = [
     path("products/resync", ProductResyncApi.as_view(), name="api-products-resync"),
     path("products/<int:product_id>/creators", api.ProductCreatorsApi.as_view(), name="api-product-creators"),
     path(
+        "products/<int:product_id>/trigger-discovery",
+        api.ProductDiscoveryApi.as_view(),
+        name="api-product-trigger-discovery",
+    ),
+    path(
         "products/<int:product_id>/creators.csv",
         api.ProductCreatorsCsvApi.as_view(),
         {"format": "csv"},

@@ -102,7 +102,7 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     # OAuth comes back to the live server, not to the test client's http://testserver.
     settings.APP_URL = base
     shopify_emulator.app_url = base
-    # A few products per run keep the inline discovery (connect, then Find Creators) to seconds.
+    # Two products per run keep the inline discovery (connect, then Find Creators) to seconds.
     settings.WORKER_PRODUCTS_PER_CYCLE = 2
     user, company = make_member("ana@juniper.test", "Juniper & Pine Co.")
 
@@ -122,26 +122,34 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     assert page.locator("li.product").count() == Product.objects.filter(company=company).count() == 14
     shot(page, "03-products-after-connect")
 
-    # Find Creators: the trigger answers with a run, the page polls it until it finishes, then reloads.
+    # Find Creators on a product the first run did not reach: a run narrowed to it starts, the page polls
+    # it until it finishes, then reloads with the new counts.
     runs_before = DiscoveryRun.objects.filter(company=company).count()
     assert runs_before == 1  # the connection started one by itself
+    target = (
+        Product.objects.filter(company=company, status=Product.Status.ACTIVE, last_discovered_at__isnull=True)
+        .order_by("title")
+        .first()
+    )
+    assert target is not None and not CreatorMatch.objects.filter(product=target).exists()
+    card = page.locator("li.product", has_text=target.title)
+    assert card.locator('[data-count="creators"]').inner_text() == "0"
     with page.expect_navigation(timeout=SLOW_MS):  # the reload once the run is over
-        page.get_by_role("button", name="Find creators for all products").click()
+        card.get_by_role("button", name=f"Find creators for {target.title}").click()
         final = page.wait_for_function(FINAL_STATUS, timeout=SLOW_MS).json_value()
         shot(page, "04-discovery-finished")
-    assert final.startswith("Discovery finished:"), final
+    assert final.startswith("Discovery finished: 1 product searched"), final
     page.wait_for_load_state("load")
     assert DiscoveryRun.objects.filter(company=company).count() == runs_before + 1
-    assert not DiscoveryRun.objects.filter(company=company, status__in=DiscoveryRun.ACTIVE_STATUSES).exists()
+    run = DiscoveryRun.objects.filter(company=company).order_by("-pk").first()
+    assert run is not None and list(run.products.all()) == [target]
 
     # The counts on the page are the database's, after the reload.
-    whisk_product = Product.objects.get(company=company, title="Ceremonial Matcha Whisk Set")
-    ranked = CreatorMatch.objects.filter(product=whisk_product).count()
+    ranked = CreatorMatch.objects.filter(product=target).count()
     assert ranked > 0
-    whisk = page.locator("li.product", has_text="Ceremonial Matcha Whisk Set")
-    assert whisk.locator('[data-count="creators"]').inner_text() == str(ranked)
-    discovered = Product.objects.filter(company=company, last_discovered_at__isnull=False).count()
-    assert discovered == 4 and page.get_by_text("Last discovery: never").count() == 14 - discovered
+    card = page.locator("li.product", has_text=target.title)
+    assert card.locator('[data-count="creators"]').inner_text() == str(ranked)
+    assert "Last discovery: never" not in card.inner_text()
     shot(page, "04b-products-with-counts")
 
     # The brand names its own channel in settings: it leaves the rankings.
@@ -151,11 +159,13 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     page.get_by_role("button", name="Save channels").click()
     assert page.get_by_text("1 channel of yours kept out of the rankings.").is_visible()
     assert not CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
-    ranked = CreatorMatch.objects.filter(product=whisk_product).count()
-    page.get_by_role("link", name="Products").click()
-    whisk = page.locator("li.product", has_text="Ceremonial Matcha Whisk Set")
 
-    whisk.get_by_role("link", name="View creators").click()
+    # The best-known product's ranked creators, with their evidence.
+    whisk_product = Product.objects.get(company=company, title="Ceremonial Matcha Whisk Set")
+    ranked = CreatorMatch.objects.filter(product=whisk_product).count()
+    assert ranked > 0
+    page.get_by_role("link", name="Products").click()
+    page.locator("li.product", has_text=whisk_product.title).get_by_role("link", name="View creators").click()
     page.wait_for_url(f"{base}/dashboard/products/{whisk_product.pk}")
     creators = page.locator("li.creator")
     assert creators.count() == min(ranked, 25)

@@ -70,12 +70,16 @@
   }
 
   function trigger(button) {
-    var body = { company_id: button.dataset.companyId };
+    // One product: its own trigger (a run narrowed to it); all products: the guide's company-wide trigger.
+    var url = triggerUrl, body = { company_id: button.dataset.companyId };
     if (button.dataset.shopDomain) body.shop_domain = button.dataset.shopDomain;
-    if (button.dataset.productId) body.product_ids = [Number(button.dataset.productId)];
+    if (button.dataset.productId) {
+      url = "/products/" + encodeURIComponent(button.dataset.productId) + "/trigger-discovery";
+      body = {};
+    }
     buttons(true);
     show("Starting discovery…");
-    fetch(triggerUrl, {
+    fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
