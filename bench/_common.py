@@ -132,6 +132,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "memory_gib": round(memory_kib / 1024 / 1024, 1),
+        # Timings on a shared machine mean little without the load they were taken under.
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
 
 

@@ -159,7 +159,8 @@ def seed(cursor: Any, *, company_id: str, products: int, matches_per_product: in
                     for k in range(4):
                         v = c * videos_per_channel + (p + k) % videos_per_channel
                         score = 0.9 - rank * 0.01 - k * 0.002
-                        evidence = json.dumps({"terms": [WORDS[p % len(WORDS)], WORDS[v % len(WORDS)]], "query": f"{WORDS[p % len(WORDS)]} review", "cosine": round(score, 4)})
+                        # Formatted by hand: json.dumps a million times is most of the seeding time.
+                        evidence = f'{{"terms": ["{WORDS[p % len(WORDS)]}", "{WORDS[v % len(WORDS)]}"], "query": "{WORDS[p % len(WORDS)]} review", "cosine": {score:.4f}}}'
                         yield f"{p}\tvs{v:09d}\t{score:.4f}\t{evidence}\t{TIMESTAMP}\t{TIMESTAMP}\n"
 
         counts["matches"] = _copy_lines(
@@ -210,16 +211,19 @@ RAW_COMPANY = """
 SELECT m.company_id FROM shopify_app_membership m WHERE m.user_id = %s ORDER BY m.created_at LIMIT 1
 """
 RAW_PRODUCTS_COUNT = "SELECT count(*) FROM company_products WHERE company_id = %s"
+# The page's 25 ids first, then the counts for those rows only: counting in the same SELECT as the
+# OFFSET would run the three count subqueries for every skipped row too (2,500 at page 100).
 RAW_PRODUCTS_PAGE = """
+WITH page AS (
+    SELECT id FROM company_products WHERE company_id = %s ORDER BY title, id LIMIT %s OFFSET %s
+)
 SELECT p.id, p.title, p.handle, p.status, p.product_type, p.vendor, p.price, p.currency, p.image_url,
        p.online_store_url, p.last_discovered_at,
        (SELECT count(*) FROM product_creator_matches m WHERE m.product_id = p.id),
        (SELECT count(*) FROM matches_creatormatch c WHERE c.product_id = p.id),
        (SELECT count(*) FROM matches_creatordecision d WHERE d.product_id = p.id AND d.status = 'shortlisted')
-FROM company_products p
-WHERE p.company_id = %s
+FROM page JOIN company_products p ON p.id = page.id
 ORDER BY p.title, p.id
-LIMIT %s OFFSET %s
 """
 RAW_PRODUCT = """
 SELECT p.id, p.handle, c.own_channel_ids
@@ -313,7 +317,8 @@ def measure(
 
 
 def explain_analyze(cursor: Any, statement: str, params: list[Any]) -> str:
-    cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params)
+    # No params: a captured query is already interpolated, and its '%' must not be read as placeholders.
+    cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params or None)
     return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -370,11 +375,14 @@ def main() -> None:
             dismissed = 1 if product_id % 5 == 0 and channels_per_product >= 4 and "include_dismissed=true" not in args.creators_params else 0
             return min(PAGE_SIZE, channels_per_product - dismissed)
 
-        def call(url: str, expected: int, *, capture: bool = False) -> tuple[int, int]:
-            # Queries are counted only when asked (warm-up): capturing them slows the request being timed.
+        captured_sql: dict[str, list[dict[str, str]]] = {}
+
+        def call(url: str, expected: int, *, capture: str = "") -> tuple[int, int]:
+            # Queries are captured only when asked (warm-up): capturing slows the request being timed.
             if capture:
                 with CaptureQueriesContext(connection) as captured:
                     response = client.get(url, HTTP_ACCEPT="application/json")
+                captured_sql[capture] = list(captured.captured_queries)
                 query_count = len(captured.captured_queries)
             else:
                 response = client.get(url, HTTP_ACCEPT="application/json")
@@ -401,8 +409,8 @@ def main() -> None:
             query_counts = {"products": 0, "creators": 0}
             for _ in range(20):
                 page, product_id = rng.randint(1, pages), rng.randint(1, args.products)
-                query_counts["products"] = call(f"{products_url}?page={page}", PAGE_SIZE, capture=True)[1]
-                query_counts["creators"] = call(creators_url.format(product_id), creators_expected(product_id), capture=True)[1]
+                query_counts["products"] = call(f"{products_url}?page={page}", PAGE_SIZE, capture="products")[1]
+                query_counts["creators"] = call(creators_url.format(product_id), creators_expected(product_id), capture="creators")[1]
                 raw_products(raw_cursor, user_id=user.pk, page=page)
                 raw_creators(raw_cursor, user_id=user.pk, product_id=product_id)
             results["products"] = measure(
@@ -419,6 +427,12 @@ def main() -> None:
             )
             for name in ("products", "creators"):
                 results[name]["queries_per_request"] = query_counts[name]
+                # The endpoint's own queries (the last warm-up request's), slowest first, with the slowest one's plan.
+                queries = sorted(captured_sql.get(name, []), key=lambda q: float(q["time"]), reverse=True)
+                results[name]["endpoint_queries"] = [{"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"]} for q in queries]
+                if queries and queries[0]["sql"].lstrip().upper().startswith("SELECT"):
+                    with connection.cursor() as cursor:
+                        results[name]["slowest_endpoint_query_plan"] = explain_analyze(cursor, queries[0]["sql"], [])
         else:
             log("The endpoints are not routed yet (matches/api_urls.py): measuring the raw SQL only.")
             for name, raw, pick in (
@@ -471,6 +485,10 @@ def report(results: dict[str, Any], *, products: int) -> None:
             ]
         )
     log(table(rows))
+    for name in ("products", "creators"):
+        data = results.get(name, {})
+        for query in data.get("endpoint_queries", [])[:2]:
+            log(f"  {name}: endpoint query {query['ms']:.1f} ms: {' '.join(query['sql'].split())[:160]}...")
     for name in ("products", "creators"):
         data = results.get(name, {})
         if "ratio_p50" in data:
