@@ -210,7 +210,7 @@ _SCRIPT_LANGUAGE = {
     "thai": "th", "devanagari": "hi", "tamil": "ta", "telugu": "te", "bengali": "bn",
 }
 _UKRAINIAN_LETTERS = re.compile(r"[іїєґ]", re.IGNORECASE)
-_STOPWORDS: dict[str, frozenset[str]] = {
+STOPWORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
     "en": frozenset("the and is are was of to in that this it for with you my on be have not but what "
                     "how your we they at from all just so will can do about if out".split()),
     "fr": frozenset("le la les des est et un une du dans que qui pour pas sur avec ce cette mais vous "
@@ -248,7 +248,7 @@ def detect_language(text: str) -> str:
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < 4:
         return ""
-    scores = {lang: sum(1 for w in words if w in stops) for lang, stops in _STOPWORDS.items()}
+    scores = {lang: sum(1 for w in words if w in stops) for lang, stops in STOPWORDS_BY_LANGUAGE.items()}
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     (best, best_hits), (_, second_hits) = ranked[0], ranked[1]
     # Demand a clear winner: enough hits overall and ahead of the runner-up (es/pt/it share many).

@@ -1,0 +1,246 @@
+"""Research harness for ranking quality on a labelled set (not part of the test suite).
+
+Simulates the discovery pipeline on ``dev.json``: queries -> search (the YouTube emulator's text
+search over the corpus) -> embed candidates -> score videos -> rank creators -> nDCG@10 / P@5,
+beside the original's keyword heuristic and BM25 on the same candidates, and the same figures
+without the search step (ranking the whole corpus).
+
+    .venv/bin/python -m maatchaa.lib.research_dev --labels ../shared/eval/dev.json \
+        --corpus ../shared/data/youtube/videos.csv [--per-product]
+
+Embeddings of the corpus are cached under /tmp (keyed by model and text), so reruns take seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import pickle
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from maatchaa.lib.embedding import get_embedder
+from maatchaa.lib.evaluation import (
+    LabelledSet,
+    bm25_video_scores,
+    heuristic_video_scores,
+    load_labels,
+    ndcg_at_k,
+    precision_at_k,
+    rank_channels_by_best_video,
+)
+from maatchaa.lib.queries import build_queries, feedback_query
+from maatchaa.lib.ranking import (
+    ScoringWeights,
+    VideoText,
+    product_embedding_text,
+    rank_creators,
+    score_videos,
+    video_embedding_text,
+)
+from maatchaa.lib.youtube_emulator import Corpus, Video, load_corpus
+
+CACHE_DIR = Path("/tmp/maatchaa-ranking-cache")
+
+
+class VectorCache:
+    """Video vectors by (model, text) hash, persisted under /tmp after every chunk, so that an
+    interrupted run keeps its work and candidate sets of later runs reuse it."""
+
+    def __init__(self, label: str, *, read_also: Sequence[str] = ()) -> None:
+        self.embedder = get_embedder()
+        self.path = CACHE_DIR / f"{label}-{self.embedder.model_name}.pkl"
+        self.vectors: dict[str, np.ndarray] = {}
+        # Other caches (e.g. the corpus job's, filled by another process) are read, never written.
+        for other in (*read_also, label):
+            path = CACHE_DIR / f"{other}-{self.embedder.model_name}.pkl"
+            if path.exists():
+                try:
+                    with path.open("rb") as fh:
+                        self.vectors.update(pickle.load(fh))  # noqa: S301 - our own file under /tmp
+                except (EOFError, pickle.UnpicklingError):
+                    pass
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    def embed(self, texts: Sequence[str], *, log: Callable[[str], None] | None = None) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if self.key(t) not in self.vectors))
+        started = time.monotonic()
+        for start in range(0, len(missing), 256):
+            chunk = missing[start : start + 256]
+            for text, vector in zip(chunk, self.embedder.embed(chunk), strict=True):
+                self.vectors[self.key(text)] = vector
+            self.save()
+            if log:
+                log(f"  embedded {start + len(chunk)}/{len(missing)} ({time.monotonic() - started:.0f}s)")
+        if not texts:
+            return np.zeros((0, 384), np.float32)
+        return np.vstack([self.vectors[self.key(t)] for t in texts])
+
+    def save(self) -> None:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(self.vectors, fh)
+        tmp.replace(self.path)
+
+
+def video_text(video: Video) -> VideoText:
+    return VideoText(
+        video_id=video.video_id,
+        channel_id=video.channel_id,
+        channel_title=video.channel_title,
+        title=video.title,
+        description=video.description,
+        tags=tuple(video.tags),
+        category=video.category,
+    )
+
+
+@dataclass
+class Figures:
+    ndcg: list[float] = field(default_factory=list)
+    precision: list[float] = field(default_factory=list)
+
+    def add(self, ranked: Sequence[str], qrels: Mapping[str, int]) -> tuple[float, float]:
+        n, p = ndcg_at_k(ranked, qrels, 10), precision_at_k(ranked, qrels, 5, 2)
+        self.ndcg.append(n)
+        self.precision.append(p)
+        return n, p
+
+    def line(self, label: str) -> str:
+        mean = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
+        return f"{label:<34} nDCG@10 {mean(self.ndcg):.3f}   P@5 {mean(self.precision):.3f}"
+
+
+@dataclass
+class Setup:
+    """One configuration of the simulated pipeline."""
+
+    mode: str = "feedback"  # "static": build_queries(limit); "feedback": 1 static + feedback_query
+    searches: int = 2
+    uploads_for_top: int = 0  # fetch the recent uploads of this many top creators (units, not searches)
+    weights: ScoringWeights = field(default_factory=ScoringWeights)
+
+
+def simulate(
+    labels: LabelledSet, corpus: Corpus, cache: VectorCache, setup: Setup, *, per_product: bool = False
+) -> dict[str, Figures]:
+    """Run the pipeline's steps for every labelled product and score the creators it ranks."""
+    figures = {name: Figures() for name in ("ours", "cosine only", "BM25", "original heuristic", "oracle")}
+    product_vectors = cache.embed([product_embedding_text(p.text) for p in labels.products])
+    for product, product_vector in zip(labels.products, product_vectors, strict=True):
+        qrels = labels.creator_qrels.get(product.id, {})
+        found: dict[str, VideoText] = {}
+        queries: list[str] = []
+
+        def search(q: str) -> None:
+            queries.append(q)
+            for video in corpus.search(q, max_results=50).items:
+                found.setdefault(video.video_id, video_text(video))
+
+        if setup.mode == "static":
+            for q in build_queries(product.text, limit=setup.searches):
+                search(q)
+        else:
+            for q in build_queries(product.text, limit=1):
+                search(q)
+            while len(queries) < setup.searches:
+                videos = list(found.values())
+                vectors = cache.embed([video_embedding_text(v) for v in videos])
+                q = feedback_query(product.text, product_vector, videos, vectors, exclude_queries=queries)
+                if q is None:
+                    extra = build_queries(product.text, limit=len(queries) + 1)[len(queries) :]
+                    if not extra:
+                        break
+                    q = extra[0]
+                search(q)
+        videos = list(found.values())
+        vectors = cache.embed([video_embedding_text(v) for v in videos])
+        scores = score_videos(product.text, product_vector, videos, vectors, weights=setup.weights)
+        creators = rank_creators(scores)
+        if setup.uploads_for_top:
+            for creator in creators[: setup.uploads_for_top]:
+                for video in corpus.videos_of_channel(creator.channel_id)[:50]:
+                    found.setdefault(video.video_id, video_text(video))
+            videos = list(found.values())
+            vectors = cache.embed([video_embedding_text(v) for v in videos])
+            scores = score_videos(product.text, product_vector, videos, vectors, weights=setup.weights)
+            creators = rank_creators(scores)
+        channel_of = {v.video_id: v.channel_id for v in videos}
+        n, p = figures["ours"].add([c.channel_id for c in creators], qrels)
+        cosine = {v.video_id: float(c) for v, c in zip(videos, vectors @ product_vector, strict=True)}
+        figures["cosine only"].add(rank_channels_by_best_video(cosine, channel_of), qrels)
+        figures["BM25"].add(rank_channels_by_best_video(bm25_video_scores(product.text, videos), channel_of), qrels)
+        figures["original heuristic"].add(
+            rank_channels_by_best_video(heuristic_video_scores(product.text, videos), channel_of), qrels
+        )
+        reachable = set(channel_of.values())
+        figures["oracle"].add(sorted(reachable, key=lambda c: (-qrels.get(c, 0), c)), qrels)
+        if per_product:
+            print(f"  {n:.2f} {p:.2f}  {product.title[:38]:<38} {len(videos):3} videos  {' || '.join(queries)[:150]}")
+    return figures
+
+
+def whole_corpus(labels: LabelledSet, corpus: Corpus, cache: VectorCache, weights: ScoringWeights) -> dict[str, Figures]:
+    """The same rankings with no search step: every corpus video is a candidate."""
+    videos = [video_text(v) for v in corpus.videos]
+    vectors = cache.embed([video_embedding_text(v) for v in videos], log=print)
+    channel_of = {v.video_id: v.channel_id for v in videos}
+    figures = {name: Figures() for name in ("ours", "cosine only", "BM25")}
+    product_vectors = cache.embed([product_embedding_text(p.text) for p in labels.products])
+    for product, product_vector in zip(labels.products, product_vectors, strict=True):
+        qrels = labels.creator_qrels.get(product.id, {})
+        cosines = vectors @ product_vector
+        # Our scorer's lexical IDF needs a candidate set of search size: take the 300 closest.
+        top = np.argsort(-cosines)[:300]
+        scores = score_videos(product.text, product_vector, [videos[i] for i in top], vectors[top], weights=weights)
+        figures["ours"].add([c.channel_id for c in rank_creators(scores)], qrels)
+        figures["cosine only"].add(
+            rank_channels_by_best_video({v.video_id: float(c) for v, c in zip(videos, cosines, strict=True)}, channel_of),
+            qrels,
+        )
+        figures["BM25"].add(rank_channels_by_best_video(bm25_video_scores(product.text, videos), channel_of), qrels)
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--labels", type=Path, default=Path("/work/shared/eval/dev.json"))
+    parser.add_argument("--corpus", type=Path, default=Path("/work/shared/data/youtube/videos.csv"))
+    parser.add_argument("--mode", choices=("static", "feedback"), default="feedback")
+    parser.add_argument("--searches", type=int, default=2, help="search calls per product")
+    parser.add_argument("--uploads", type=int, default=0, help="fetch recent uploads of the top N creators")
+    parser.add_argument("--per-product", action="store_true")
+    parser.add_argument("--whole-corpus", action="store_true", help="also rank the whole corpus (no search)")
+    parser.add_argument("--embed-only", action="store_true", help="only fill the corpus embedding cache")
+    args = parser.parse_args(argv)
+    labels = load_labels(args.labels)
+    corpus = load_corpus(args.corpus)
+    cache = VectorCache("videos") if args.embed_only else VectorCache("candidates", read_also=("videos",))
+    if args.embed_only:
+        cache.embed([video_embedding_text(video_text(v)) for v in corpus.videos], log=print)
+        return 0
+    setup = Setup(mode=args.mode, searches=args.searches, uploads_for_top=args.uploads)
+    started = time.monotonic()
+    figures = simulate(labels, corpus, cache, setup, per_product=args.per_product)
+    print(f"pipeline setting: {setup.mode}, {setup.searches} searches/product, uploads of top {setup.uploads_for_top}"
+          f" ({time.monotonic() - started:.0f}s)")
+    for name, fig in figures.items():
+        print("  " + fig.line(name))
+    if args.whole_corpus:
+        print("whole corpus (no search step):")
+        for name, fig in whole_corpus(labels, corpus, cache, setup.weights).items():
+            print("  " + fig.line(name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
