@@ -73,7 +73,9 @@ def set_own_channels(*, company: Company, channel_ids: list[str]) -> Company:
 class SignUpForm(forms.Form):
     company_name = forms.CharField(label="Company name", max_length=200)
     email = forms.EmailField(label="Email", max_length=150)
-    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
         label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
@@ -131,7 +133,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        request.session[SESSION_KEY] = str(Company.objects.filter(memberships__user=user).values_list("pk", flat=True).first())
+        company_id = Company.objects.filter(memberships__user=user).values_list("pk", flat=True).first()
+        request.session[SESSION_KEY] = str(company_id)
         # A new company has nothing yet: connecting a store is the next step.
         return redirect("dashboard:settings")
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)

@@ -60,7 +60,9 @@ def company_for_request(request: Request, company_id: Any = None) -> Company:
 
 
 class StatisticSerializer(serializers.Serializer):
-    value = serializers.FloatField(allow_null=True, help_text="The count (or a fraction for engagement); null if hidden")
+    value = serializers.FloatField(
+        allow_null=True, help_text="The count (or a fraction for engagement); null if hidden"
+    )
     as_of = serializers.DateTimeField(allow_null=True, help_text="When YouTube reported this figure")
     display = serializers.CharField(help_text='For people: "1.2M subscribers, as of 3 Nov"')
     hidden = serializers.BooleanField()
@@ -277,7 +279,8 @@ class ProductCreatorsApi(GenericAPIView):
     def handle_exception(self, exc: Exception) -> Response:
         # Errors are JSON even when CSV was asked for: a spreadsheet of an error message helps nobody.
         response = super().handle_exception(exc)
-        if getattr(self.request, "accepted_renderer", None) is not None and self.request.accepted_renderer.format == "csv":
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "csv":
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
         return response

@@ -95,7 +95,13 @@ def statistic(
         display = stat_label(None if value is None else int(value), noun, as_of=as_of, now=now, hidden=hidden)
     if emulated:
         display += " (emulated)"
-    return {"value": None if hidden else value, "as_of": as_of, "display": display, "hidden": hidden, "emulated": emulated}
+    return {
+        "value": None if hidden else value,
+        "as_of": as_of,
+        "display": display,
+        "hidden": hidden,
+        "emulated": emulated,
+    }
 
 
 def video_record(match: Any, *, now: datetime) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from shopify_app.services import sync_shop_products
 PAGE_SIZE = 25
 # The filter form offers round values; the API takes any fraction and any number of days.
 ENGAGEMENT_CHOICES = [("0.01", "1% or more"), ("0.02", "2% or more"), ("0.05", "5% or more"), ("0.1", "10% or more")]
+ORDERING_CHOICES = [("rank", "Best fit"), ("subscribers", "Most subscribers"), ("recent_upload", "Recent upload")]
 UPLOAD_CHOICES = [("7", "7 days"), ("30", "30 days"), ("90", "90 days"), ("365", "a year")]
 
 View = Callable[..., HttpResponse]
@@ -124,7 +125,7 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             "active_run": selectors.active_discovery_run(company=product.company),
             "engagement_choices": ENGAGEMENT_CHOICES,
             "upload_choices": UPLOAD_CHOICES,
-            "orderings": [("rank", "Best fit"), ("subscribers", "Most subscribers"), ("recent_upload", "Recent upload")],
+            "orderings": ORDERING_CHOICES,
         },
         status=400 if errors else 200,
     )
@@ -212,6 +213,7 @@ def resync(request: HttpRequest, company: Company) -> HttpResponse:
     result = sync_shop_products(shop=shop)
     messages.success(
         request,
-        f"Products synced from {shop.domain}: {result.created} new, {result.updated} updated, {result.deleted} removed.",
+        f"Products synced from {shop.domain}: "
+        f"{result.created} new, {result.updated} updated, {result.deleted} removed.",
     )
     return redirect("dashboard:products")

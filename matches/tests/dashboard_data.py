@@ -38,7 +38,8 @@ def _hashed_password(algorithm: str) -> str:
 
 
 def make_member(email: str, company_name: str) -> tuple[AbstractBaseUser, Company]:
-    user = get_user_model().objects.create(username=email, email=email, password=_hashed_password(get_hasher().algorithm))
+    password = _hashed_password(get_hasher().algorithm)
+    user = get_user_model().objects.create(username=email, email=email, password=password)
     company = Company.objects.create(name=company_name)
     Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
     return user, company
@@ -46,7 +47,8 @@ def make_member(email: str, company_name: str) -> tuple[AbstractBaseUser, Compan
 
 def make_product(company: Company, title: str, n: int, **fields: Any) -> Product:
     fields.setdefault("handle", title.lower().replace(" ", "-"))
-    return Product.objects.create(company=company, shopify_id=f"gid://shopify/Product/{company.pk.hex[:6]}{n}", title=title, **fields)
+    shopify_id = f"gid://shopify/Product/{company.pk.hex[:6]}{n}"
+    return Product.objects.create(company=company, shopify_id=shopify_id, title=title, **fields)
 
 
 def make_channel(channel_id: str, title: str, *, fetched_at: datetime, **fields: Any) -> Channel:
@@ -126,7 +128,8 @@ def build_world(now: datetime | None = None) -> World:
                         like_count=1_000, comment_count=0, contact_emails=["biz@brew.test"])
     v_cafe = make_video(cafe, "cafeVideo01", "Cafe tour", fetched_at=fetched, view_count=5_000,
                         like_count=150, comment_count=0, language="en")
-    rank_creator(whisk, tea, rank=1, score=0.91, videos=[(v_tea1, 0.93, ["matcha", "whisk"]), (v_tea2, 0.80, ["chasen"])])
+    tea_videos = [(v_tea1, 0.93, ["matcha", "whisk"]), (v_tea2, 0.80, ["chasen"])]
+    rank_creator(whisk, tea, rank=1, score=0.91, videos=tea_videos)
     rank_creator(whisk, brew, rank=2, score=0.74, videos=[(v_brew, 0.74, ["matcha"])])
     rank_creator(whisk, cafe, rank=3, score=0.52, videos=[(v_cafe, 0.52, ["tea"])])
     rank_creator(kettle, brew, rank=1, score=0.66, videos=[])

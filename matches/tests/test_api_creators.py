@@ -83,7 +83,8 @@ def test_emulated_statistics_say_so(api: APIClient, world: World) -> None:
 
 
 def test_statistics_never_change_the_ranking(api: APIClient, world: World) -> None:
-    Channel.objects.filter(pk=world.channels["cafe"].pk).update(subscriber_count=50_000_000, hidden_subscriber_count=False)
+    cafe = Channel.objects.filter(pk=world.channels["cafe"].pk)
+    cafe.update(subscriber_count=50_000_000, hidden_subscriber_count=False)
     Video.objects.filter(channel=world.channels["cafe"]).update(like_count=4_000, view_count=5_000)
     rows = creators(api, world)
     assert names(rows) == ["Tea Master", "Brew Buddy", "=Cafe Corner"]

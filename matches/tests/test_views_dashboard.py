@@ -62,7 +62,9 @@ def test_the_products_page_points_to_settings_without_a_store(db: None) -> None:
     assert "No Shopify store is connected yet" in page and "No products yet." in page
 
 
-def test_the_product_page_shows_ranked_creators_with_dated_statistics_and_evidence(browser: Client, world: World) -> None:
+def test_the_product_page_shows_ranked_creators_with_dated_statistics_and_evidence(
+    browser: Client, world: World
+) -> None:
     page = browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
     assert page.index("Tea Master") < page.index("Brew Buddy") < page.index("=Cafe Corner")
     day = short_date(world.fetched, now=timezone.now())
@@ -224,8 +226,8 @@ def test_a_count_says_when_it_was_fetched() -> None:
 
 def test_the_brands_own_channels_leave_the_rankings(browser: Client, world: World) -> None:
     tea = world.channels["tea"].pk
-    response = browser.post("/dashboard/settings/channels", {"channels": f"https://www.youtube.com/channel/{tea}\n{tea}"},
-                            follow=True)
+    pasted = f"https://www.youtube.com/channel/{tea}\n{tea}"
+    response = browser.post("/dashboard/settings/channels", {"channels": pasted}, follow=True)
     assert "1 channel of yours kept out of the rankings." in response.content.decode()
     world.company.refresh_from_db()
     assert world.company.own_channel_ids == [tea]
