@@ -277,7 +277,7 @@ def _save(product: Product, changed: list[str]) -> None:
 
 
 def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient | None = None,
-                       page_size: int = shopify.MAX_PAGE_SIZE) -> SyncResult:
+                       page_size: int = shopify.DEFAULT_PAGE_SIZE) -> SyncResult:
     """Bring the shop's products in step with Shopify.
 
     The first sync (or `full=True`) reads every product and removes the ones Shopify no longer has,
@@ -305,6 +305,10 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
             if exc.status == 401 and not refreshed:
                 refreshed = True
                 client.access_token = ensure_access_token(shop=shop, force=True, client=client)
+                continue
+            if exc.code == "MAX_COST_EXCEEDED" and page_size > 1:
+                page_size = shopify.page_size_within_cost(page_size, exc)
+                log.info("Shopify query too costly for %s; pages of %d from now on", shop.domain, page_size)
                 continue
             raise _shopify_failure(exc, what="Could not read the store's products") from exc
         pages += 1

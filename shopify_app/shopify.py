@@ -34,6 +34,14 @@ SHOP_DOMAIN_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
 # Shopify's library rejects callbacks whose timestamp is more than 90 s off.
 TIMESTAMP_TOLERANCE_SECONDS = 90
 MAX_PAGE_SIZE = 250
+# One query may cost at most 1000 points (API_FACTS §2.6). Cost rules (shopify.dev rate-limits): object 1,
+# scalar 0, connection 2 + first x the node's cost. A node of PRODUCTS_QUERY is 7 objects (the product,
+# featuredMedia.preview.image, priceRangeV2.min/maxVariantPrice), so `first: 250` would ask for 1752
+# points and be refused; the default page is the largest that fits, and a MAX_COST_EXCEEDED answer
+# (if Shopify counts differently) shrinks the page to what its figures allow.
+MAX_QUERY_COST = 1000
+PRODUCT_NODE_COST = 7
+DEFAULT_PAGE_SIZE = min(MAX_PAGE_SIZE, (MAX_QUERY_COST - 2) // PRODUCT_NODE_COST)
 # Shopify's own GraphQL client retries throttling a bounded number of times; so do we.
 MAX_THROTTLE_RETRIES = 6
 # Never wait longer than this for one throttle, whatever a header or the cost figures say.
@@ -65,12 +73,15 @@ class ShopifyError(Exception):
     GraphQL error code or OAuth error name when Shopify gave one.
     """
 
-    def __init__(self, message: str, *, permanent: bool, status: int | None = None, code: str = "") -> None:
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None, code: str = "",
+                 extensions: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.status = status
         self.code = code
+        # The GraphQL error's extensions (e.g. cost and maxCost of MAX_COST_EXCEEDED).
+        self.extensions = extensions or {}
 
 
 # --- Results ---------------------------------------------------------------------------------------
@@ -341,6 +352,19 @@ def _parse_cost(body: dict[str, Any]) -> QueryCost | None:
         return None
 
 
+def page_size_within_cost(first: int, error: ShopifyError) -> int:
+    """A smaller `first` after MAX_COST_EXCEEDED: scaled by Shopify's own cost and maxCost figures, or
+    halved when it gave none. Always smaller than `first` (and at least 1)."""
+    try:
+        cost = float(error.extensions["cost"])
+        max_cost = float(error.extensions["maxCost"])
+        per_node = max(1.0, (cost - 2) / first)
+        fitted = int((max_cost - 2) // per_node)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        fitted = first // 2
+    return max(1, min(first - 1, fitted))
+
+
 def throttle_wait_seconds(cost: QueryCost | None) -> float:
     """API_FACTS §2.6: after a throttle wait (requested - available) / restoreRate seconds."""
     if cost is None or cost.restore_rate <= 0:
@@ -507,8 +531,10 @@ class ShopifyClient:
                     raise ShopifyError("Shopify kept throttling", permanent=False, status=200, code="THROTTLED")
                 first = errors[0] if isinstance(errors, list) and errors else errors
                 message = first.get("message") if isinstance(first, dict) else str(first)
+                extensions = first.get("extensions") if isinstance(first, dict) else None
                 raise ShopifyError(f"Shopify GraphQL error: {message}", permanent=True, status=200,
-                                   code=codes[0] if codes else "")
+                                   code=codes[0] if codes else "",
+                                   extensions=extensions if isinstance(extensions, dict) else None)
             data = body.get("data")
             if not isinstance(data, dict):
                 raise ShopifyError("Shopify's GraphQL answer has no data", permanent=True, status=200)
@@ -528,7 +554,7 @@ class ShopifyClient:
         except ValueError:
             return None
 
-    def products_page(self, *, first: int = MAX_PAGE_SIZE, after: str | None = None,
+    def products_page(self, *, first: int = DEFAULT_PAGE_SIZE, after: str | None = None,
                       query: str | None = None) -> ProductPage:
         if not 1 <= first <= MAX_PAGE_SIZE:
             raise ValueError(f"first must be 1..{MAX_PAGE_SIZE}")
@@ -550,7 +576,7 @@ class ShopifyClient:
                            cost=self.last_cost)
 
     def iter_product_pages(self, *, updated_since: datetime | None = None,
-                           page_size: int = MAX_PAGE_SIZE) -> Iterator[ProductPage]:
+                           page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[ProductPage]:
         """Every page of products, or only those updated at or after `updated_since` (incremental)."""
         query = updated_since_query(updated_since) if updated_since is not None else None
         after: str | None = None

@@ -19,8 +19,10 @@ calls, and the browser-facing authorize URL carries it as a `shop` query paramet
 the catalog's own shop is used.
 
 Simplifications, on purpose: GraphQL documents are not parsed; the emulator recognises the `products`
-query and answers with whole product nodes (all fields our query selects). The query cost is modelled as
-2 + first requested and 2 + nodes returned actually spent.
+query and answers with whole product nodes (all fields our query selects). The query cost follows
+Shopify's rules (an object costs 1, a scalar 0, a connection 2 + first x its node's cost) with a fixed
+node cost, `node_cost` (7 for the app's query: the product, featuredMedia.preview.image and
+priceRangeV2.min/maxVariantPrice); a query above `max_query_cost` (1000) fails with MAX_COST_EXCEEDED.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ DEFAULT_SHOP = "juniper-pine.myshopify.com"
 MAX_PAGE_SIZE = 250
 REFRESH_TOKEN_TTL_SECONDS = 90 * 24 * 3600
 MAX_LOG_ENTRIES = 10_000
+MAX_QUERY_COST = 1000
+NODE_COST = 7
 GRAPHQL_PATH_RE = re.compile(r"^/admin/api/(?P<version>[0-9]{4}-[0-9]{2}|unstable)/graphql\.json$")
 
 # (status code, body, headers) of a webhook POST.
@@ -254,6 +258,8 @@ class ShopifyEmulator:
         auto_approve: bool = False,
         access_token_ttl: int = 3600,
         webhook_api_version: str = "2026-10",
+        node_cost: int = NODE_COST,
+        max_query_cost: int = MAX_QUERY_COST,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
@@ -264,6 +270,8 @@ class ShopifyEmulator:
         self.auto_approve = auto_approve
         self.access_token_ttl = access_token_ttl
         self.webhook_api_version = webhook_api_version
+        self.node_cost = node_cost
+        self.max_query_cost = max_query_cost
         self.default_shop = shop_domain
         self.shops: dict[str, EmulatedShop] = {}
         self.requests: list[dict[str, Any]] = []
@@ -568,7 +576,13 @@ class ShopifyEmulator:
         search = variables.get("q", variables.get("query")) or ""
         sort_match = re.search(r"sortKey\s*:\s*([A-Z_]+)", query)
         sort_key = sort_match.group(1) if sort_match else "ID"
-        requested = 2 + first
+        requested = 2 + first * self.node_cost
+        if requested > self.max_query_cost:
+            return 200, {"errors": [{
+                "message": f"Query cost is {requested}, which exceeds the single query max cost limit "
+                           f"({self.max_query_cost}).",
+                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": self.max_query_cost,
+                               "documentation": "https://shopify.dev/api/usage/limits#rate-limits"}}]}, {}
 
         with self._lock:
             if self._faults:
@@ -606,7 +620,7 @@ class ShopifyEmulator:
                 nodes = [n for n in nodes if _sort_value(n, sort_key) > position]
             page = nodes[:first]
             has_next = len(nodes) > first
-            actual = 2 + len(page)
+            actual = 2 + len(page) * self.node_cost
             bucket.available -= actual
             base = self._base_or_blank()
             out = [_render(n, base) for n in page]

@@ -4,7 +4,8 @@
 points SHOPIFY_BASE_URL / SHOPIFY_API_KEY / SHOPIFY_API_SECRET / APP_URL at it, and delivers its
 webhooks through Django's test client (so `shopify_emulator.send_webhook(topic, payload, forged=...)`
 exercises the real URL, middleware included). Controls: `.add_product/.update_product/.delete_product`,
-`.throttle(kind, times=, retry_after=, available=)`, `.set_bucket(...)`, `.expire_access_tokens()`,
+`.throttle(kind, times=, retry_after=, available=)`, `.set_bucket(...)` (the fixture's bucket refills
+at once; set a Shopify-like restore_rate to see real throttling), `.expire_access_tokens()`,
 `.refuse_refresh = True`, `.requests` / `.graphql_calls()` (the request log), `.callback_query(...)`.
 `member` / `member_client` give a signed-in user belonging to a company.
 """
@@ -32,6 +33,9 @@ def shopify_emulator(settings: Any, client: Any) -> Iterator[ShopifyEmulator]:
     emulator = ShopifyEmulator(products, shop_domain=domain, api_key=TEST_API_KEY, api_secret=TEST_API_SECRET,
                                app_url=TEST_APP_URL, auto_approve=True)
     emulator.start()
+    # Shopify's bucket refills at 100 points a second; tests should not wait for it unless they ask to
+    # (set_bucket / throttle), so refill it at once here.
+    emulator.set_bucket(maximum=2000, restore_rate=1_000_000)
     settings.SHOPIFY_BASE_URL = emulator.url
     settings.SHOPIFY_API_KEY = TEST_API_KEY
     settings.SHOPIFY_API_SECRET = TEST_API_SECRET

@@ -108,7 +108,7 @@ def test_the_client_pages_with_cursors_and_sends_the_shop_in_a_header(emulator: 
     ids = [p.shopify_id for page in pages for p in page.products]
     assert len(set(ids)) == 30
     assert all(c["shop"] == "juniper-pine.myshopify.com" for c in emulator.graphql_calls())
-    assert pages[0].cost is not None and pages[0].cost.requested == 14
+    assert pages[0].cost is not None and pages[0].cost.requested == 2 + 12 * 7
 
 
 def test_production_urls_are_the_shops_own_host(settings: Any) -> None:
@@ -176,13 +176,21 @@ def test_a_refresh_rotates_both_tokens_and_the_old_refresh_token_retires_once_th
 
 
 def test_a_drained_bucket_throttles_and_the_client_waits_as_the_cost_figures_say(emulator: ShopifyEmulator) -> None:
-    emulator.set_bucket(maximum=20, restore_rate=0.5, available=20)
+    emulator.set_bucket(maximum=80, restore_rate=31, available=80)
     waits: list[float] = []
     client = client_for(emulator, waits)
-    client.products_page(first=5)  # costs 7 of 20
+    client.products_page(first=5)  # costs 2 + 5 x 7 = 37 of 80
     client.products_page(first=5)  # 6 left
     with pytest.raises(ShopifyError) as caught:
-        client.products_page(first=5)  # needs 7: throttled, and the injected sleep does not refill anything
+        client.products_page(first=5)  # needs 37: throttled, and the injected sleep does not refill anything
     assert caught.value.code == "THROTTLED" and not caught.value.permanent
-    # (requested 7 - available ~6) / 0.5 per second = ~2 s a wait
-    assert len(waits) == 6 and all(1.9 <= w <= 2.1 for w in waits)
+    # (requested 37 - available ~6) / 31 per second = ~1 s a wait
+    assert len(waits) == 6 and all(0.8 <= w <= 1.01 for w in waits)
+
+
+def test_a_query_over_the_cost_limit_names_its_cost_and_the_page_shrinks_to_fit(emulator: ShopifyEmulator) -> None:
+    with pytest.raises(ShopifyError) as caught:
+        client_for(emulator).products_page(first=250)
+    assert caught.value.code == "MAX_COST_EXCEEDED" and caught.value.permanent
+    assert shopify.page_size_within_cost(250, caught.value) == 142 == shopify.DEFAULT_PAGE_SIZE
+    assert shopify.page_size_within_cost(10, ShopifyError("x", permanent=True)) == 5

@@ -30,11 +30,12 @@ def test_a_catalog_of_several_pages_syncs_completely_then_incrementally(
 
     first = services.sync_shop_products(shop=connected_shop)
 
-    assert (first.created, first.updated, first.deleted, first.full, first.pages) == (600, 0, 0, True, 3)
+    # Pages as large as Shopify's 1000-point query limit allows for our query: 142 nodes x 7 points + 2.
+    assert (first.created, first.updated, first.deleted, first.full, first.pages) == (600, 0, 0, True, 5)
     assert Product.objects.filter(shop=connected_shop).count() == 600
     calls = shopify_emulator.graphql_calls()
-    assert [c["variables"]["first"] for c in calls] == [250, 250, 250]
-    assert [c["returned"] for c in calls] == [250, 250, 100]
+    assert [c["variables"]["first"] for c in calls] == [142] * 5
+    assert [c["returned"] for c in calls] == [142, 142, 142, 142, 32]
     assert all(c["variables"]["q"] is None for c in calls)
 
     shopify_emulator.reset_log()
@@ -107,8 +108,8 @@ def test_throttled_answers_are_waited_out_as_the_cost_figures_say(
 
     result = services.sync_shop_products(shop=connected_shop, client=client)
 
-    # requested 252 points (2 + first=250), 2 available, 50 restored per second: (252 - 2) / 50 = 5 s.
-    assert waits == [5.0, 5.0]
+    # requested 996 points (2 + 142 x 7), 2 available, 50 restored per second: (996 - 2) / 50 = 19.88 s.
+    assert waits == [19.88, 19.88]
     assert result.created == 14
     assert [c["error"] for c in shopify_emulator.graphql_calls()] == ["THROTTLED", "THROTTLED", ""]
 
@@ -127,7 +128,7 @@ def test_a_real_wait_is_short_when_the_bucket_refills_fast(connected_shop: Shop,
     shopify_emulator.set_bucket(maximum=1000, restore_rate=5_000)
     shopify_emulator.throttle("THROTTLED", available=0)
 
-    result = services.sync_shop_products(shop=connected_shop)  # sleeps for real: 252 / 5,000 s
+    result = services.sync_shop_products(shop=connected_shop)  # sleeps for real: 996 / 5,000 s
 
     assert result.created == 14
     assert [c["error"] for c in shopify_emulator.graphql_calls()] == ["THROTTLED", ""]
@@ -261,3 +262,17 @@ def test_the_sync_task_syncs_a_connected_shop_and_returns_quietly_for_a_gone_one
     shopify_emulator.refuse_refresh = True
     assert tasks.sync_shop(connected_shop.pk).startswith("not synced:")
     assert Shop.objects.get(pk=connected_shop.pk).status == Shop.Status.NEEDS_REAUTH
+
+
+def test_a_page_too_costly_for_shopify_is_shrunk_to_what_its_figures_allow(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
+    shopify_emulator.shop().products = make_products(300)
+
+    result = services.sync_shop_products(shop=connected_shop, page_size=250)
+
+    assert result.created == 300
+    calls = shopify_emulator.graphql_calls()
+    assert [c["error"] for c in calls][:1] == ["MAX_COST_EXCEEDED"]
+    # cost 1752 for 250 nodes: 7 a node, so (1000 - 2) // 7 = 142 a page.
+    assert [c["variables"]["first"] for c in calls] == [250, 142, 142, 142]
