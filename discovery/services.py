@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -38,10 +38,7 @@ from discovery.youtube import (
     YouTubeError,
     get_client,
 )
-try:
-    from maatchaa.lib import queries as query_lib
-except ImportError:  # interim until RANKING's query builder lands
-    query_lib = None  # type: ignore[assignment]
+from maatchaa.lib import queries as query_lib
 from maatchaa.lib import text_signals
 from maatchaa.lib.embedding import get_embedder
 from maatchaa.lib.ranking import ProductText, VideoText
@@ -127,33 +124,22 @@ def video_text(video: Video) -> VideoText:
     )
 
 
-def _build_queries(product: Product, *, limit: int) -> list[str]:
-    if query_lib is not None:
-        return query_lib.build_queries(product_text(product), limit=limit)
-    # Interim until RANKING's builder lands: OR-joined phrasings ("a | b", as YouTube reads it) of the
-    # product type and tags find the product's niche; a bare title is often only a model name.
-    title = re.sub(r"[^\w\s'-]", " ", product.title).strip()
-    facets = [f for f in [product.product_type, *product.tags] if f.strip()]
-    first = " | ".join(facets[:4]) or title
-    second = " | ".join([*facets[4:7], title])
-    return [q for q in (first, second) if q][:limit]
-
-
 def _normalize_query(query: str) -> str:
-    if query_lib is not None:
-        return query_lib.normalize_query(query)
-    return " ".join(query.lower().split())
+    """The key two queries that YouTube answers alike share (RANKING's normalisation); storage is keyed by it."""
+    return query_lib.normalize_query(query)[:500]
 
 
 def product_queries(product: Product) -> list[str]:
-    """At most WORKER_KEYWORDS_PER_PRODUCT normalised, distinct search queries for a product."""
+    """The product's planned search queries: at most WORKER_KEYWORDS_PER_PRODUCT, distinct by key."""
     limit = settings.WORKER_KEYWORDS_PER_PRODUCT
-    seen: list[str] = []
-    for raw in _build_queries(product, limit=limit):
-        query = _normalize_query(raw)
-        if query and query not in seen:
-            seen.append(query)
-    return seen[:limit]
+    queries: list[str] = []
+    keys: set[str] = set()
+    for query in query_lib.build_queries(product_text(product), limit=limit):
+        key = _normalize_query(query)
+        if key and key not in keys:
+            keys.add(key)
+            queries.append(query)
+    return queries[:limit]
 
 
 def _search_params() -> dict[str, object]:
@@ -189,14 +175,14 @@ def plan_discovery(*, products: Sequence[Product]) -> DiscoveryPlan:
         queries = product_queries(product)
         per_product.append((product.title, tuple(queries)))
         for query in queries:
-            by_query.setdefault(query, []).append(product.title)
+            by_query.setdefault(_normalize_query(query), [query]).append(product.title)
     searches = tuple(
         PlannedSearch(
-            query=query,
-            products=tuple(titles),
-            cached=selectors.cached_search(query=query, params_key=params_key) is not None,
+            query=sent_and_titles[0],
+            products=tuple(sent_and_titles[1:]),
+            cached=selectors.cached_search(query=key, params_key=params_key) is not None,
         )
-        for query, titles in by_query.items()
+        for key, sent_and_titles in by_query.items()
     )
     return DiscoveryPlan(products=tuple(per_product), searches=searches)
 
@@ -276,7 +262,8 @@ class _Pipeline:
 
         None when the query could not be answered (budget, breaker or an API error).
         """
-        cached = selectors.cached_search(query=query, params_key=self.params_key)
+        key = _normalize_query(query)
+        cached = selectors.cached_search(query=key, params_key=self.params_key)
         if cached is not None:
             self.tally.cached_searches += 1
             self.emit(f"   🔎 Searching YouTube: '{query}' (answered from storage, no call)")
@@ -303,7 +290,7 @@ class _Pipeline:
                 ids.append(item.video_id)
                 channels[item.video_id] = item.channel_id
         SearchQuery.objects.update_or_create(
-            query=query,
+            query=key,
             params_key=self.params_key,
             defaults={"searched_at": timezone.now(), "video_ids": ids},
         )
@@ -478,14 +465,20 @@ class _Pipeline:
     # --- one product ---------------------------------------------------------------------------
     def discover(self, product: Product) -> None:
         self.emit(f"🎯 Processing: {product.title}")
-        queries = product_queries(product)
-        self.emit(f"   🔑 Keywords: {', '.join(queries)}")
+        limit = settings.WORKER_KEYWORDS_PER_PRODUCT
+        planned = product_queries(product)
+        self.emit(f"   🔑 Keywords: {', '.join(planned)}")
+        product_vector = match_services.embed_product(product=product, embedder=self.embedder)
         candidates: dict[str, list[str]] = {}  # video id -> the queries that found it
         known_channels: dict[str, str] = {}
+        analysed: set[str] = set()
+        asked: list[str] = []
         searched = 0
-        for query in queries:
-            if self.tally.stopped:
+        while len(asked) < limit and not self.tally.stopped:
+            query = self.next_query(product, product_vector, planned, asked, candidates) if asked else planned[0]
+            if query is None:
                 break
+            asked.append(query)
             answer = self.search(query)
             self.save_progress()
             if answer is None:
@@ -496,13 +489,15 @@ class _Pipeline:
             self.emit(f"      ✅ Found {len(ids)} videos")
             for video_id in ids:
                 candidates.setdefault(video_id, []).append(query)
+            # Analyse now: the next query is written from what this one found.
+            self.analyse(candidates, known_channels, analysed)
 
-        self.analyse(candidates, known_channels)
         made = match_services.match_product(
             product=product,
             candidates=candidates,
             keep=settings.WORKER_VIDEOS_PER_KEYWORD * max(1, searched),
             embedder=self.embedder,
+            product_vector=product_vector,
         )
         self.tally.matches_made += made.matches_made
         if not self.tally.stopped:
@@ -516,14 +511,52 @@ class _Pipeline:
             )
         self.save_progress()
 
-    def analyse(self, candidates: dict[str, list[str]], known_channels: dict[str, str]) -> None:
-        """Fetch what is missing or stale (skipping suppressed and the brand's own channels), then store it."""
-        ids = list(candidates)
+    def next_query(
+        self,
+        product: Product,
+        product_vector: np.ndarray,
+        planned: list[str],
+        asked: list[str],
+        candidates: dict[str, list[str]],
+    ) -> str | None:
+        """The next search: written from what the earlier ones found (pseudo-relevance feedback) when
+        RANKING's feedback can, else the next planned query not asked yet."""
+        asked_keys = {_normalize_query(q) for q in asked}
+        if candidates:
+            videos = list(
+                Video.objects.filter(
+                    video_id__in=list(candidates),
+                    embedding__isnull=False,
+                    embedding_model=self.embedder.model_name,
+                ).exclude(channel_id__in=self.own_channels)
+            )
+            if videos:
+                refined = query_lib.feedback_query(
+                    product_text(product),
+                    product_vector,
+                    [video_text(v) for v in videos],
+                    np.asarray([v.embedding for v in videos], dtype=np.float32),
+                    exclude_queries=asked,
+                )
+                if refined and _normalize_query(refined) not in asked_keys:
+                    self.emit(f"   🔁 Next keyword, learned from the videos found: {refined}")
+                    return refined
+        for query in planned:
+            if _normalize_query(query) not in asked_keys:
+                return query
+        return None
+
+    def analyse(self, candidates: dict[str, list[str]], known_channels: dict[str, str], analysed: set[str]) -> None:
+        """Fetch what is missing or stale (skipping suppressed and the brand's own channels), then store it.
+
+        Only candidates not in `analysed` are looked at (and then added to it).
+        """
         skip = self.own_channels | selectors.suppressed_channel_ids(channel_ids=set(known_channels.values()))
-        for video_id in ids:
+        for video_id in [v for v in candidates if v not in analysed]:
             if known_channels.get(video_id) in skip:
                 del candidates[video_id]
-        ids = list(candidates)
+        ids = [v for v in candidates if v not in analysed]
+        analysed.update(ids)
         self.tally.videos_found += len(ids)
         fresh = selectors.fresh_video_ids(video_ids=ids)
         self.reembed_stale_models(list(fresh))

@@ -24,64 +24,32 @@ from shopify_app.models import Product
 
 # Evidence keeps a creator's best few videos: enough to judge, small enough to ship in every list.
 EVIDENCE_VIDEOS = 5
-# Match rows stored per kept creator and run: its best videos for this product.
-MATCHES_PER_CREATOR = 3
+# Match rows stored per kept creator and run: its best videos for this product, as many as the creator
+# aggregation reads, so that ranking from stored matches equals ranking over the candidates.
+MATCHES_PER_CREATOR = ranking.DEFAULT_WEIGHTS.creator_videos
 
 
-@dataclass(frozen=True)
-class ScoredCandidate:
-    video_id: str
-    channel_id: str
-    score: float
-    evidence: dict[str, Any]
+def _evidence(score: ranking.VideoScore) -> dict[str, Any]:
+    """What a Match row keeps of a video's score: enough to rebuild it and to show why it matched."""
+    return {
+        "terms": list(score.matched_terms),
+        "attributes": list(score.matched_attributes),
+        "cosine": score.cosine,
+        "lexical": score.lexical,
+    }
 
 
-@dataclass(frozen=True)
-class RankedCreator:
-    channel_id: str
-    score: float
-    videos: tuple[ScoredCandidate, ...]
-
-
-def _score(
-    product: ranking.ProductText, product_vector: np.ndarray, videos: list[ranking.VideoText], vectors: np.ndarray
-) -> list[ScoredCandidate]:
-    """Content similarity of each video to the product, with what matched (RANKING's scorer)."""
-    if hasattr(ranking, "score_videos"):
-        scored = ranking.score_videos(product, product_vector, videos, vectors)
-        return [ScoredCandidate(s.video_id, s.channel_id, float(s.score), dict(s.evidence)) for s in scored]
-    # Interim until maatchaa.lib.ranking.score_videos lands: cosine plus the product words a title shares.
-    words = {w for w in product.title.lower().split() if len(w) > 2}
-    cosines = vectors @ product_vector
-    out = []
-    for video, cosine in zip(videos, cosines, strict=True):
-        terms = sorted(w for w in words if w in video.title.lower())
-        out.append(ScoredCandidate(video.video_id, video.channel_id, float(cosine), {"terms": terms, "cosine": float(cosine)}))
-    return out
-
-
-def _rank(scored: list[ScoredCandidate]) -> list[RankedCreator]:
-    """Creators ranked by the aggregate of their matched videos (RANKING's aggregation)."""
-    if hasattr(ranking, "rank_creators"):
-        return [
-            RankedCreator(
-                channel_id=c.channel_id,
-                score=float(c.score),
-                videos=tuple(ScoredCandidate(v.video_id, v.channel_id, float(v.score), dict(v.evidence)) for v in c.videos),
-            )
-            for c in ranking.rank_creators(scored)
-        ]
-    # Interim: a creator scores its best video plus a little for each further match.
-    by_channel: dict[str, list[ScoredCandidate]] = {}
-    for s in scored:
-        by_channel.setdefault(s.channel_id, []).append(s)
-    creators = []
-    for channel_id, videos in by_channel.items():
-        videos.sort(key=lambda v: v.score, reverse=True)
-        score = videos[0].score + 0.02 * sum(v.score for v in videos[1:3])
-        creators.append(RankedCreator(channel_id, score, tuple(videos)))
-    creators.sort(key=lambda c: (-c.score, c.channel_id))
-    return creators
+def _from_match(match: Match) -> ranking.VideoScore:
+    evidence = match.evidence or {}
+    return ranking.VideoScore(
+        video_id=match.video.video_id,
+        channel_id=match.video.channel_id,
+        score=match.similarity_score,
+        cosine=float(evidence.get("cosine", match.similarity_score)),
+        lexical=float(evidence.get("lexical", 0.0)),
+        matched_terms=tuple(evidence.get("terms", ())),
+        matched_attributes=tuple(evidence.get("attributes", ())),
+    )
 
 
 @dataclass(frozen=True)
@@ -135,6 +103,7 @@ def match_product(
     candidates: Mapping[str, Sequence[str]],
     keep: int,
     embedder: Embedder | None = None,
+    product_vector: np.ndarray | None = None,
 ) -> MatchOutcome:
     """Score `candidates` (video id -> the queries that found it) for `product`; keep the best `keep` creators.
 
@@ -145,7 +114,8 @@ def match_product(
     re-ranked from all its Match rows.
     """
     embedder = embedder or get_embedder()
-    product_vector = embed_product(product=product, embedder=embedder)
+    if product_vector is None:
+        product_vector = embed_product(product=product, embedder=embedder)
     videos = list(
         Video.objects.filter(
             video_id__in=list(candidates), embedding__isnull=False, embedding_model=embedder.model_name
@@ -155,7 +125,7 @@ def match_product(
     videos = [v for v in videos if v.channel_id not in excluded]
     made = 0
     if videos:
-        scored = _score(
+        scored = ranking.score_videos(
             _product_text(product),
             np.asarray(product_vector, dtype=np.float32),
             [_video_text(v) for v in videos],
@@ -163,14 +133,14 @@ def match_product(
         )
         # Rank creators over every candidate, then keep the best `keep` creators with their best videos:
         # the creator is what users pick, and a top-N of videos would often be a few creators' uploads.
-        best = [v for creator in _rank(scored)[:keep] for v in creator.videos[:MATCHES_PER_CREATOR]]
+        best = [v for creator in ranking.rank_creators(scored)[:keep] for v in creator.videos[:MATCHES_PER_CREATOR]]
         now = timezone.now()
         rows = [
             Match(
                 product=product,
                 video_id=s.video_id,
                 similarity_score=float(s.score),
-                evidence={**s.evidence, "queries": list(candidates.get(s.video_id, ()))},
+                evidence={**_evidence(s), "queries": list(candidates.get(s.video_id, ()))},
                 created_at=now,
                 updated_at=now,
             )
@@ -196,17 +166,7 @@ def rank_product_creators(*, product: Product) -> int:
     matches = list(Match.objects.filter(product=product).select_related("video"))
     excluded = _excluded_channels(product, {m.video.channel_id for m in matches})
     matches = [m for m in matches if m.video.channel_id not in excluded]
-    ranked = _rank(
-        [
-            ScoredCandidate(
-                video_id=m.video.video_id,
-                channel_id=m.video.channel_id,
-                score=m.similarity_score,
-                evidence=m.evidence,
-            )
-            for m in matches
-        ]
-    )
+    ranked = ranking.rank_creators([_from_match(m) for m in matches])
     titles = {m.video.video_id: m.video.title for m in matches}
     now = timezone.now()
     rows = []
@@ -225,12 +185,13 @@ def rank_product_creators(*, product: Product) -> int:
                             "video_id": v.video_id,
                             "title": titles.get(v.video_id, ""),
                             "score": round(float(v.score), 4),
-                            "terms": list(v.evidence.get("terms", [])),
+                            "terms": list(v.matched_terms),
+                            "attributes": list(v.matched_attributes),
                         }
                         for v in videos[:EVIDENCE_VIDEOS]
                     ],
-                    "terms": sorted({t for v in videos for t in v.evidence.get("terms", [])}),
-                    "attributes": sorted({a for v in videos for a in v.evidence.get("attributes", [])}),
+                    "terms": sorted({t for v in videos for t in v.matched_terms}),
+                    "attributes": sorted({a for v in videos for a in v.matched_attributes}),
                 },
                 created_at=now,
                 updated_at=now,
