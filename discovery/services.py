@@ -3,6 +3,11 @@
 search → new video ids → video details (50 ids a call) → channel details (50 a call) → analysis
 (embeddings, contact emails, sponsorship signals, language) → storage → matching.
 
+A product's first query comes from its type and tags (RANKING's build_queries); each further query is
+learned from what the earlier ones found (feedback_query), so each search call is analysed before the
+next is written. Queries are keyed by normalize_query: a key searched within
+DISCOVERY_QUERY_CACHE_HOURS, by this product or another, is answered from the SearchQuery table.
+
 Every search asks YouTube for 50 results: a search call costs the same for 1 or 50, and the search
 bucket (100 calls a day) is the scarce one. Every result is a candidate: its details cost one unit per
 50 ids from the 10,000-unit pool and its embedding is computed locally, so ranking over all of them is

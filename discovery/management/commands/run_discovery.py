@@ -157,7 +157,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nDry run: {total_calls} search calls, {total_cached} searches answered from storage, "
-                f"about {total_units} units (at most one videos.list and one channels.list per search). "
-                "Nothing was spent."
+                f"about {total_units} units (videos.list and channels.list, 50 ids a call). Nothing was spent. "
+                "A product's second keyword may be learned from its first search's results at run time."
             )
         )
