@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -185,3 +186,55 @@ def test_a_real_qcluster_fires_the_schedule_discovers_after_a_sync_and_stops_cle
         "📊 Found 3 products for immediate discovery",
     ):
         assert line in log
+
+
+def test_a_cluster_killed_mid_run_keeps_its_results_and_the_next_start_resumes_where_it_stopped(
+    youtube_emulator_for, tmp_path, qcluster
+):
+    emulator = youtube_emulator_for(write_demo_corpus(tmp_path))
+    emulator.configure(latency_ms=1500)  # slow YouTube: the kill lands while the run is still searching
+    company = make_company()
+    products = add_products(company, 3)
+    DiscoveryRun.objects.all().delete()
+    OrmQ.objects.all().delete()
+    env = {"WORKER_CYCLE_INTERVAL_MINUTES": "1440", "WORKER_PRODUCTS_PER_CYCLE": "3"}
+
+    process, output = qcluster(env)
+
+    def running_past_its_first_product() -> DiscoveryRun | None:
+        finished = DiscoveryRun.objects.exclude(status__in=DiscoveryRun.ACTIVE_STATUSES).first()
+        if finished is not None:
+            pytest.fail(f"the run finished before the kill: {finished.status} {finished.message}")
+        return DiscoveryRun.objects.filter(trigger="schedule", status="running", products_done__gte=1).first()
+
+    first = wait_for(running_past_its_first_product, seconds=90, process=process, output=output)
+    os.killpg(process.pid, signal.SIGKILL)  # no cleanup at all: the row stays 'running'
+    process.wait(10)
+    first.refresh_from_db()
+    assert first.status == "running" and 1 <= first.products_done < 3
+    reached = list(Product.objects.filter(company=company, last_discovered_at__isnull=False))
+    kept = set(Match.objects.filter(product__in=reached).values_list("pk", flat=True))
+    assert kept
+
+    # Fifteen silent minutes later (the heartbeat is aged rather than waited for), the next start
+    # marks the run abandoned, and the next cycle takes a product the dead run did not reach.
+    DiscoveryRun.objects.filter(pk=first.pk).update(heartbeat_at=first.heartbeat_at - timedelta(minutes=20))
+    Schedule.objects.filter(name="maatchaa-discovery-cycle").update(next_run=first.created_at)
+    emulator.configure(latency_ms=0)
+    process, output = qcluster({**env, "WORKER_PRODUCTS_PER_CYCLE": "1"})
+    second = wait_for(
+        lambda: DiscoveryRun.objects.filter(trigger="schedule", status__in=["succeeded", "failed"]).first(),
+        seconds=90,
+        process=process,
+        output=output,
+    )
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+
+    first.refresh_from_db()
+    assert first.status == "abandoned"
+    assert "partial results kept" in first.message
+    assert second.status == "succeeded", second.message
+    not_reached = sorted({p.pk for p in products} - {p.pk for p in reached})
+    assert list(second.products.values_list("pk", flat=True)) == not_reached[:1]
+    assert kept == set(Match.objects.filter(product__in=reached).values_list("pk", flat=True))
