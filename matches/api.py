@@ -169,7 +169,8 @@ class ProductListApi(GenericAPIView):
             search=params.validated_data.get("search", "").strip(),
             status=params.validated_data.get("status", ""),
         )
-        page = self.paginate_queryset(products)
+        # Only the ids are paged: the counts are computed for this page's rows alone.
+        page = selectors.with_counts(self.paginate_queryset(products.only("pk")) or [])
         return self.get_paginated_response(ProductSerializer(page, many=True).data)
 
 

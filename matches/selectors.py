@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,6 +104,7 @@ def get_company_for_user(*, user: User, company_id: Any) -> Company:
 
 
 def list_products(*, company: Company, search: str = "", status: str = "") -> QuerySet[Product]:
+    """The company's products in title order, without counts: page this, then `with_counts(page)`."""
     products = Product.objects.filter(company=company)
     if search:
         products = products.annotate(
@@ -117,8 +119,19 @@ def list_products(*, company: Company, search: str = "", status: str = "") -> Qu
         )
     if status:
         products = products.filter(status=status)
+    return products.order_by("title", "pk")
+
+
+def with_counts(products: Iterable[Product]) -> list[Product]:
+    """One page of products again, in the same order, with `match_count`, `creator_count`,
+    `shortlisted_count` and their shop.
+
+    Counted after paging, not in the paged query: PostgreSQL evaluates a select list's subqueries for
+    every row an OFFSET skips, so page 400 of 10,000 products would count the matches of all 10,000.
+    """
+    ids = [product.pk for product in products]
     shortlisted = CreatorDecision.objects.filter(product=OuterRef("pk"), status=CreatorDecision.Status.SHORTLISTED)
-    return products.annotate(
+    rows = Product.objects.filter(pk__in=ids).select_related("shop").annotate(
         match_count=Coalesce(_count_of(Match), 0),
         creator_count=Coalesce(_count_of(CreatorMatch), 0),
         shortlisted_count=Coalesce(
@@ -128,7 +141,9 @@ def list_products(*, company: Company, search: str = "", status: str = "") -> Qu
             ),
             0,
         ),
-    ).select_related("shop").order_by("title", "pk")
+    )
+    by_id = {row.pk: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def connected_shops(*, company: Company) -> QuerySet[Shop]:

@@ -79,7 +79,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def products_page(request: HttpRequest, company: Company) -> HttpResponse:
     # NUL is the one character PostgreSQL refuses in text; nobody searches for it.
     search = request.GET.get("search", "").replace("\x00", "").strip()[:200]
-    page = _page(request, selectors.list_products(company=company, search=search))
+    page = _page(request, selectors.list_products(company=company, search=search).only("pk"))
+    page.object_list = selectors.with_counts(page.object_list)
     return render(
         request,
         "dashboard/products.html",

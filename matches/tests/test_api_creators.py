@@ -218,3 +218,10 @@ def test_a_bad_filter_on_the_csv_export_answers_json(api: APIClient, world: Worl
 def test_strangers_get_no_creators(world: World) -> None:
     response = APIClient().get(f"/products/{world.whisk.pk}/creators")
     assert response.status_code in (401, 403) and "Tea Master" not in response.content.decode()
+
+
+def test_a_page_of_creators_costs_a_few_queries_whatever_its_size(
+    api: APIClient, world: World, django_assert_max_num_queries  # type: ignore[no-untyped-def]
+) -> None:
+    with django_assert_max_num_queries(7):
+        assert len(creators(api, world)) == 3

@@ -123,3 +123,19 @@ def test_api_clients_authenticate_with_a_token(world: World) -> None:
     refused = client.get("/products")
     assert refused.status_code in (401, 403)
     assert refused.json()["message"] == "Invalid token."
+
+
+def test_counts_are_right_on_every_page(api: APIClient) -> None:
+    pages = [api.get("/products", {"page_size": 1, "page": n}).json()["results"][0] for n in (1, 2, 3)]
+    assert [(p["title"], p["creator_count"], p["match_count"]) for p in pages] == [
+        ("Ceremonial Matcha Whisk Set", 3, 4),
+        ("Gooseneck Pour-Over Kettle", 1, 0),
+        ("Lavender Soy Candle", 0, 0),
+    ]
+
+
+def test_a_page_costs_the_same_few_queries_whatever_its_size(
+    api: APIClient, django_assert_max_num_queries  # type: ignore[no-untyped-def]
+) -> None:
+    with django_assert_max_num_queries(6):
+        assert len(api.get("/products", {"page_size": 100}).json()["results"]) == 3
