@@ -114,6 +114,14 @@ def test_run_discovery_refuses_bad_arguments(args, message):
 
 
 @pytest.mark.django_db
+def test_run_discovery_on_an_empty_installation_says_it_is_waiting_for_stores(emulator):
+    output = run("run_discovery")
+
+    assert "No products found in database" in output and "Waiting for companies to connect Shopify stores" in output
+    assert emulator.calls == [] and not DiscoveryRun.objects.exists()
+
+
+@pytest.mark.django_db
 def test_run_discovery_refuses_a_draft_product():
     draft = make_product(make_company(), CORK, status=Product.Status.DRAFT)
     with pytest.raises(CommandError, match="Only ACTIVE products"):

@@ -63,7 +63,10 @@ class Command(BaseCommand):
         product_ids: list[int] = options["product"]
         companies = self._companies(options["company"], product_ids)
         if not companies:
-            raise CommandError("No company has products to discover yet: connect a Shopify store first.")
+            # Not a mistake, just an empty installation: say so as the worker guide does.
+            self.stdout.write("⚠️  No products found in database")
+            self.stdout.write("💡 Waiting for companies to connect Shopify stores...")
+            return
         if options["dry_run"]:
             self._dry_run(companies, limit=limit, product_ids=product_ids or None)
             return
