@@ -137,11 +137,31 @@ def machine() -> dict[str, Any]:
     }
 
 
+def git_state() -> dict[str, Any]:
+    """The commit measured, and whether the checkout had uncommitted changes to code it runs."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.rstrip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines() if line.endswith(".py")]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_python_files": changed}
+
+
 def write_results(name: str, results: dict[str, Any]) -> Path:
     """Write bench/results/<name>.json (the latest) and a timestamped copy; return the latest's path."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
-    payload = {"benchmark": name, "finished_at": now.isoformat(timespec="seconds"), "machine": machine(), **results}
+    payload = {
+        "benchmark": name,
+        "finished_at": now.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "git": git_state(),
+        **results,
+    }
     text = json.dumps(payload, indent=2, default=str)
     latest = RESULTS_DIR / f"{name}.json"
     latest.write_text(text)
