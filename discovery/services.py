@@ -129,7 +129,7 @@ def video_text(video: Video) -> VideoText:
     )
 
 
-def _normalize_query(query: str) -> str:
+def query_key(query: str) -> str:
     """The key two queries that YouTube answers alike share (RANKING's normalisation); storage is keyed by it."""
     return query_lib.normalize_query(query)[:500]
 
@@ -140,7 +140,7 @@ def product_queries(product: Product) -> list[str]:
     queries: list[str] = []
     keys: set[str] = set()
     for query in query_lib.build_queries(product_text(product), limit=limit):
-        key = _normalize_query(query)
+        key = query_key(query)
         if key and key not in keys:
             keys.add(key)
             queries.append(query)
@@ -180,7 +180,7 @@ def plan_discovery(*, products: Sequence[Product]) -> DiscoveryPlan:
         queries = product_queries(product)
         per_product.append((product.title, tuple(queries)))
         for query in queries:
-            by_query.setdefault(_normalize_query(query), [query]).append(product.title)
+            by_query.setdefault(query_key(query), [query]).append(product.title)
     searches = tuple(
         PlannedSearch(
             query=sent_and_titles[0],
@@ -267,7 +267,7 @@ class _Pipeline:
 
         None when the query could not be answered (budget, breaker or an API error).
         """
-        key = _normalize_query(query)
+        key = query_key(query)
         cached = selectors.cached_search(query=key, params_key=self.params_key)
         if cached is not None:
             self.tally.cached_searches += 1
@@ -526,7 +526,7 @@ class _Pipeline:
     ) -> str | None:
         """The next search: written from what the earlier ones found (pseudo-relevance feedback) when
         RANKING's feedback can, else the next planned query not asked yet."""
-        asked_keys = {_normalize_query(q) for q in asked}
+        asked_keys = {query_key(q) for q in asked}
         if candidates:
             videos = list(
                 Video.objects.filter(
@@ -543,11 +543,11 @@ class _Pipeline:
                     np.asarray([v.embedding for v in videos], dtype=np.float32),
                     exclude_queries=asked,
                 )
-                if refined and _normalize_query(refined) not in asked_keys:
+                if refined and query_key(refined) not in asked_keys:
                     self.emit(f"   🔁 Next keyword, learned from the videos found: {refined}")
                     return refined
         for query in planned:
-            if _normalize_query(query) not in asked_keys:
+            if query_key(query) not in asked_keys:
                 return query
         return None
 

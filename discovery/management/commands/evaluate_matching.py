@@ -26,7 +26,7 @@ from django.test.utils import override_settings
 
 from discovery.models import DiscoveryRun, SearchQuery, Video
 from discovery.runs import create_discovery_run, execute_discovery_run
-from discovery.services import product_queries, product_text, video_text
+from discovery.services import product_text, query_key, video_text
 from maatchaa.lib.ranking import product_embedding_text, video_embedding_text
 from maatchaa.lib import evaluation
 from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
@@ -37,6 +37,10 @@ from shopify_app.models import Company, Product
 YOUTUBE_DEFAULT_SEARCH_CALLS = 100
 YOUTUBE_DEFAULT_UNITS = 10_000
 TOP_K = 10
+# The pipeline's log lines (discovery/services.py) that name the product and each search it made.
+PROCESSING = "🎯 Processing: "
+SEARCHING = "🔎 Searching YouTube: "
+FROM_STORAGE = " (answered from storage, no call)"
 PRECISION_K = 5
 RELEVANT_GRADE = 2
 
@@ -157,7 +161,18 @@ class Command(BaseCommand):
                 price=_price(item.price),
                 status=Product.Status.ACTIVE,
             )
-        log = self.stdout.write if verbose else self._progress_only
+        # The baselines rank the very searches the pipeline made for each product; its second query is
+        # learned at run time, so the queries are read from the pipeline's own log lines as they go.
+        self._asked: dict[str, list[str]] = {}
+        self._current = ""
+
+        def log(line: str) -> None:
+            self._track(line)
+            if verbose:
+                self.stdout.write(line)
+            else:
+                self._progress_only(line)
+
         totals = {"runs": 0, "search_calls": 0, "cached": 0, "units": 0}
         # As the worker would: runs of WORKER_PRODUCTS_PER_CYCLE products, each taking products not yet
         # discovered, until all are done or a run makes no progress (a budget is spent).
@@ -183,9 +198,9 @@ class Command(BaseCommand):
             ours[label_id] = list(
                 CreatorMatch.objects.filter(product=product).order_by("rank").values_list("channel_id", "score")
             )
-            queries = product_queries(product)
+            keys = [query_key(q) for q in self._asked.get(product.title, [])]
             ids: list[str] = []
-            for row in SearchQuery.objects.filter(query__in=queries):
+            for row in SearchQuery.objects.filter(query__in=keys):
                 ids.extend(row.video_ids)
             videos = list(Video.objects.filter(video_id__in=set(ids)))
             candidates[label_id] = len(videos)
@@ -216,6 +231,14 @@ class Command(BaseCommand):
             "reachable": reachable,
             "totals": totals,
         }
+
+    def _track(self, line: str) -> None:
+        text = line.strip()
+        if text.startswith(PROCESSING):
+            self._current = text[len(PROCESSING) :]
+        elif text.startswith(SEARCHING):
+            query = text[len(SEARCHING) :].removesuffix(FROM_STORAGE)
+            self._asked.setdefault(self._current, []).append(query[1:-1])  # drop the quotes around it
 
     def _progress_only(self, line: str) -> None:
         if line.startswith("🎯") or "⛔" in line or "⚠️" in line:
