@@ -44,9 +44,13 @@ def test_it_runs_discovery_for_that_product_only(
     run = DiscoveryRun.objects.get(pk=body["run_id"])
     assert run.company == world.company and run.trigger == DiscoveryRun.Trigger.MANUAL
     assert list(run.products.all()) == [world.kettle]
-    assert run.status not in DiscoveryRun.ACTIVE_STATUSES
-    # It reached YouTube (the emulator) for the kettle.
-    assert any("kettle" in str(call).lower() for call in youtube_emulator.calls)
+    assert run.status == DiscoveryRun.Status.SUCCEEDED, (run.status, run.message, run.errors)
+    assert run.products_done == 1
+    world.kettle.refresh_from_db()
+    assert world.kettle.last_discovered_at is not None
+    # It searched YouTube (the emulator) for the kettle, or answered from a search stored earlier.
+    searched = [call for call in youtube_emulator.calls if call.resource == "search"]
+    assert run.search_calls + run.cached_searches > 0 and len(searched) == run.search_calls, searched
 
 
 def test_a_run_in_progress_is_returned_instead_of_a_second(api: APIClient, world: World) -> None:
