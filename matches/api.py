@@ -296,6 +296,9 @@ class ProductDiscoveryApi(APIView):
     """
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ProductDiscoveryTriggered"
+
         message = serializers.CharField()
         company_id = serializers.UUIDField()
         product_id = serializers.IntegerField()
@@ -343,6 +346,9 @@ class CreatorDecisionApi(APIView):
     InputSerializer = CreatorDecisionInputSerializer
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CreatorDecision"
+
         product_id = serializers.IntegerField()
         channel_id = serializers.CharField()
         status = serializers.CharField(allow_null=True, help_text="shortlisted, dismissed, or null once restored")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 
@@ -17,6 +18,7 @@ def test_the_schema_lists_the_guides_paths_with_their_parameters() -> None:
         "/products/{product_id}/creators",
         "/products/{product_id}/creators.csv",
         "/products/{product_id}/creators/{channel_id}/decision",
+        "/products/{product_id}/trigger-discovery",
         "/products/resync",
     ]:
         assert path in paths, path
@@ -31,3 +33,9 @@ def test_the_schema_lists_the_guides_paths_with_their_parameters() -> None:
 @pytest.mark.django_db
 def test_the_docs_page_is_served() -> None:
     assert Client().get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_schema_is_valid_and_generates_without_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A warning usually means two components share a name and one silently replaced the other.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
