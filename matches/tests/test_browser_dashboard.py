@@ -51,12 +51,13 @@ FINAL_STATUS = """() => {
 }"""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
     # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are
-    # synchronous and safe, so Django's async guard is told so.
+    # synchronous and safe, so Django's async guard is told so. For this module only: the variable must
+    # not reach later tests (check --deploy rightly refuses it) and the loop ends with the module.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with playwright_sync.sync_playwright() as playwright:
