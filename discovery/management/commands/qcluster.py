@@ -8,6 +8,7 @@ place that runs exactly once per cluster start, before django-q2 forks its worke
 
 from __future__ import annotations
 
+import multiprocessing
 from typing import Any
 
 from django.db import connections
@@ -30,3 +31,10 @@ class Command(DjangoQClusterCommand):
         # django-q2 forks its sentinel and workers next; a forked child must not share our socket.
         connections.close_all()
         super().handle(*args, **options)
+        # django-q2 returns as soon as its sentinel runs and leaves the waiting to interpreter exit,
+        # where multiprocessing joins its children in an atexit handler. Handlers run last-in
+        # first-out, so the embedded PostgreSQL's (maatchaa/lib/pgembedded.py) would run first and
+        # stop the database under the running cluster. Waiting here keeps it up until the cluster
+        # has stopped (SIGTERM and Ctrl-C still reach django-q2's handler, which stops it).
+        for child in multiprocessing.active_children():
+            child.join()
