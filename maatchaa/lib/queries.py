@@ -210,3 +210,23 @@ def normalize_query(q: str) -> str:
         join_next = False
     normalized = sorted("|".join(sorted(set(clause))) for clause in clauses)
     return " ".join(normalized)
+
+
+def next_query(
+    product: ProductText,
+    product_vector: np.ndarray,
+    videos: Sequence[VideoText],
+    video_vectors: np.ndarray,
+    *,
+    previous: Sequence[str],
+) -> str | None:
+    """The product's next search after ``previous``: feedback from what was found, else the next
+    static query not yet searched, else None (nothing new to ask)."""
+    query = feedback_query(product, product_vector, videos, video_vectors, exclude_queries=previous)
+    if query is not None:
+        return query
+    searched = {normalize_query(q) for q in previous}
+    for candidate in build_queries(product, limit=len(previous) + 4):
+        if normalize_query(candidate) not in searched:
+            return candidate
+    return None

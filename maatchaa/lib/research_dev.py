@@ -34,7 +34,7 @@ from maatchaa.lib.evaluation import (
     precision_at_k,
     rank_channels_by_best_video,
 )
-from maatchaa.lib.queries import build_queries, feedback_query
+from maatchaa.lib.queries import build_queries, next_query
 from maatchaa.lib.ranking import (
     ProductText,
     ScoringWeights,
@@ -174,12 +174,9 @@ def simulate(
             while len(queries) < setup.searches:
                 videos = list(found.values())
                 vectors = video_vectors(cache, videos)
-                q = feedback_query(product.text, product_vector, videos, vectors, exclude_queries=queries)
+                q = next_query(product.text, product_vector, videos, vectors, previous=queries)
                 if q is None:
-                    extra = build_queries(product.text, limit=len(queries) + 1)[len(queries) :]
-                    if not extra:
-                        break
-                    q = extra[0]
+                    break
                 search(q)
         videos = list(found.values())
         vectors = video_vectors(cache, videos)

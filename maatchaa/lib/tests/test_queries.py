@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from maatchaa.lib.embedding import get_embedder
-from maatchaa.lib.queries import build_queries, feedback_query, normalize_query
+from maatchaa.lib.queries import build_queries, feedback_query, next_query, normalize_query
 from maatchaa.lib.ranking import ProductText, VideoText, embed_product, embed_videos
 from maatchaa.lib.youtube_emulator import Corpus, parse_query
 
@@ -100,3 +100,10 @@ def test_the_queries_find_the_demo_corpus_niche_in_the_emulator(tmp_path):
     found = {v.video_id for q in build_queries(BACKPACK, limit=2) for v in corpus.search(q, max_results=50).items}
     assert {"v1", "v2"} <= found
     assert "v3" not in found
+
+
+def test_without_feedback_the_next_query_is_the_next_static_one_not_yet_searched():
+    first, second = build_queries(BACKPACK, limit=2)
+    nothing = np.zeros((0, 384), np.float32)
+    assert next_query(BACKPACK, np.zeros(384, np.float32), [], nothing, previous=[first]) == second
+    assert next_query(BACKPACK, np.zeros(384, np.float32), [], nothing, previous=build_queries(BACKPACK, limit=9)) is None
