@@ -46,6 +46,7 @@ from discovery.youtube import (
 from maatchaa.lib import queries as query_lib
 from maatchaa.lib import text_signals
 from maatchaa.lib.embedding import get_embedder
+from maatchaa.lib import ranking
 from maatchaa.lib.ranking import ProductText, VideoText
 from matches import services as match_services
 from shopify_app.models import Company, Product
@@ -221,6 +222,7 @@ class _Pipeline:
         self.params_key = _params_key(self.params)
         self.own_channels = set(company.own_channel_ids or ())
         self.embedder = get_embedder()
+        self.vector_label = match_services.vector_label(self.embedder)
 
     # --- bookkeeping -------------------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -426,10 +428,10 @@ class _Pipeline:
                     updated_at=now,
                 )
             )
-        vectors = self.embedder.embed([_embedding_text(video_text(v)) for v in rows])
+        vectors = ranking.embed_videos([video_text(v) for v in rows], embedder=self.embedder)
         for row, vector in zip(rows, vectors, strict=True):
             row.embedding = vector
-            row.embedding_model = self.embedder.model_name
+            row.embedding_model = self.vector_label
         return rows
 
     def store_videos(self, rows: list[Video]) -> None:
@@ -456,15 +458,13 @@ class _Pipeline:
 
     def reembed_stale_models(self, video_ids: list[str]) -> None:
         """Stored videos embedded by another model are re-embedded, never compared across spaces."""
-        stale = list(
-            Video.objects.filter(video_id__in=video_ids).exclude(embedding_model=self.embedder.model_name)
-        )
+        stale = list(Video.objects.filter(video_id__in=video_ids).exclude(embedding_model=self.vector_label))
         if not stale:
             return
-        vectors = self.embedder.embed([_embedding_text(video_text(v)) for v in stale])
+        vectors = ranking.embed_videos([video_text(v) for v in stale], embedder=self.embedder)
         for video, vector in zip(stale, vectors, strict=True):
             video.embedding = vector
-            video.embedding_model = self.embedder.model_name
+            video.embedding_model = self.vector_label
         Video.objects.bulk_update(stale, ["embedding", "embedding_model"])
 
     # --- one product ---------------------------------------------------------------------------
@@ -532,7 +532,7 @@ class _Pipeline:
                 Video.objects.filter(
                     video_id__in=list(candidates),
                     embedding__isnull=False,
-                    embedding_model=self.embedder.model_name,
+                    embedding_model=self.vector_label,
                 ).exclude(channel_id__in=self.own_channels)
             )
             if videos:
@@ -579,12 +579,6 @@ class _Pipeline:
             self.store_channels(channels)
             self.ensure_placeholder_channels(details)
             self.store_videos(rows)
-
-
-def _embedding_text(video: VideoText) -> str:
-    from maatchaa.lib import ranking
-
-    return ranking.video_embedding_text(video)
 
 
 def discover_products(

@@ -79,13 +79,24 @@ def _video_text(video: Video) -> ranking.VideoText:
     )
 
 
+def vector_label(embedder: Embedder) -> str:
+    """What `embedding_model` records for our vectors: the model and how its views are combined.
+
+    RANKING's vectors are the mean of two views (full text and title/tags, or type/tags for a
+    product); a vector made another way (say a single view) carries another label and is re-embedded
+    before it is compared, never mixed in.
+    """
+    return f"{embedder.model_name}+two-view"[:100]
+
+
 def embed_product(*, product: Product, embedder: Embedder | None = None) -> np.ndarray:
     """Embed the product's current text and store the vector with the model that made it."""
     embedder = embedder or get_embedder()
-    vector = embedder.embed([ranking.product_embedding_text(_product_text(product))])[0]
-    Product.objects.filter(pk=product.pk).update(embedding=vector, embedding_model=embedder.model_name)
+    vector = ranking.embed_product(_product_text(product), embedder=embedder)
+    label = vector_label(embedder)
+    Product.objects.filter(pk=product.pk).update(embedding=vector, embedding_model=label)
     product.embedding = vector
-    product.embedding_model = embedder.model_name
+    product.embedding_model = label
     return vector
 
 
@@ -118,7 +129,7 @@ def match_product(
         product_vector = embed_product(product=product, embedder=embedder)
     videos = list(
         Video.objects.filter(
-            video_id__in=list(candidates), embedding__isnull=False, embedding_model=embedder.model_name
+            video_id__in=list(candidates), embedding__isnull=False, embedding_model=vector_label(embedder)
         )
     )
     excluded = _excluded_channels(product, {v.channel_id for v in videos})

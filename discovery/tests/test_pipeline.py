@@ -71,6 +71,21 @@ def test_a_product_gets_its_creators_ranked_with_evidence(emulator):
     assert video.fetched_at is not None and video.channel.fetched_at is not None
 
 
+def test_a_vector_made_another_way_is_re_embedded_before_it_is_compared(emulator):
+    product = make_product(make_company(), WHISK)
+    discover_products(run=None, products=[product])
+    label = Video.objects.get(video_id="whisk00000aa").embedding_model
+    Video.objects.filter(video_id="whisk00000aa").update(embedding_model="some-other-model", embedding=[0.0] * 383 + [1.0])
+    videos_calls = len(calls_to(emulator, "videos"))
+
+    discover_products(run=None, products=[product])
+
+    video = Video.objects.get(video_id="whisk00000aa")
+    assert video.embedding_model == label and video.embedding[-1] != 1.0
+    assert len(calls_to(emulator, "videos")) == videos_calls  # re-embedded from storage, not fetched again
+    assert Match.objects.filter(product=product, video_id="whisk00000aa").exists()
+
+
 def test_every_search_asks_for_fifty_results(emulator):
     product = make_product(make_company(), WHISK)
 

@@ -9,7 +9,7 @@ from discovery.models import Channel, SuppressedChannel, Video
 from maatchaa.lib import ranking
 from maatchaa.lib.embedding import get_embedder
 from matches.models import CreatorMatch, Match
-from matches.services import MATCHES_PER_CREATOR, match_product, rank_product_creators
+from matches.services import MATCHES_PER_CREATOR, match_product, rank_product_creators, vector_label
 from shopify_app.models import Company, Product
 
 pytestmark = pytest.mark.django_db
@@ -18,16 +18,14 @@ pytestmark = pytest.mark.django_db
 def store(video_id: str, channel_id: str, title: str, description: str = "") -> Video:
     embedder = get_embedder()
     channel, _ = Channel.objects.get_or_create(channel_id=channel_id, defaults={"title": channel_id[-6:]})
-    text = ranking.video_embedding_text(
-        ranking.VideoText(video_id=video_id, channel_id=channel_id, title=title, description=description)
-    )
+    text = ranking.VideoText(video_id=video_id, channel_id=channel_id, title=title, description=description)
     return Video.objects.create(
         video_id=video_id,
         channel=channel,
         title=title,
         description=description,
-        embedding=embedder.embed([text])[0],
-        embedding_model=embedder.model_name,
+        embedding=ranking.embed_videos([text], embedder=embedder)[0],
+        embedding_model=vector_label(embedder),
         fetched_at=timezone.now(),
     )
 
@@ -83,7 +81,7 @@ def test_similarity_scores_and_evidence_are_stored(product, videos):
     assert {"video_id", "title", "score", "terms"} <= set(creator.evidence["videos"][0])
     assert "terms" in creator.evidence and "attributes" in creator.evidence
     product.refresh_from_db()
-    assert product.embedding_model == get_embedder().model_name
+    assert product.embedding_model == vector_label(get_embedder())
 
 
 def test_the_brands_own_channel_and_suppressed_creators_are_left_out(product, videos):
