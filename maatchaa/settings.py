@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "shopify_app",
     "discovery",
     "matches",
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -161,6 +163,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "maatchaa" / "static"]
+# WhiteNoise serves static files from the app process. In development it reads them straight from
+# the apps (no collectstatic); production serves what `manage.py collectstatic` gathered.
+WHITENOISE_USE_FINDERS = DEV
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Production hardening (python manage.py check --deploy is clean with DEBUG off) ------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEV)
@@ -189,6 +195,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Maatchaa API",
     "DESCRIPTION": "Products, their ranked YouTube creators with evidence, and discovery runs.",
     "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Discovery worker (names and defaults from the worker guide) -----------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -136,6 +137,16 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
     assert "no issues" in result.stdout
 
 
+@pytest.fixture
+def pgdata(tmp_path: Path):
+    """A fresh data folder inside the project: PostgreSQL runs as another system user when we are root,
+    and pytest's own temporary folders (mode 0700, shared by concurrent runs) are not traversable for it."""
+    folder = ROOT / ".pgdata-tests" / tmp_path.name
+    folder.parent.mkdir(exist_ok=True)
+    yield folder / "pgdata"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _postgres_pids(pgdata: Path) -> set[int]:
     pid_file = pgdata / "postmaster.pid"
     if not pid_file.exists():
@@ -148,8 +159,7 @@ def _postgres_pids(pgdata: Path) -> set[int]:
     return {pid}
 
 
-def test_the_embedded_database_starts_on_first_use_and_stops_when_the_process_exits(tmp_path: Path) -> None:
-    pgdata = tmp_path / "pgdata"
+def test_the_embedded_database_starts_on_first_use_and_stops_when_the_process_exits(pgdata: Path) -> None:
     script = textwrap.dedent(
         """
         import django
@@ -172,8 +182,7 @@ def test_the_embedded_database_starts_on_first_use_and_stops_when_the_process_ex
     assert _postgres_pids(pgdata) == set()
 
 
-def test_the_embedded_database_stops_even_after_a_process_using_it_was_killed(tmp_path: Path) -> None:
-    pgdata = tmp_path / "pgdata"
+def test_the_embedded_database_stops_even_after_a_process_using_it_was_killed(pgdata: Path) -> None:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="maatchaa.settings", MAATCHAA_DEV="true", EMBEDDED_PGDATA=str(pgdata))
     env.pop("DATABASE_URL", None)
     connect = "import django; from django.db import connection; django.setup(); connection.ensure_connection()"
