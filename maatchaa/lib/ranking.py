@@ -1,5 +1,17 @@
 """Content-based matching of products to YouTube videos and creators (Django-free).
 
+Usage (what the discovery pipeline does for one product)::
+
+    product = ProductText(title=p.title, description=p.description, product_type=p.product_type,
+                          vendor=p.vendor, tags=tuple(p.tags))
+    videos = [VideoText(video_id=v.video_id, channel_id=v.channel_id, channel_title=v.channel_title,
+                        title=v.title, description=v.description, tags=tuple(v.tags),
+                        category=v.category) for v in candidates]
+    product_vector = embed_product(product)        # (384,), store with get_embedder().model_name
+    video_vectors = embed_videos(videos)           # (n, 384), one row per video, same order
+    scores = score_videos(product, product_vector, videos, video_vectors)       # best first
+    creators = rank_creators(scores, exclude_channel_ids=company.own_channel_ids)  # best first
+
 The score is content similarity only: statistics (views, likes, subscribers) never enter it, as
 YouTube's derived-metrics policy requires (API_FACTS.md, "Storage and policy rules").
 """
