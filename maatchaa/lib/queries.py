@@ -2,13 +2,14 @@
 
 A search call is the scarcest thing we spend (100 a day since 2026-06) and returns up to 50
 videos, so each query is written to cover as much of the product's niche as one call can:
-YouTube's ``a|b`` OR syntax puts many phrasings into one call. What was measured on
-shared/eval/dev.json (recall of grade >= 2 creators in the results, against the emulator's search):
+YouTube's ``a|b`` OR syntax puts many phrasings into one call. Measured on shared/eval/dev.json
+against the emulator's search (recall of grade >= 2 creators among the results; "oracle" is the
+best nDCG@10 any ranking of the creators found could reach):
 
-- "<title> review" (the guide's keyword): 0.20; the product type alone: 0.31;
-- an OR of the product type's and tags' words, singular and plural: 0.55 in one call;
-- that, plus a second call built from what the first found (``feedback_query``): 0.64, with the
-  best achievable nDCG@10 over the creators found rising from 0.71 to 0.80.
+- "<title> review" (the guide's keyword): recall 0.20; the product type alone: 0.31;
+- product type + an OR of the tags as phrases (two calls): recall 0.64, oracle 0.74;
+- ``build_queries(limit=2)`` (niche words OR, then phrases OR): oracle 0.78, our ranking 0.58;
+- the niche query, then ``feedback_query`` from its results: oracle 0.77-0.80, our ranking 0.60.
 
 Titles are often only a model name ("Ridgeline 28"), so the product type and tags carry the
 query; the title is used only as a quoted phrase, where it cannot drag in every "28".
