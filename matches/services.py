@@ -127,9 +127,15 @@ def match_product(
     embedder = embedder or get_embedder()
     if product_vector is None:
         product_vector = embed_product(product=product, embedder=embedder)
+    # Earlier runs' matches are scored again with this run's candidates, so that every stored score is
+    # the current scorer's on the product's current text, and the queries that found them are kept.
+    earlier = dict(Match.objects.filter(product=product).values_list("video_id", "evidence"))
+    found_by = {video_id: list((evidence or {}).get("queries", [])) for video_id, evidence in earlier.items()}
+    for video_id, queries in candidates.items():
+        found_by[video_id] = list(dict.fromkeys([*found_by.get(video_id, []), *queries]))
     videos = list(
         Video.objects.filter(
-            video_id__in=list(candidates), embedding__isnull=False, embedding_model=vector_label(embedder)
+            video_id__in=list(found_by), embedding__isnull=False, embedding_model=vector_label(embedder)
         )
     )
     excluded = _excluded_channels(product, {v.channel_id for v in videos})
@@ -145,13 +151,15 @@ def match_product(
         # Rank creators over every candidate, then keep the best `keep` creators with their best videos:
         # the creator is what users pick, and a top-N of videos would often be a few creators' uploads.
         best = [v for creator in ranking.rank_creators(scored)[:keep] for v in creator.videos[:MATCHES_PER_CREATOR]]
+        kept = {v.video_id for v in best}
+        best += [v for v in scored if v.video_id in earlier and v.video_id not in kept]
         now = timezone.now()
         rows = [
             Match(
                 product=product,
                 video_id=s.video_id,
                 similarity_score=float(s.score),
-                evidence={**_evidence(s), "queries": list(candidates.get(s.video_id, ()))},
+                evidence={**_evidence(s), "queries": found_by.get(s.video_id, [])},
                 created_at=now,
                 updated_at=now,
             )
@@ -164,7 +172,7 @@ def match_product(
                 unique_fields=["product", "video"],
                 update_fields=["similarity_score", "evidence", "updated_at"],
             )
-        made = len(rows)
+        made = sum(1 for s in best if s.video_id in candidates)
     creators = rank_product_creators(product=product)
     return MatchOutcome(matches_made=made, creators=creators)
 

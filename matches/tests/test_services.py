@@ -134,3 +134,16 @@ def test_ranking_again_drops_a_creator_whose_matches_are_gone(product, videos):
     rank_product_creators(product=product)
 
     assert not CreatorMatch.objects.filter(product=product, channel_id="UCmovieRecaps000000001").exists()
+
+
+def test_earlier_matches_are_scored_again_and_keep_the_queries_that_found_them(product, videos):
+    match_product(product=product, candidates=candidates(videos[:2]), keep=10)
+    fresh_score = Match.objects.get(product=product, video_id="castiron0001").similarity_score
+    Match.objects.filter(video_id="castiron0001").update(similarity_score=0.01)
+
+    match_product(product=product, candidates={"castiron0003": ["campfire cast iron"]}, keep=10)
+
+    match = Match.objects.get(product=product, video_id="castiron0001")
+    assert match.similarity_score == pytest.approx(fresh_score, abs=0.05)  # IDF is over the candidates
+    assert match.evidence["queries"] == ["cast iron skillet review"]
+    assert CreatorMatch.objects.get(product=product, channel_id="UCcastIronCook000000001").rank == 1
