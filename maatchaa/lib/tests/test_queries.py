@@ -107,3 +107,8 @@ def test_without_feedback_the_next_query_is_the_next_static_one_not_yet_searched
     nothing = np.zeros((0, 384), np.float32)
     assert next_query(BACKPACK, np.zeros(384, np.float32), [], nothing, previous=[first]) == second
     assert next_query(BACKPACK, np.zeros(384, np.float32), [], nothing, previous=build_queries(BACKPACK, limit=9)) is None
+
+
+def test_a_product_with_only_a_title_is_still_searched_by_its_title():
+    queries = build_queries(ProductText(title="Lavender Soy Candle"), limit=2)
+    assert queries and all("lavender soy candle" in q for q in queries)
