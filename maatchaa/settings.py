@@ -7,6 +7,7 @@ manage.py), read through typed helpers that stop start-up with a message naming 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -167,6 +168,9 @@ STATICFILES_DIRS = [BASE_DIR / "maatchaa" / "static"]
 # the apps (no collectstatic); production serves what `manage.py collectstatic` gathered.
 WHITENOISE_USE_FINDERS = DEV
 WHITENOISE_AUTOREFRESH = DEBUG
+if DEV:
+    # Development serves from the apps; STATIC_ROOT exists only after collectstatic.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 # --- Production hardening (python manage.py check --deploy is clean with DEBUG off) ------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEV)
