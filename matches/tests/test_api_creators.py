@@ -11,21 +11,9 @@ from rest_framework.test import APIClient
 
 from discovery.models import Channel, Video
 from matches.models import CreatorDecision
-from matches.tests.dashboard_data import World, build_world, fast_hashing
+from matches.tests.dashboard_data import World, fast_hashing
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def api(world: World) -> APIClient:
-    client = APIClient()
-    client.force_login(world.user)
-    return client
 
 
 def creators(api: APIClient, world: World, **params: object) -> list[dict]:

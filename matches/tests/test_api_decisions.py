@@ -6,21 +6,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from matches.models import CreatorDecision
-from matches.tests.dashboard_data import World, build_world, fast_hashing
+from matches.tests.dashboard_data import World, fast_hashing
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def api(world: World) -> APIClient:
-    client = APIClient()
-    client.force_login(world.user)
-    return client
 
 
 def url(product_id: int, channel_id: str) -> str:

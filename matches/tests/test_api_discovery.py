@@ -8,29 +8,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from discovery.models import DiscoveryRun
-from matches.tests.dashboard_data import World, build_world, fast_hashing
+from matches.tests.dashboard_data import World, fast_hashing
 from shopify_app.models import Product
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def api(world: World) -> APIClient:
-    client = APIClient()
-    client.force_login(world.user)
-    return client
-
-
-@pytest.fixture
-def tasks_inline(monkeypatch: pytest.MonkeyPatch) -> None:
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "SYNC", True)
 
 
 def test_it_runs_discovery_for_that_product_only(

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from matches.models import CreatorDecision
-from matches.tests.dashboard_data import World, build_world, fast_hashing
+from matches.tests.dashboard_data import World, fast_hashing
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
 
@@ -14,20 +14,6 @@ ODD_VALUES = ["", " ", "nan", "NaN", "inf", "-inf", "1e309", "0x10", "１２", "
               "9" * 40, "-0", "true", "[]", "{}"]
 CREATOR_PARAMS = ["min_subscribers", "max_subscribers", "min_engagement", "country", "language",
                   "uploaded_within_days", "ordering", "include_dismissed", "page", "page_size", "format"]
-
-
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def api(world: World) -> APIClient:
-    client = APIClient()
-    client.force_login(world.user)
-    return client
 
 
 def assert_clean(response) -> None:  # type: ignore[no-untyped-def]

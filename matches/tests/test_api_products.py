@@ -5,21 +5,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from matches.tests.dashboard_data import World, build_world, fast_hashing
+from matches.tests.dashboard_data import World, fast_hashing
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def api(world: World) -> APIClient:
-    client = APIClient()
-    client.force_login(world.user)
-    return client
 
 
 def test_it_lists_the_companys_products_with_match_and_creator_counts(api: APIClient, world: World) -> None:

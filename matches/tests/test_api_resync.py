@@ -9,24 +9,12 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from matches.tests.dashboard_data import World, build_world, fast_hashing
-
-pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
+from matches.tests.dashboard_data import World, fast_hashing
 from shopify_app.models import Product, Shop
 
+pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
+
 DEMO_TITLES = ["Ceremonial Matcha Whisk Set", "Ridgeback Trail Running Shoes", "Natural Cork Yoga Mat"]
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def api(world: World) -> APIClient:
-    client = APIClient()
-    client.force_login(world.user)
-    return client
 
 
 def test_without_a_connected_store_it_answers_400_with_a_message(api: APIClient, world: World) -> None:

@@ -9,14 +9,9 @@ from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from matches.tests.dashboard_data import World, build_world, fast_hashing
+from matches.tests.dashboard_data import World, fast_hashing
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
 
 
 def run(*args: str) -> list[str]:

@@ -75,13 +75,6 @@ def page(chromium: Any) -> Iterator[Any]:
     context.close()
 
 
-@pytest.fixture
-def tasks_inline(monkeypatch: pytest.MonkeyPatch) -> None:
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "SYNC", True)
-
-
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -12,15 +12,10 @@ from rest_framework.authtoken.models import Token
 
 from matches.display import compact_number, short_date, stat_label
 from matches.models import CreatorDecision, CreatorMatch
-from matches.tests.dashboard_data import World, build_world, fast_hashing, make_member
+from matches.tests.dashboard_data import World, fast_hashing, make_member
 from shopify_app.models import Membership
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
 
 
 @pytest.fixture
