@@ -29,6 +29,7 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
 from discovery import quota
+from maatchaa.lib.rfc3339 import format_rfc3339
 from shopify_app.models import Company
 
 # Ids per videos.list / channels.list call: YouTube's de-facto maximum.
@@ -405,12 +406,6 @@ def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
         yield unique[start : start + MAX_IDS_PER_CALL]
 
 
-def _rfc3339(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _pacific(moment: dt.datetime) -> str:
     return moment.astimezone(quota.PACIFIC).strftime("%Y-%m-%d %H:%M %Z")
 
@@ -550,7 +545,7 @@ class YouTubeClient:
             "order": order,
         }
         if published_after is not None:
-            params["publishedAfter"] = _rfc3339(published_after)
+            params["publishedAfter"] = format_rfc3339(published_after)
         if region_code:
             params["regionCode"] = region_code
         if relevance_language:

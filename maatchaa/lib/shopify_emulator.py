@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from maatchaa.lib.rfc3339 import format_rfc3339, parse_rfc3339
+
 SHOP_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
 DEFAULT_SHOP = "juniper-pine.myshopify.com"
 MAX_PAGE_SIZE = 250
@@ -86,14 +88,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def load_catalog(path: str | Path) -> tuple[str, list[dict[str, Any]]]:
     """(shop domain, product nodes) from a catalog file: {"shop": {"domain"}, "products": [...]} or a list."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -125,7 +119,7 @@ def make_products(count: int, *, start_id: int = 5_000_000_000_001, updated_at: 
                 "tags": ["test"],
                 "status": "ACTIVE",
                 "onlineStoreUrl": None,
-                "updatedAt": _iso(base + timedelta(seconds=i)),
+                "updatedAt": format_rfc3339(base + timedelta(seconds=i)),
                 "featuredMedia": {"preview": {"image": {"url": f"{{base}}/cdn/{handle}.svg", "altText": ""}}},
                 "priceRangeV2": {
                     "minVariantPrice": {"amount": "10.00", "currencyCode": "USD"},
@@ -343,11 +337,11 @@ class ShopifyEmulator:
 
     def _bump(self, shop: EmulatedShop) -> str:
         """A fresh updatedAt: now, and always after every stamp already in the shop (incremental sync relies on it)."""
-        latest = max((_parse_iso(p["updatedAt"]) for p in shop.products if p.get("updatedAt")), default=None)
+        latest = max((parse_rfc3339(p["updatedAt"]) for p in shop.products if p.get("updatedAt")), default=None)
         moment = _now()
         if latest is not None and moment <= latest:
             moment = latest + timedelta(seconds=1)
-        return _iso(moment)
+        return format_rfc3339(moment)
 
     def add_product(self, node: dict[str, Any], *, shop: str | None = None) -> dict[str, Any]:
         with self._lock:
@@ -647,10 +641,10 @@ def _filter(nodes: list[dict[str, Any]], search: str) -> list[dict[str, Any]]:
             raise ValueError(f"Unsupported search term {term!r}")
         name, op, value = match["field"], match["op"] or "", match["value"]
         if name == "updated_at":
-            moment = _parse_iso(value)
+            moment = parse_rfc3339(value)
             compare = {">": lambda a: a > moment, ">=": lambda a: a >= moment, "<": lambda a: a < moment,
                        "<=": lambda a: a <= moment, "": lambda a: a == moment}[op]
-            result = [n for n in result if compare(_parse_iso(n["updatedAt"]))]
+            result = [n for n in result if compare(parse_rfc3339(n["updatedAt"]))]
         elif name == "status":
             wanted = {v.upper() for v in value.split(",")}
             result = [n for n in result if str(n.get("status", "")).upper() in wanted]
@@ -667,7 +661,7 @@ def _numeric_id(node: dict[str, Any]) -> int:
 
 def _sort_value(node: dict[str, Any], sort_key: str) -> tuple[str, int]:
     if sort_key == "UPDATED_AT":
-        return (_iso(_parse_iso(node["updatedAt"])), _numeric_id(node))
+        return (format_rfc3339(parse_rfc3339(node["updatedAt"])), _numeric_id(node))
     if sort_key == "TITLE":
         return (str(node.get("title", "")), _numeric_id(node))
     return ("", _numeric_id(node))

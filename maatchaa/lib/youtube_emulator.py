@@ -56,6 +56,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from maatchaa.lib.rfc3339 import format_rfc3339, parse_rfc3339
+
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
 CSV_COLUMNS = (
@@ -182,20 +184,6 @@ def _round_3_significant(value: int) -> int:
         return value
     magnitude = 10 ** (len(str(value)) - 3)
     return (value // magnitude) * magnitude
-
-
-def parse_rfc3339(value: str) -> datetime:
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def format_rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 SCRIPT_PATTERNS = (
