@@ -480,7 +480,10 @@ class _Pipeline:
         asked: list[str] = []
         searched = 0
         while len(asked) < limit and not self.tally.stopped:
-            query = self.next_query(product, product_vector, planned, asked, candidates) if asked else planned[0]
+            if asked:
+                query = self.next_query(product, product_vector, asked, candidates)
+            else:
+                query = planned[0] if planned else None
             if query is None:
                 break
             asked.append(query)
@@ -520,36 +523,26 @@ class _Pipeline:
         self,
         product: Product,
         product_vector: np.ndarray,
-        planned: list[str],
         asked: list[str],
         candidates: dict[str, list[str]],
     ) -> str | None:
-        """The next search: written from what the earlier ones found (pseudo-relevance feedback) when
-        RANKING's feedback can, else the next planned query not asked yet."""
-        asked_keys = {query_key(q) for q in asked}
-        if candidates:
-            videos = list(
-                Video.objects.filter(
-                    video_id__in=list(candidates),
-                    embedding__isnull=False,
-                    embedding_model=self.vector_label,
-                ).exclude(channel_id__in=self.own_channels)
-            )
-            if videos:
-                refined = query_lib.feedback_query(
-                    product_text(product),
-                    product_vector,
-                    [video_text(v) for v in videos],
-                    np.asarray([v.embedding for v in videos], dtype=np.float32),
-                    exclude_queries=asked,
-                )
-                if refined and query_key(refined) not in asked_keys:
-                    self.emit(f"   🔁 Next keyword, learned from the videos found: {refined}")
-                    return refined
-        for query in planned:
-            if query_key(query) not in asked_keys:
-                return query
-        return None
+        """The next search, written by RANKING from what the earlier ones found (pseudo-relevance
+        feedback), else its next static query not asked yet; None when there is nothing new to ask."""
+        videos = list(
+            Video.objects.filter(
+                video_id__in=list(candidates), embedding__isnull=False, embedding_model=self.vector_label
+            ).exclude(channel_id__in=self.own_channels)
+        )
+        query = query_lib.next_query(
+            product_text(product),
+            product_vector,
+            [video_text(v) for v in videos],
+            np.asarray([v.embedding for v in videos], dtype=np.float32) if videos else np.zeros((0, product_vector.shape[-1]), np.float32),
+            previous=asked,
+        )
+        if query is not None:
+            self.emit(f"   🔁 Next keyword, learned from the videos found: {query}")
+        return query
 
     def analyse(self, candidates: dict[str, list[str]], known_channels: dict[str, str], analysed: set[str]) -> None:
         """Fetch what is missing or stale (skipping suppressed and the brand's own channels), then store it.
