@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from maatchaa.lib.emulator_http import BackgroundServer, send_body
 from maatchaa.lib.rfc3339 import format_rfc3339, parse_rfc3339
 
 SHOP_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
@@ -279,7 +280,7 @@ class ShopifyEmulator:
         self._faults: list[_Fault] = []
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundServer | None = None
         self.add_shop(shop_domain, products)
 
     # --- lifecycle ----------------------------------------------------------------------------------
@@ -290,33 +291,25 @@ class ShopifyEmulator:
             raise RuntimeError("The emulator is not started.")
         return f"http://{self.host}:{self._server.server_address[1]}"
 
-    def start(self) -> ShopifyEmulator:
+    def _bind(self) -> BackgroundServer:
         handler = type("Handler", (_Handler,), {"emulator": self})
         self._server = ThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
-        # A short poll interval so stop() (a test's teardown) returns at once.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="shopify-emulator", daemon=True)
-        self._thread.start()
+        self._background = BackgroundServer(self._server, name="shopify-emulator")
+        return self._background
+
+    def start(self) -> ShopifyEmulator:
+        self._bind().start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in the calling thread (the management command); stop with KeyboardInterrupt or .stop()."""
-        handler = type("Handler", (_Handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
+        self._bind().serve_forever()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._background is not None:
+            self._background.stop()
+            self._background = None
 
     # --- catalog controls ---------------------------------------------------------------------------
 
@@ -724,20 +717,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the request log (emulator.requests) replaces stderr noise
 
     # helpers
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
     def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
-        self._send(status, json.dumps(data).encode(), "application/json; charset=utf-8", headers)
+        send_body(self, status, json.dumps(data).encode(), "application/json; charset=utf-8", headers)
 
     def _html(self, status: int, text: str) -> None:
-        self._send(status, text.encode(), "text/html; charset=utf-8")
+        send_body(self, status, text.encode(), "text/html; charset=utf-8")
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
@@ -772,7 +756,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/cdn/") and parts.path.endswith(".svg"):
             handle = parts.path[len("/cdn/"):-len(".svg")]
             self.emulator._log(kind="cdn", method="GET", path=parts.path, status=200)
-            return self._send(200, _svg(handle), "image/svg+xml")
+            return send_body(self, 200, _svg(handle), "image/svg+xml")
         if parts.path.startswith("/_emulator/"):
             return self._control("GET", parts.path, query, {})
         self._json(404, {"errors": "Not Found"})

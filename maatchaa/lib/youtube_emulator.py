@@ -56,6 +56,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from maatchaa.lib.emulator_http import BackgroundServer, send_body
 from maatchaa.lib.rfc3339 import format_rfc3339, parse_rfc3339
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -1514,13 +1515,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: Any, *, content_type: str = "application/json; charset=UTF-8") -> None:
         payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False, indent=2).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Vary", "Origin, X-Origin, Referer")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        send_body(self, status, payload, content_type, {"Vary": "Origin, X-Origin, Referer"})
 
     def _read_json(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
@@ -1631,7 +1626,7 @@ class EmulatorServer:
         self._httpd.emulator = self
         self._httpd.verbose = verbose
         self.api = YouTubeApi(self.state, lambda: self.url)
-        self._thread: threading.Thread | None = None
+        self._background = BackgroundServer(self._httpd, name="youtube-emulator")
 
     @property
     def port(self) -> int:
@@ -1650,19 +1645,14 @@ class EmulatorServer:
         return self.state.usage_today()
 
     def start(self) -> EmulatorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="youtube-emulator", daemon=True)
-        self._thread.start()
+        self._background.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        self._background.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._background.stop()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
