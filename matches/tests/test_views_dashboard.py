@@ -25,6 +25,15 @@ def browser(world: World) -> Client:
     return client
 
 
+@pytest.fixture
+def newcomer(db: None) -> Client:
+    """Signed in as the owner of a company that has no store and no products yet."""
+    user, _ = make_member("new@brand.test", "New Brand")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def test_strangers_are_sent_to_sign_in(world: World) -> None:
     for path in ["/dashboard/", "/dashboard/products", f"/dashboard/products/{world.whisk.pk}", "/dashboard/runs",
                  "/dashboard/settings"]:
@@ -49,11 +58,8 @@ def test_the_products_page_searches(browser: Client) -> None:
     assert "Gooseneck Pour-Over Kettle" in page and "Ceremonial Matcha Whisk Set" not in page
 
 
-def test_the_products_page_points_to_settings_without_a_store(db: None) -> None:
-    user, _ = make_member("new@brand.test", "New Brand")
-    client = Client()
-    client.force_login(user)
-    page = client.get("/dashboard/products").content.decode()
+def test_the_products_page_points_to_settings_without_a_store(newcomer: Client) -> None:
+    page = newcomer.get("/dashboard/products").content.decode()
     assert "No Shopify store is connected yet" in page and "No products yet." in page
 
 
@@ -155,11 +161,8 @@ def test_the_settings_page_shows_the_store_and_connects_by_post(browser: Client)
     assert 'action="/shopify/connect"' not in page  # connected already
 
 
-def test_the_settings_page_offers_to_connect_a_store(db: None) -> None:
-    user, _ = make_member("new@brand.test", "New Brand")
-    client = Client()
-    client.force_login(user)
-    page = client.get("/dashboard/settings").content.decode()
+def test_the_settings_page_offers_to_connect_a_store(newcomer: Client) -> None:
+    page = newcomer.get("/dashboard/settings").content.decode()
     assert 'action="/shopify/connect"' in page and 'name="shop"' in page
 
 
@@ -194,11 +197,8 @@ def test_a_user_without_a_company_is_told_so(db: None, django_user_model) -> Non
     assert response.status_code == 403 and b"No company yet" in response.content
 
 
-def test_resync_without_a_store_says_why(db: None) -> None:
-    user, _ = make_member("new@brand.test", "New Brand")
-    client = Client()
-    client.force_login(user)
-    response = client.post("/dashboard/products/resync", follow=True)
+def test_resync_without_a_store_says_why(newcomer: Client) -> None:
+    response = newcomer.post("/dashboard/products/resync", follow=True)
     assert "No Shopify store is connected for this company." in response.content.decode()
 
 
