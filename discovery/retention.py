@@ -231,15 +231,18 @@ def _reanalyse_changed(video_ids: list[str]) -> None:
     from discovery.services import video_text
     from maatchaa.lib import ranking
     from maatchaa.lib.embedding import get_embedder
+    from matches.services import vector_label
 
     videos = list(Video.objects.filter(video_id__in=video_ids))
     embedder = get_embedder()
-    vectors = embedder.embed([ranking.video_embedding_text(video_text(video)) for video in videos])
+    # The same two-view vectors and label as discovery's, so nothing is re-embedded or mixed later.
+    vectors = ranking.embed_videos([video_text(video) for video in videos], embedder=embedder)
+    label = vector_label(embedder)
     for video, vector in zip(videos, vectors, strict=True):
         video.contact_emails = text_signals.extract_emails(video.description)
         video.sponsorship_signals = [s[:200] for s in text_signals.sponsorship_signals(video.description)]
         video.embedding = vector
-        video.embedding_model = embedder.model_name
+        video.embedding_model = label
     Video.objects.bulk_update(videos, ["contact_emails", "sponsorship_signals", "embedding", "embedding_model"])
 
 
