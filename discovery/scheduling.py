@@ -41,9 +41,12 @@ logger = logging.getLogger("maatchaa.worker")
 
 CYCLE_SCHEDULE_NAME = "maatchaa-discovery-cycle"
 RETENTION_SCHEDULE_NAME = "maatchaa-retention"
+WEBHOOK_PRUNE_SCHEDULE_NAME = "maatchaa-webhook-prune"
 CYCLE_TASK = "discovery.tasks.discovery_cycle"
 RETENTION_TASK = "discovery.tasks.retention"
 RUN_TASK = "discovery.tasks.run_discovery"
+# Old webhook delivery ids (kept for deduplication) are pruned daily; deletions stay as tombstones.
+WEBHOOK_PRUNE_TASK = "shopify_app.tasks.prune_webhook_deliveries"
 # Retention runs just after YouTube's quota resets, so refreshing 30-day-old data never competes
 # with a day's discovery that has already spent the units.
 RETENTION_AFTER_RESET = dt.timedelta(minutes=15)
@@ -83,6 +86,13 @@ def declared_schedules(*, now: dt.datetime | None = None) -> tuple[DeclaredSched
             schedule_type=Schedule.DAILY,
             minutes=None,
             first_run=quota.next_pacific_midnight(now) + RETENTION_AFTER_RESET,
+        ),
+        DeclaredSchedule(
+            name=WEBHOOK_PRUNE_SCHEDULE_NAME,
+            func=WEBHOOK_PRUNE_TASK,
+            schedule_type=Schedule.DAILY,
+            minutes=None,
+            first_run=now + dt.timedelta(hours=1),
         ),
     )
 
