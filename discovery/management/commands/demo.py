@@ -128,7 +128,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nSign in at {settings.APP_URL}/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD} "
-                "(python manage.py runserver) to see the dashboard."
+                "after `make serve` (the app, both emulators and the worker) to see the dashboard."
             )
         )
 
