@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,7 @@ class Emulator:
         self.process.terminate()
         self.process.wait(timeout=60)
         intervals = [(r, s, e) for r, s, e in json.loads(self.timings.read_text())] if self.timings.exists() else []
+        shutil.rmtree(self.dir, ignore_errors=True)
         return intervals
 
 
