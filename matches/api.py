@@ -274,8 +274,9 @@ class ProductCreatorsApi(GenericAPIView):
             )
         page = self.paginate_queryset(creators)
         page = selectors.attach_matched_videos(product=product, creators=list(page or []))
-        data = CreatorSerializer([creator_record(c, now=now) for c in page], many=True).data
-        return self.get_paginated_response(data)
+        # The records are already the documented shape (CreatorSerializer describes them for the schema);
+        # passing 25 nested records through the serializer cost ~50 ms a page at 1M matches (bench/api_scale).
+        return self.get_paginated_response([creator_record(c, now=now) for c in page])
 
     def handle_exception(self, exc: Exception) -> Response:
         # Errors are JSON even when CSV was asked for: a spreadsheet of an error message helps nobody.

@@ -138,6 +138,8 @@ class Product(TimestampedModel):
         indexes = [
             # Fair rotation: a cycle picks never-discovered products first, then the least recently discovered.
             models.Index(fields=["company", "status", "last_discovered_at"], name="product_rotation_idx"),
+            # GET /products: a company's products by title, a page at a time (no sort of the whole catalog).
+            models.Index(fields=["company", "title", "id"], name="product_company_title_idx"),
             # Nearest products to a video's embedding (cosine).
             HnswIndex(
                 name="product_embedding_hnsw",
