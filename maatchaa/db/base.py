@@ -13,12 +13,15 @@ from typing import Any
 
 from django.db.backends.postgresql import base
 
+from maatchaa.db.client import DatabaseClient
 from maatchaa.lib import pgembedded
 
 _lock = threading.Lock()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    client_class = DatabaseClient
+
     def get_connection_params(self) -> dict[str, Any]:
         with _lock:
             socket_dir = pgembedded.ensure_running(Path(self.settings_dict["HOST"]), database=self.settings_dict["NAME"] or "postgres")

@@ -203,3 +203,20 @@ def test_the_embedded_database_stops_even_after_a_process_using_it_was_killed(pg
     while _postgres_pids(pgdata) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _postgres_pids(pgdata) == set()
+
+
+def test_the_guides_sql_runs_verbatim_in_dbshell_on_the_embedded_database(pgdata: Path) -> None:
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="maatchaa.settings", MAATCHAA_DEV="true", EMBEDDED_PGDATA=str(pgdata))
+    env.pop("DATABASE_URL", None)
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    sql = "SELECT COUNT(*) FROM company_products;\nSELECT COUNT(*) FROM product_creator_matches;\n" + GUIDE_RECENT_MATCHES_SQL
+    shell = subprocess.run(
+        [sys.executable, "manage.py", "dbshell"], cwd=ROOT, env=env, input=sql, capture_output=True, text=True, timeout=120
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.count("count") == 2
+    assert "product | video | creator | similarity_score" in " ".join(shell.stdout.split())
+    assert "(0 rows)" in shell.stdout
