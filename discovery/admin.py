@@ -36,6 +36,9 @@ class ChannelAdmin(RetentionSummaryMixin, admin.ModelAdmin):
     list_filter = ["country", "statistics_emulated"]
     search_fields = ["title", "channel_id", "custom_url"]
     actions = ["forget_channels"]
+    # YouTube's counts appear only with the day they were fetched, on the form too (III.E.4.f).
+    exclude = ["subscriber_count", "video_count", "view_count"]
+    readonly_fields = ["subscribers", "channel_videos", "channel_views", "fetched_at"]
 
     @admin.display(description="Subscribers", ordering="subscriber_count")
     def subscribers(self, channel: Channel) -> str:
@@ -48,6 +51,14 @@ class ChannelAdmin(RetentionSummaryMixin, admin.ModelAdmin):
             hidden=channel.hidden_subscriber_count,
         )
         return f"{label} (emulated)" if channel.statistics_emulated else label
+
+    @admin.display(description="Videos")
+    def channel_videos(self, channel: Channel) -> str:
+        return stat_label(channel.video_count, "videos", as_of=channel.fetched_at, now=timezone.now())
+
+    @admin.display(description="Views")
+    def channel_views(self, channel: Channel) -> str:
+        return stat_label(channel.view_count, "views", as_of=channel.fetched_at, now=timezone.now())
 
     @admin.action(description="Forget channel (deletion request)", permissions=["delete"])
     def forget_channels(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
@@ -67,12 +78,22 @@ class VideoAdmin(RetentionSummaryMixin, admin.ModelAdmin):
     list_display = ["title", "channel_title", "published_at", "views", "fetched_at"]
     list_filter = ["language", "category_id"]
     search_fields = ["title", "video_id", "channel_title"]
-    exclude = ["embedding"]
+    # YouTube's counts appear only with the day they were fetched, on the form too (III.E.4.f).
+    exclude = ["embedding", "view_count", "like_count", "comment_count"]
+    readonly_fields = ["views", "likes", "comments", "fetched_at"]
     raw_id_fields = ["channel"]
 
     @admin.display(description="Views", ordering="view_count")
     def views(self, video: Video) -> str:
         return stat_label(video.view_count, "views", as_of=video.fetched_at, now=timezone.now())
+
+    @admin.display(description="Likes")
+    def likes(self, video: Video) -> str:
+        return stat_label(video.like_count, "likes", as_of=video.fetched_at, now=timezone.now())
+
+    @admin.display(description="Comments")
+    def comments(self, video: Video) -> str:
+        return stat_label(video.comment_count, "comments", as_of=video.fetched_at, now=timezone.now())
 
 
 @admin.register(SearchQuery)
