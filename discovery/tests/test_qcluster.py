@@ -238,3 +238,18 @@ def test_a_cluster_killed_mid_run_keeps_its_results_and_the_next_start_resumes_w
     not_reached = sorted({p.pk for p in products} - {p.pk for p in reached})
     assert list(second.products.values_list("pk", flat=True)) == not_reached[:1]
     assert kept == set(Match.objects.filter(product__in=reached).values_list("pk", flat=True))
+
+
+def test_a_cluster_told_to_stop_twice_at_once_still_stops(youtube_emulator, qcluster):
+    # Ctrl-C reaches every process in a terminal's group and a supervisor may send SIGTERM as well:
+    # django-q2's handler, entered a second time while it holds its stop event's lock, used to hang.
+    process, output = qcluster({"WORKER_CYCLE_INTERVAL_MINUTES": "1440"})
+    wait_for(lambda: "running." in output.read_text(), seconds=60, process=process, output=output)
+    children = descendants(process.pid)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0, output.read_text()[-2000:]
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if running(pid)]

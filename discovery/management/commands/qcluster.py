@@ -9,6 +9,9 @@ place that runs exactly once per cluster start, before django-q2 forks its worke
 from __future__ import annotations
 
 import multiprocessing
+import signal
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from django.db import connections
@@ -31,6 +34,7 @@ class Command(DjangoQClusterCommand):
         # django-q2 forks its sentinel and workers next; a forked child must not share our socket.
         connections.close_all()
         super().handle(*args, **options)
+        _stop_once_on_signals()
         # django-q2 returns as soon as its sentinel runs and leaves the waiting to interpreter exit,
         # where multiprocessing joins its children in an atexit handler. Handlers run last-in
         # first-out, so the embedded PostgreSQL's (maatchaa/lib/pgembedded.py) would run first and
@@ -38,3 +42,28 @@ class Command(DjangoQClusterCommand):
         # has stopped (SIGTERM and Ctrl-C still reach django-q2's handler, which stops it).
         for child in multiprocessing.active_children():
             child.join()
+
+
+def _stop_once_on_signals() -> None:
+    """Let only the first SIGINT/SIGTERM reach django-q2's handler.
+
+    Its handler sets a multiprocessing Event; a second signal arriving while the first is inside
+    Event.set() (Ctrl-C reaches every process in the terminal's group, and a supervisor then sends
+    SIGTERM too) re-enters it and deadlocks on the Event's lock, leaving the cluster hung.
+    """
+    stopping = False
+
+    def wrap(original: Callable[[int, FrameType | None], Any]) -> Callable[[int, FrameType | None], None]:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            nonlocal stopping
+            if stopping:
+                return
+            stopping = True
+            original(signum, frame)
+
+        return handler
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        current = signal.getsignal(signum)
+        if callable(current):
+            signal.signal(signum, wrap(current))
