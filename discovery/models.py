@@ -3,10 +3,10 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import VectorField
 
 from maatchaa.models import TimestampedModel
-from shopify_app.models import EMBEDDING_DIMENSIONS, Company, Product
+from shopify_app.models import EMBEDDING_DIMENSIONS, Company, Product, cosine_hnsw_index
 
 
 class Channel(TimestampedModel):
@@ -74,13 +74,7 @@ class Video(TimestampedModel):
             # A creator's videos, newest first (evidence, last upload).
             models.Index(fields=["channel", "-published_at"], name="video_channel_published_idx"),
             # Nearest videos to a product's embedding (cosine).
-            HnswIndex(
-                name="video_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
+            cosine_hnsw_index("video_embedding_hnsw"),
         ]
 
     def __str__(self) -> str:

@@ -14,6 +14,11 @@ from maatchaa.models import TimestampedModel
 EMBEDDING_DIMENSIONS = 384
 
 
+def cosine_hnsw_index(name: str) -> HnswIndex:
+    """The HNSW index every embedding column gets: cosine distance, pgvector's default build settings."""
+    return HnswIndex(name=name, fields=["embedding"], m=16, ef_construction=64, opclasses=["vector_cosine_ops"])
+
+
 class Company(TimestampedModel):
     """The tenant: a brand. Users reach everything through their memberships."""
 
@@ -141,13 +146,7 @@ class Product(TimestampedModel):
             # GET /products: a company's products by title, a page at a time (no sort of the whole catalog).
             models.Index(fields=["company", "title", "id"], name="product_company_title_idx"),
             # Nearest products to a video's embedding (cosine).
-            HnswIndex(
-                name="product_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
+            cosine_hnsw_index("product_embedding_hnsw"),
         ]
 
     def __str__(self) -> str:
