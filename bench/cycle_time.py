@@ -277,6 +277,9 @@ def main() -> None:
         "ratio_to_floor": round(ratio(wall, floor), 2),
         "chain_seconds_unbounded_concurrency": round(chain, 3),
         "floor_seconds_concurrent_calls_plus_cpu": round(chain + embed_seconds, 2),
+        # With the calls overlapped with the embedding, a run can be no faster than the longer of the two.
+        "floor_seconds_calls_or_embedding": round(max(floor, embed_seconds), 2),
+        "ratio_to_calls_or_embedding": round(ratio(wall, max(floor, embed_seconds)), 2),
     }
     if not args.skip_guide:
         guide_calls = call_stats(intervals, guide_window[0], guide_window[1])
@@ -328,6 +331,10 @@ def report(results: dict[str, Any]) -> None:
     )
     if guide:
         log(f"  (the guide's loop would add {guide['sleeps_omitted_seconds']:,} s of the original's sleeps)")
+    log(
+        f"  overlapping calls with embedding, a run can be no faster than max(calls, embedding) = "
+        f"{m['floor_seconds_calls_or_embedding']:.1f} s: Maatchaa / that: {m['ratio_to_calls_or_embedding']:.2f}x"
+    )
     verdict = "within" if m["ratio_to_floor"] <= TARGET else "OVER"
     log(f"=> Maatchaa / floor: {m['ratio_to_floor']:.2f}x ({verdict} the {TARGET}x target)")
     if guide:

@@ -16,6 +16,11 @@ product keeps its best WORKER_VIDEOS_PER_KEYWORD × (keywords searched) creators
 guide's 2 × 5, the length of a first page), each with its best videos as Match rows.
 
 The log reads like the worker guide's "Watch Worker Logs" section.
+
+Embedding is CPU work and the calls are waits, so a batch's embedding runs in one helper thread while
+the main thread sends its channels.list call. Only numpy/onnxruntime run there: every call, ledger
+entry and database query stays on the main thread (httplib2 and a Django connection are per thread),
+so the calls, their order, the quota accounting and the stored rows are those of a sequential run.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -223,6 +229,12 @@ class _Pipeline:
         self.own_channels = set(company.own_channel_ids or ())
         self.embedder = get_embedder()
         self.vector_label = match_services.vector_label(self.embedder)
+        # One helper thread for embeddings (CPU only, no database, no client); see the module docstring.
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="discovery-embed")
+        self._vectors: Future[np.ndarray]
+
+    def close(self) -> None:
+        self._cpu.shutdown(wait=True)
 
     # --- bookkeeping -------------------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -396,7 +408,8 @@ class _Pipeline:
         )
 
     def analyse_videos(self, details: list[VideoDetails]) -> list[Video]:
-        """Analyse fetched videos (signals, language, embedding), logging each as the guide does."""
+        """Analyse fetched videos (signals, language, then the embedding in the helper thread), logging
+        each as the guide does; `embedded` waits for the vectors."""
         if not details:
             return []
         now = timezone.now()
@@ -428,7 +441,14 @@ class _Pipeline:
                     updated_at=now,
                 )
             )
-        vectors = ranking.embed_videos([video_text(v) for v in rows], embedder=self.embedder)
+        self._vectors = self._cpu.submit(ranking.embed_videos, [video_text(v) for v in rows], embedder=self.embedder)
+        return rows
+
+    def embedded(self, rows: list[Video]) -> list[Video]:
+        """`rows` with the vectors analyse_videos started computing (re-raises what the embedding raised)."""
+        if not rows:
+            return rows
+        vectors = self._vectors.result()
         for row, vector in zip(rows, vectors, strict=True):
             row.embedding = vector
             row.embedding_model = self.vector_label
@@ -566,8 +586,10 @@ class _Pipeline:
         fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
         stale_channels = [c for c in channel_ids if c not in fresh_channels]
         # Network and CPU first, then one short transaction: a failure half-way stores nothing half-done.
-        channels = self.fetch_channels(stale_channels) if stale_channels else []
+        # The videos are embedded in the helper thread while channels.list is in flight.
         rows = self.analyse_videos(details)
+        channels = self.fetch_channels(stale_channels) if stale_channels else []
+        rows = self.embedded(rows)
         with transaction.atomic():
             self.store_channels(channels)
             self.ensure_placeholder_channels(details)
@@ -606,18 +628,21 @@ def discover_products(
         log=log,
         client=client,
     )
-    for position, product in enumerate(products, start=1):
-        if product.pk not in eligible_ids:
-            pipeline.emit(f"⏭️  Skipping {product.title}: not active or its shop is uninstalled")
-            continue
-        if pipeline.tally.stopped:
-            break
-        pipeline.discover(product)
-        t = pipeline.tally
-        pipeline.emit(
-            f"   📈 Progress: {position}/{len(products)} products, {t.search_calls} search calls, "
-            f"{t.cached_searches} from storage, {t.units} units"
-        )
+    try:
+        for position, product in enumerate(products, start=1):
+            if product.pk not in eligible_ids:
+                pipeline.emit(f"⏭️  Skipping {product.title}: not active or its shop is uninstalled")
+                continue
+            if pipeline.tally.stopped:
+                break
+            pipeline.discover(product)
+            t = pipeline.tally
+            pipeline.emit(
+                f"   📈 Progress: {position}/{len(products)} products, {t.search_calls} search calls, "
+                f"{t.cached_searches} from storage, {t.units} units"
+            )
+    finally:
+        pipeline.close()
     t = pipeline.tally
     pipeline.emit(
         f"\n✅ Discovery complete for {t.products_done} products: {t.search_calls} search calls, "
