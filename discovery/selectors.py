@@ -36,11 +36,18 @@ def products_in_rotation(
 
 
 def search_params_key(
-    *, order: str, published_after: datetime | None, region_code: str, relevance_language: str
+    *,
+    order: str,
+    published_after: datetime | None,
+    region_code: str,
+    relevance_language: str,
+    video_category_id: str = "",
 ) -> str:
     """A stable key for the search parameters besides q, so a cached answer is only reused for the same ask."""
     after = published_after.date().isoformat() if published_after else ""
-    return f"order={order}|after={after}|region={region_code}|lang={relevance_language}"
+    key = f"order={order}|after={after}|region={region_code}|lang={relevance_language}"
+    # Appended only when set, so the keys of unrestricted searches stored earlier stay valid.
+    return f"{key}|category={video_category_id}" if video_category_id else key
 
 
 def cached_search(*, query: str, params_key: str, now: datetime | None = None) -> SearchQuery | None:

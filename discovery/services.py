@@ -3,10 +3,12 @@
 search → new video ids → video details (50 ids a call) → channel details (50 a call) → analysis
 (embeddings, contact emails, sponsorship signals, language) → storage → matching.
 
-A product's first query comes from its type and tags (RANKING's build_queries); each further query is
-learned from what the earlier ones found (feedback_query), so each search call is analysed before the
-next is written. Queries are keyed by normalize_query: a key searched within
-DISCOVERY_QUERY_CACHE_HOURS, by this product or another, is answered from the SearchQuery table.
+A product's first query comes from its type and tags (RANKING's build_queries); its second is the same
+query within the product's predicted YouTube category (videoCategoryId; maatchaa.lib.categories); each
+further query is learned from what the earlier ones found (feedback_query), so each search call is
+analysed before the next is written. Searches are keyed by normalize_query and their parameters: a
+search made within DISCOVERY_QUERY_CACHE_HOURS, by this product or another, is answered from the
+SearchQuery table.
 
 Every search asks YouTube for 50 results: a search call costs the same for 1 or 50, and the search
 bucket (100 calls a day) is the scarce one. Every result is a candidate: its details cost one unit per
@@ -49,10 +51,10 @@ from discovery.youtube import (
     YouTubeError,
     get_client,
 )
+from maatchaa.lib import categories, ranking, text_signals
 from maatchaa.lib import queries as query_lib
-from maatchaa.lib import text_signals
-from maatchaa.lib.embedding import get_embedder
-from maatchaa.lib import ranking
+from maatchaa.lib.embedding import Embedder, get_embedder
+from maatchaa.lib.queries import Search
 from maatchaa.lib.ranking import ProductText, VideoText
 from matches import services as match_services
 from shopify_app.models import Company, Product
@@ -93,6 +95,7 @@ class PlannedSearch:
     query: str
     products: tuple[str, ...]
     cached: bool
+    category_name: str = ""  # within this YouTube video category ("": anywhere)
 
 
 @dataclass(frozen=True)
@@ -141,17 +144,29 @@ def query_key(query: str) -> str:
     return query_lib.normalize_query(query)[:500]
 
 
-def product_queries(product: Product) -> list[str]:
-    """The product's planned search queries: at most WORKER_KEYWORDS_PER_PRODUCT, distinct by key."""
+def product_searches(
+    product: Product, *, product_vector: np.ndarray | None = None, embedder: Embedder | None = None
+) -> list[Search]:
+    """The product's planned searches: at most WORKER_KEYWORDS_PER_PRODUCT, distinct.
+
+    Its niche query, then the same within its predicted YouTube category, then static follow-ups
+    (which a run replaces with queries learned from the results; RANKING's planned_searches).
+    Without `product_vector`, the stored one is used if the current model made it, else the product
+    is embedded (and nothing is stored).
+    """
     limit = settings.WORKER_KEYWORDS_PER_PRODUCT
-    queries: list[str] = []
-    keys: set[str] = set()
-    for query in query_lib.build_queries(product_text(product), limit=limit):
-        key = query_key(query)
-        if key and key not in keys:
+    embedder = embedder or get_embedder()
+    if product_vector is None:
+        product_vector = _plan_vector(product, embedder)
+    category = categories.predict_category(product_vector, embedder=embedder)
+    searches: list[Search] = []
+    keys: set[tuple[str, str]] = set()
+    for search in query_lib.planned_searches(product_text(product), limit=limit, category=category):
+        key = (query_key(search.query), search.category_id)
+        if key[0] and key not in keys:
             keys.add(key)
-            queries.append(query)
-    return queries[:limit]
+            searches.append(search)
+    return searches[:limit]
 
 
 def _search_params() -> dict[str, object]:
@@ -169,34 +184,48 @@ def _search_params() -> dict[str, object]:
     }
 
 
-def _params_key(params: dict[str, object]) -> str:
+def _params_key(params: dict[str, object], *, category_id: str = "") -> str:
     return selectors.search_params_key(
         order=str(params["order"]),
         published_after=params["published_after"],  # type: ignore[arg-type]
         region_code=str(params["region_code"]),
         relevance_language=str(params["relevance_language"]),
+        video_category_id=category_id,
     )
+
+
+def _plan_vector(product: Product, embedder: Embedder) -> np.ndarray:
+    """The product's vector for planning: the stored one if this model made it, else computed (not stored)."""
+    if product.embedding is not None and product.embedding_model == match_services.vector_label(embedder):
+        return np.asarray(product.embedding, dtype=np.float32)
+    return ranking.embed_product(product_text(product), embedder=embedder)
 
 
 def plan_discovery(*, products: Sequence[Product]) -> DiscoveryPlan:
     """The searches a discovery of `products` would make, deduplicated, and which storage would answer."""
-    params_key = _params_key(_search_params())
+    params = _search_params()
+    embedder = get_embedder()
     per_product: list[tuple[str, tuple[str, ...]]] = []
-    by_query: dict[str, list[str]] = {}
+    first_of: dict[tuple[str, str], Search] = {}
+    titles_of: dict[tuple[str, str], list[str]] = {}
     for product in products:
-        queries = product_queries(product)
-        per_product.append((product.title, tuple(queries)))
-        for query in queries:
-            by_query.setdefault(query_key(query), [query]).append(product.title)
-    searches = tuple(
+        searches = product_searches(product, embedder=embedder)
+        per_product.append((product.title, tuple(str(search) for search in searches)))
+        for search in searches:
+            key = (query_key(search.query), search.category_id)
+            first_of.setdefault(key, search)
+            titles_of.setdefault(key, []).append(product.title)
+    planned = tuple(
         PlannedSearch(
-            query=sent_and_titles[0],
-            products=tuple(sent_and_titles[1:]),
-            cached=selectors.cached_search(query=key, params_key=params_key) is not None,
+            query=search.query,
+            products=tuple(titles_of[key]),
+            cached=selectors.cached_search(query=key[0], params_key=_params_key(params, category_id=key[1]))
+            is not None,
+            category_name=search.category_name,
         )
-        for key, sent_and_titles in by_query.items()
+        for key, search in first_of.items()
     )
-    return DiscoveryPlan(products=tuple(per_product), searches=searches)
+    return DiscoveryPlan(products=tuple(per_product), searches=planned)
 
 
 def _short(title: str, width: int = 50) -> str:
@@ -225,7 +254,6 @@ class _Pipeline:
         self._log = log
         self.client = client or get_client(company=company)
         self.params = _search_params()
-        self.params_key = _params_key(self.params)
         self.own_channels = set(company.own_channel_ids or ())
         self.embedder = get_embedder()
         self.vector_label = match_services.vector_label(self.embedder)
@@ -276,30 +304,38 @@ class _Pipeline:
         return max(0, self.unit_limit - self.tally.units)
 
     # --- search ------------------------------------------------------------------------------
-    def search(self, query: str) -> tuple[list[str], dict[str, str]] | None:
-        """Video ids for `query` (and their channel ids where known), from storage or one search call.
+    def search(self, search: Search) -> tuple[list[str], dict[str, str]] | None:
+        """Video ids for `search` (and their channel ids where known), from storage or one search call.
 
-        None when the query could not be answered (budget, breaker or an API error).
+        None when the search could not be answered (budget, breaker or an API error).
         """
+        query = search.query
         key = query_key(query)
-        cached = selectors.cached_search(query=key, params_key=self.params_key)
+        params_key = _params_key(self.params, category_id=search.category_id)
+        where = f" in {search.category_name}" if search.category_id else ""
+        cached = selectors.cached_search(query=key, params_key=params_key)
         if cached is not None:
             self.tally.cached_searches += 1
-            self.emit(f"   🔎 Searching YouTube: '{query}' (answered from storage, no call)")
+            self.emit(f"   🔎 Searching YouTube: '{query}'{where} (answered from storage, no call)")
             return list(cached.video_ids), {}
         if self.search_call_limit is not None and self.tally.search_calls >= self.search_call_limit:
             self.stop(f"this run's search-call budget ({self.search_call_limit}) is spent")
             return None
-        self.emit(f"   🔎 Searching YouTube: '{query}'")
+        self.emit(f"   🔎 Searching YouTube: '{query}'{where}")
         try:
-            page = self.client.search_videos(query, max_results=SEARCH_PAGE_SIZE, **self.params)  # type: ignore[arg-type]
+            page = self.client.search_videos(
+                query,
+                max_results=SEARCH_PAGE_SIZE,
+                video_category_id=search.category_id,
+                **self.params,  # type: ignore[arg-type]
+            )
         except (QuotaExhausted, BreakerOpen) as exc:
             self.stop(str(exc))
             return None
         except YouTubeError as exc:
             # The call was sent and counted; say so, and carry on with the other queries.
             self.tally.search_calls += 1
-            self.error(f"search '{query}' failed: {exc}")
+            self.error(f"search '{query}'{where} failed: {exc}")
             return None
         self.tally.search_calls += 1
         ids: list[str] = []
@@ -310,7 +346,7 @@ class _Pipeline:
                 channels[item.video_id] = item.channel_id
         SearchQuery.objects.update_or_create(
             query=key,
-            params_key=self.params_key,
+            params_key=params_key,
             defaults={"searched_at": timezone.now(), "video_ids": ids},
         )
         return ids, channels
@@ -491,23 +527,27 @@ class _Pipeline:
     def discover(self, product: Product) -> None:
         self.emit(f"🎯 Processing: {product.title}")
         limit = settings.WORKER_KEYWORDS_PER_PRODUCT
-        planned = product_queries(product)
-        self.emit(f"   🔑 Keywords: {', '.join(planned)}")
         product_vector = match_services.embed_product(product=product, embedder=self.embedder)
+        planned = product_searches(product, product_vector=product_vector, embedder=self.embedder)
+        self.emit(f"   🔑 Keywords: {', '.join(str(search) for search in planned)}")
         candidates: dict[str, list[str]] = {}  # video id -> the queries that found it
         known_channels: dict[str, str] = {}
         analysed: set[str] = set()
-        asked: list[str] = []
+        asked: list[Search] = []
         searched = 0
+        # The planned searches that need no results first (the niche, then within its category),
+        # then queries learned from what those found.
+        static = planned[:2]
         while len(asked) < limit and not self.tally.stopped:
-            if asked:
-                query = self.next_query(product, product_vector, asked, candidates)
+            if len(asked) < len(static):
+                search: Search | None = static[len(asked)]
             else:
-                query = planned[0] if planned else None
-            if query is None:
+                query = self.next_query(product, product_vector, [s.query for s in asked], candidates)
+                search = Search(query) if query is not None else None
+            if search is None:
                 break
-            asked.append(query)
-            answer = self.search(query)
+            asked.append(search)
+            answer = self.search(search)
             self.save_progress()
             if answer is None:
                 continue
@@ -516,8 +556,8 @@ class _Pipeline:
             known_channels.update(channels)
             self.emit(f"      ✅ Found {len(ids)} videos")
             for video_id in ids:
-                candidates.setdefault(video_id, []).append(query)
-            # Analyse now: the next query is written from what this one found.
+                candidates.setdefault(video_id, []).append(str(search))
+            # Analyse now: a later query is written from what this one found.
             self.analyse(candidates, known_channels, analysed)
 
         made = match_services.match_product(

@@ -534,9 +534,14 @@ class YouTubeClient:
         published_after: dt.datetime | None = None,
         region_code: str = "",
         relevance_language: str = "",
+        video_category_id: str = "",
         page_token: str | None = None,
     ) -> SearchPage:
-        """One search.list call (one search call from the day's bucket), videos only."""
+        """One search.list call (one search call from the day's bucket), videos only.
+
+        ``video_category_id`` restricts the results to one video category (YouTube accepts it with
+        type=video, which every search here is).
+        """
         params: dict[str, Any] = {
             "part": "snippet",
             "q": q,
@@ -550,6 +555,8 @@ class YouTubeClient:
             params["regionCode"] = region_code
         if relevance_language:
             params["relevanceLanguage"] = relevance_language
+        if video_category_id:
+            params["videoCategoryId"] = video_category_id
         if page_token:
             params["pageToken"] = page_token
         response = self._execute(self._service.search().list(**params), operation=f"search {q!r}")

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from discovery.models import DiscoveryRun, QuotaDay, SearchQuery
-from discovery.services import product_queries
+from discovery.services import product_searches
 from discovery.tests.pipeline_support import make_company, make_product, video_row, write_corpus
 from matches.models import CreatorMatch, Match
 from shopify_app.models import Company, Product
@@ -76,9 +76,10 @@ def test_a_dry_run_prints_the_plan_and_spends_nothing(emulator):
 
     output = run("run_discovery", "--company", str(company.pk), "--dry-run")
 
-    for query in product_queries(product):
-        assert f"'{query}': 1 search call" in output
-    assert f"Dry run: {len(product_queries(product))} search calls" in output and "units" in output
+    for search in product_searches(product):
+        where = f" in {search.category_name}" if search.category_id else ""
+        assert f"'{search.query}'{where}: 1 search call" in output
+    assert f"Dry run: {len(product_searches(product))} search calls" in output and "units" in output
     assert emulator.calls == []
     assert not QuotaDay.objects.exists() and not SearchQuery.objects.exists()
     assert not DiscoveryRun.objects.exists()

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from discovery.models import Channel, DiscoveryRun, SearchQuery, SuppressedChannel, Video
-from discovery.services import discover_products, product_queries
+from discovery.services import discover_products, product_searches
 from discovery.tests.pipeline_support import calls_to, make_company, make_product, video_row, write_corpus
 from matches.models import CreatorMatch, Match
 from shopify_app.models import Product, Shop
@@ -36,6 +36,8 @@ def matcha_rows(count: int = 6) -> list[dict[str, str]]:
             "Matcha texture pack review - Minecraft",
             description="My favourite Minecraft resource pack: Matcha! Green blocks everywhere.",
             tags=("minecraft", "texture pack", "matcha"),
+            category_id="20",
+            category="Gaming",
         )
     )
     return rows
@@ -71,6 +73,27 @@ def test_a_product_gets_its_creators_ranked_with_evidence(emulator):
     assert video.fetched_at is not None and video.channel.fetched_at is not None
 
 
+def test_the_second_search_repeats_the_niche_query_within_the_products_youtube_category(emulator, settings):
+    settings.WORKER_KEYWORDS_PER_PRODUCT = 2
+    product = make_product(
+        make_company(), WHISK, product_type="Tea Accessories", tags=["matcha", "chasen", "how to make matcha"]
+    )
+    lines: list[str] = []
+
+    discover_products(run=None, products=[product], log=lines.append)
+
+    first, second = calls_to(emulator, "search")
+    assert "videoCategoryId" not in first.params
+    assert second.params["videoCategoryId"] == "26" and second.params["q"] == first.params["q"]
+    assert any("in Howto & Style" in line and "Searching YouTube" in line for line in lines)
+    # Stored apart: the restricted answer never stands in for the unrestricted one, nor the reverse.
+    keys = sorted(SearchQuery.objects.values_list("params_key", flat=True))
+    assert len(keys) == 2 and keys[1] == keys[0] + "|category=26"
+    restricted = SearchQuery.objects.get(params_key=keys[1]).video_ids
+    assert "minecraft0001" not in restricted and "minecraft0001" in SearchQuery.objects.get(params_key=keys[0]).video_ids
+    assert {s.category_id for s in product_searches(product)} == {"", "26"}
+
+
 def test_a_vector_made_another_way_is_re_embedded_before_it_is_compared(emulator):
     product = make_product(make_company(), WHISK)
     discover_products(run=None, products=[product])
@@ -99,12 +122,12 @@ def test_queries_are_deduplicated_across_products(emulator):
     company = make_company()
     first = make_product(company, WHISK)
     second = make_product(company, WHISK, description="The same whisk in black bamboo.")
-    assert product_queries(first) == product_queries(second)
+    assert product_searches(first) == product_searches(second)
 
     lines: list[str] = []
     tally = discover_products(run=None, products=[first, second], log=lines.append)
 
-    searched = [call.params["q"] for call in calls_to(emulator, "search")]
+    searched = [(call.params["q"], call.params.get("videoCategoryId", "")) for call in calls_to(emulator, "search")]
     assert searched and len(searched) == len(set(searched)) == tally.search_calls  # each query reached YouTube once
     assert tally.cached_searches == len(searched)  # the second product's were answered from storage
     assert any("answered from storage" in line for line in lines)
@@ -247,7 +270,7 @@ def test_a_spent_search_budget_stops_cleanly_and_keeps_partial_results(emulator)
     second = make_product(company, "Ceramic Chawan Tea Bowl")
     run = DiscoveryRun.objects.create(company=company, trigger=DiscoveryRun.Trigger.MANUAL, status="running")
 
-    tally = discover_products(run=run, products=[first, second], search_call_limit=len(product_queries(first)))
+    tally = discover_products(run=run, products=[first, second], search_call_limit=len(product_searches(first)))
 
     assert "search-call budget" in tally.stopped_reason
     assert tally.products_done == 1
@@ -255,7 +278,7 @@ def test_a_spent_search_budget_stops_cleanly_and_keeps_partial_results(emulator)
     second.refresh_from_db()
     assert second.last_discovered_at is None  # it keeps its place at the front of the rotation
     run.refresh_from_db()
-    assert run.search_calls == len(product_queries(first)) and run.products_done == 1
+    assert run.search_calls == len(product_searches(first)) and run.products_done == 1
     assert run.heartbeat_at is not None
 
 

@@ -45,7 +45,8 @@ from maatchaa.lib.evaluation import (
     precision_at_k,
     rank_channels_by_best_video,
 )
-from maatchaa.lib.queries import build_queries, next_query
+from maatchaa.lib.categories import predict_category
+from maatchaa.lib.queries import build_queries, next_query, planned_searches
 from maatchaa.lib.ranking import (
     ProductText,
     ScoringWeights,
@@ -154,7 +155,9 @@ class Figures:
 class Setup:
     """One configuration of the simulated pipeline."""
 
-    mode: str = "feedback"  # "static": build_queries(limit); "feedback": 1 static + feedback_query
+    # "pipeline": planned_searches (niche, niche within the category), then feedback_query;
+    # "static": build_queries(limit); "feedback": 1 static + feedback_query.
+    mode: str = "pipeline"
     searches: int = 2
     uploads_for_top: int = 0  # fetch the recent uploads of this many top creators (units, not searches)
     weights: ScoringWeights = field(default_factory=ScoringWeights)
@@ -169,14 +172,27 @@ def simulate(
     for product, product_vector in zip(labels.products, vectors_of_products, strict=True):
         qrels = labels.creator_qrels.get(product.id, {})
         found: dict[str, VideoText] = {}
-        queries: list[str] = []
+        queries: list[str] = []  # as sent, for the feedback query's exclusions
+        shown: list[str] = []  # with their category, for --per-product
 
-        def search(q: str) -> None:
+        def search(q: str, category_id: str = "") -> None:
             queries.append(q)
-            for video in corpus.search(q, max_results=50).items:
+            shown.append(q + (f" [category {category_id}]" if category_id else ""))
+            for video in corpus.search(q, max_results=50, category_id=category_id).items:
                 found.setdefault(video.video_id, video_text(video))
 
-        if setup.mode == "static":
+        if setup.mode == "pipeline":
+            category = predict_category(product_vector, embedder=cache.embedder)
+            for planned in planned_searches(product.text, limit=min(2, setup.searches), category=category):
+                search(planned.query, planned.category_id)
+            while len(queries) < setup.searches:
+                videos = list(found.values())
+                vectors = video_vectors(cache, videos)
+                q = next_query(product.text, product_vector, videos, vectors, previous=queries)
+                if q is None:
+                    break
+                search(q)
+        elif setup.mode == "static":
             for q in build_queries(product.text, limit=setup.searches):
                 search(q)
         else:
@@ -212,7 +228,7 @@ def simulate(
         reachable = set(channel_of.values())
         figures["oracle"].add(sorted(reachable, key=lambda c: (-qrels.get(c, 0), c)), qrels)
         if per_product:
-            print(f"  {n:.2f} {p:.2f}  {product.title[:38]:<38} {len(videos):3} videos  {' || '.join(queries)[:150]}")
+            print(f"  {n:.2f} {p:.2f}  {product.title[:38]:<38} {len(videos):3} videos  {' || '.join(shown)[:150]}")
     return figures
 
 
@@ -246,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", type=Path, default=Path("/work/shared/eval/dev.json"))
     parser.add_argument("--corpus", type=Path, default=Path("/work/shared/data/youtube/videos.csv"))
-    parser.add_argument("--mode", choices=("static", "feedback"), default="feedback")
+    parser.add_argument("--mode", choices=("pipeline", "static", "feedback"), default="pipeline")
     parser.add_argument("--searches", type=int, default=2, help="search calls per product")
     parser.add_argument("--uploads", type=int, default=0, help="fetch recent uploads of the top N creators")
     parser.add_argument("--per-product", action="store_true")

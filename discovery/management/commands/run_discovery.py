@@ -153,7 +153,8 @@ class Command(BaseCommand):
             for search in plan.searches:
                 how = "answered from storage (no call)" if search.cached else "1 search call"
                 shared = f" (shared by {len(search.products)} products)" if len(search.products) > 1 else ""
-                self.stdout.write(f"   🔎 '{search.query}': {how}{shared}")
+                where = f" in {search.category_name}" if search.category_name else ""
+                self.stdout.write(f"   🔎 '{search.query}'{where}: {how}{shared}")
             total_calls += plan.search_calls
             total_cached += plan.cached_searches
             total_units += plan.units_estimate
@@ -161,6 +162,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\nDry run: {total_calls} search calls, {total_cached} searches answered from storage, "
                 f"about {total_units} units (videos.list and channels.list, 50 ids a call). Nothing was spent. "
-                "A product's second keyword may be learned from its first search's results at run time."
+                "A product's third and later keywords may be learned from its earlier searches' results at run time."
             )
         )
