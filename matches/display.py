@@ -7,6 +7,7 @@ as of 3 Nov". The record builders give the API's JSON, the pages and the CSV exp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -34,9 +35,21 @@ def short_date(moment: datetime | None, *, now: datetime) -> str:
     return f"{moment.day} {moment:%b} {moment.year}"
 
 
-def stat_label(value: int | None, noun: str, *, as_of: datetime | None, now: datetime, hidden: bool = False) -> str:
-    """"1.2M subscribers, as of 3 Nov"; a hidden or missing count says so instead of guessing."""
-    when = short_date(as_of, now=now)
+def stat_label(
+    value: int | None,
+    noun: str,
+    *,
+    as_of: datetime | None,
+    now: datetime,
+    hidden: bool = False,
+    when: str | None = None,
+) -> str:
+    """"1.2M subscribers, as of 3 Nov"; a hidden or missing count says so instead of guessing.
+
+    `when` is `short_date(as_of, now=now)` when the caller already has it (a record's statistics
+    share one fetch date)."""
+    if when is None:
+        when = short_date(as_of, now=now)
     if hidden:
         return f"{noun.capitalize()} hidden by the creator, as of {when}"
     if value is None:
@@ -86,13 +99,16 @@ def statistic(
     hidden: bool = False,
     emulated: bool = False,
     rate: bool = False,
+    when: str | None = None,
 ) -> dict[str, Any]:
-    """A count with the moment it was fetched and its label; `rate` shows a fraction as a percentage."""
-    if rate:
+    """A count with the moment it was fetched and its label; `rate` shows a fraction as a percentage.
+    `when`: `short_date(as_of, now=now)`, if the caller has it already."""
+    if when is None:
         when = short_date(as_of, now=now)
+    if rate:
         display = f"{percent(value)} {noun}, as of {when}" if value is not None else f"{noun.capitalize()} unknown"
     else:
-        display = stat_label(None if value is None else int(value), noun, as_of=as_of, now=now, hidden=hidden)
+        display = stat_label(None if value is None else int(value), noun, as_of=as_of, now=now, hidden=hidden, when=when)
     if emulated:
         display += " (emulated)"
     return {
@@ -104,77 +120,98 @@ def statistic(
     }
 
 
-def video_record(match: Any, *, now: datetime) -> dict[str, Any]:
-    """One matched video (a matches.Match with its Video) with its score, why it matched and its statistics."""
-    video = match.video
-    as_of = video.fetched_at
+def engagement_rate(views: int | None, likes: int | None, comments: int | None) -> float | None:
+    """(likes + comments) per view, as discovery.models.Video.engagement_rate computes it."""
+    if not views:
+        return None
+    return ((likes or 0) + (comments or 0)) / views
+
+
+def video_record(match: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """One matched video (a row of matches.selectors.attach_matched_videos: the video's columns with the
+    match's `similarity_score` and `evidence`) with its score, why it matched and its statistics."""
+    as_of = match["fetched_at"]
+    when = short_date(as_of, now=now)
+    views, likes, comments = match["view_count"], match["like_count"], match["comment_count"]
+    evidence = match["evidence"] or {}
+    video_id = match["video_id"]
     return {
-        "video_id": video.video_id,
-        "title": video.title,
-        "url": youtube_video_url(video.video_id),
-        "thumbnail_url": video.thumbnail_url,
-        "published_at": video.published_at,
-        "score": round(match.similarity_score, 4),
-        "evidence": match.evidence or {},
-        "terms": list((match.evidence or {}).get("terms", []) or []),
-        "queries": [q for q in (match.evidence or {}).get("queries", []) or [] if isinstance(q, str)],
+        "video_id": video_id,
+        "title": match["title"],
+        "url": youtube_video_url(video_id),
+        "thumbnail_url": match["thumbnail_url"],
+        "published_at": match["published_at"],
+        "score": round(match["similarity_score"], 4),
+        "evidence": evidence,
+        "terms": list(evidence.get("terms", []) or []),
+        "queries": [q for q in evidence.get("queries", []) or [] if isinstance(q, str)],
         "statistics": {
-            "views": statistic(video.view_count, "views", as_of=as_of, now=now),
-            "likes": statistic(video.like_count, "likes", as_of=as_of, now=now),
-            "comments": statistic(video.comment_count, "comments", as_of=as_of, now=now),
-            "engagement": statistic(video.engagement_rate, "engagement", as_of=as_of, now=now, rate=True),
+            "views": statistic(views, "views", as_of=as_of, now=now, when=when),
+            "likes": statistic(likes, "likes", as_of=as_of, now=now, when=when),
+            "comments": statistic(comments, "comments", as_of=as_of, now=now, when=when),
+            "engagement": statistic(
+                engagement_rate(views, likes, comments), "engagement", as_of=as_of, now=now, rate=True, when=when
+            ),
         },
     }
 
 
-def creator_record(creator: Any, *, now: datetime) -> dict[str, Any]:
-    """One ranked creator (a CreatorMatch annotated by matches.selectors) as the API and the pages show it."""
-    channel = creator.channel
-    as_of = channel.fetched_at
-    emulated = channel.statistics_emulated
-    evidence = creator.evidence or {}
+def creator_record(creator: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """One ranked creator (a row of matches.selectors.CreatorPages, after attach_matched_videos) as the
+    API and the pages show it."""
+    channel_id = creator["channel_id"]
+    as_of = creator["fetched_at"]
+    when = short_date(as_of, now=now)
+    emulated = creator["statistics_emulated"]
+    evidence = creator["evidence"] or {}
+    matched = creator.get("matched_videos", [])
     return {
         "channel": {
-            "channel_id": channel.channel_id,
-            "title": channel.title or channel.channel_id,
-            "url": youtube_channel_url(channel.channel_id, channel.custom_url),
-            "custom_url": channel.custom_url,
-            "thumbnail_url": channel.thumbnail_url,
-            "country": channel.country,
-            "language": getattr(creator, "language", "") or channel.default_language,
+            "channel_id": channel_id,
+            "title": creator["title"] or channel_id,
+            "url": youtube_channel_url(channel_id, creator["custom_url"]),
+            "custom_url": creator["custom_url"],
+            "thumbnail_url": creator["thumbnail_url"],
+            "country": creator["country"],
+            "language": creator.get("language") or creator["default_language"],
         },
-        "rank": creator.rank,
-        "score": round(creator.score, 4),
-        "video_count": creator.video_count,
-        "decision": getattr(creator, "decision", None),
-        "last_upload_at": getattr(creator, "last_upload", None) or channel.last_upload_at,
+        "rank": creator["rank"],
+        "score": round(creator["score"], 4),
+        "video_count": creator["video_count"],
+        "decision": creator.get("decision"),
+        "last_upload_at": creator.get("last_upload") or creator["last_upload_at"],
         "statistics": {
             "subscribers": statistic(
-                channel.subscriber_count,
+                creator["subscriber_count"],
                 "subscribers",
                 as_of=as_of,
                 now=now,
-                hidden=channel.hidden_subscriber_count,
+                hidden=creator["hidden_subscriber_count"],
                 emulated=emulated,
+                when=when,
             ),
-            "channel_views": statistic(channel.view_count, "views", as_of=as_of, now=now, emulated=emulated),
-            "channel_videos": statistic(channel.video_count, "videos", as_of=as_of, now=now, emulated=emulated),
+            "channel_views": statistic(
+                creator["channel_view_count"], "views", as_of=as_of, now=now, emulated=emulated, when=when
+            ),
+            "channel_videos": statistic(
+                creator["channel_video_count"], "videos", as_of=as_of, now=now, emulated=emulated, when=when
+            ),
             # Over the creator's stored videos; shown and filterable, never a ranking input.
             "engagement": statistic(
-                getattr(creator, "engagement", None),
+                creator.get("engagement"),
                 "engagement",
-                as_of=getattr(creator, "engagement_as_of", None),
+                as_of=creator.get("engagement_as_of"),
                 now=now,
                 rate=True,
             ),
         },
-        "matched_videos": [video_record(m, now=now) for m in getattr(creator, "matched_videos", [])],
+        "matched_videos": [video_record(m, now=now) for m in matched],
         "evidence": evidence,
-        "matched_terms": _matched_terms(evidence, getattr(creator, "matched_videos", [])),
+        "matched_terms": _matched_terms(evidence, matched),
         "attributes": list(evidence.get("attributes", []) or []),
         "why": why_lines(evidence),
-        "contact_emails": list(getattr(creator, "contact_emails", channel.contact_emails)),
-        "sponsorship_signals": list(getattr(creator, "sponsorship_signals", [])),
+        "contact_emails": list(creator.get("contact_emails", creator["channel_contact_emails"])),
+        "sponsorship_signals": list(creator.get("sponsorship_signals", [])),
     }
 
 
@@ -192,12 +229,12 @@ def why_lines(evidence: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _matched_terms(evidence: dict[str, Any], matches: list[Any]) -> list[str]:
+def _matched_terms(evidence: dict[str, Any], matches: list[Mapping[str, Any]]) -> list[str]:
     # The terms that made the creator's videos match, in order of first appearance, without repeats.
     terms: list[str] = []
     sources = [evidence.get("terms", []) or []]
     sources += [v.get("terms", []) or [] for v in evidence.get("videos", []) or [] if isinstance(v, dict)]
-    sources += [(m.evidence or {}).get("terms", []) or [] for m in matches]
+    sources += [(m["evidence"] or {}).get("terms", []) or [] for m in matches]
     for source in sources:
         for term in source:
             if isinstance(term, str) and term not in terms:

@@ -8,6 +8,7 @@ product's creators is PIPELINE's `rank` (content similarity), never a function o
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections import defaultdict
@@ -18,29 +19,24 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
-    Case,
     Count,
-    Exists,
     F,
-    FloatField,
     Func,
     IntegerField,
-    Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
     TextField,
     Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from discovery.models import DiscoveryRun, Video
+from discovery.models import DiscoveryRun
 from maatchaa.api import ApplicationError
 from maatchaa.tenancy import companies_for
 from matches.models import CreatorDecision, CreatorMatch, Match
@@ -85,7 +81,16 @@ def get_product_for_user(*, user: User, product_id: int) -> Product:
     """The product if it belongs to one of the user's companies; the same 404 whether foreign or missing."""
     if not 0 < product_id <= BIGINT_MAX:  # a URL's huge number must not reach the database as an overflow
         raise ApplicationError("Product not found.", status=404)
-    product = products_for_user(user=user).select_related("company", "shop").filter(pk=product_id).first()
+    if not user.is_authenticated:
+        raise ApplicationError("Product not found.", status=404)
+    # One join through the membership (unique per user and company), and without the product's embedding,
+    # which no caller shows.
+    product = (
+        Product.objects.select_related("company", "shop")
+        .defer("embedding")
+        .filter(pk=product_id, company__memberships__user=user)
+        .first()
+    )
     if product is None:
         raise ApplicationError("Product not found.", status=404)
     return product
@@ -146,6 +151,43 @@ def with_counts(products: Iterable[Product]) -> list[Product]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+# The columns GET /products returns for each product (matches/api.py's ProductSerializer describes them).
+_PRODUCT_PAGE = """
+SELECT p.id, p.title, p.handle, p.status, p.product_type, p.vendor, p.price, p.currency, p.image_url,
+       p.online_store_url, p.last_discovered_at,
+       (SELECT count(*) FROM product_creator_matches m WHERE m.product_id = p.id) AS match_count,
+       (SELECT count(*) FROM matches_creatormatch c WHERE c.product_id = p.id) AS creator_count,
+       (SELECT count(*) FROM matches_creatordecision d WHERE d.product_id = p.id AND d.status = %s) AS shortlisted_count
+FROM company_products p
+WHERE p.id IN ({ids})
+ORDER BY p.title, p.id
+"""
+
+
+class ProductPages:
+    """A product list for a paginator: `count()` counts the products, and a slice is ONE query for that
+    page's rows as dicts of _PRODUCT_PAGE's columns, with `match_count`, `creator_count` and `shortlisted_count`.
+
+    The page's ids are chosen by the ORM's query (its search and status filters, title order) as a
+    subquery, and the counts are computed around it, for the same reason as `with_counts`: counting in
+    the paged query itself would count the matches of every row the OFFSET skips. The counting part is
+    written by hand: built with the ORM it cost ~4 ms of Python a page, twice the query (bench/api_scale).
+    """
+
+    def __init__(self, products: QuerySet[Product]) -> None:
+        self.products = products
+
+    def count(self) -> int:
+        return self.products.count()
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        try:
+            ids, params = self.products.values("pk")[page].query.sql_with_params()
+        except EmptyResultSet:  # an empty slice (page 1 of no products): nothing to ask the database
+            return []
+        return _rows(_PRODUCT_PAGE.format(ids=ids), [CreatorDecision.Status.SHORTLISTED.value, *params])
+
+
 def connected_shops(*, company: Company) -> QuerySet[Shop]:
     return Shop.objects.filter(company=company).order_by("domain")
 
@@ -164,114 +206,164 @@ def shop_to_sync(*, company: Company) -> Shop:
 # --- creators -------------------------------------------------------------------------------------
 
 
-def _language_q(language: str) -> Q:
-    # "en" matches "en", "en-US" and "en-GB"; a channel without a default language is judged by its videos.
-    lang = language.lower()
-    channel_lang = Q(channel__default_language__iexact=lang) | Q(channel__default_language__istartswith=f"{lang}-")
-    video_lang = Video.objects.filter(channel=OuterRef("channel_id")).filter(
-        Q(language__iexact=lang) | Q(language__istartswith=f"{lang}-")
-    )
-    return channel_lang | (Q(channel__default_language="") & Exists(video_lang))
+# A product's ranked creators are read with hand-written SQL: the page is one statement of the shape
+# bench/api_scale times as "the raw SQL the response needs". The ORM version of it (six correlated
+# subquery annotations, a select_related channel, model instances) cost 10-15 ms of Python per page
+# before the database saw it, several times the query itself. Each expression below says which
+# column of the records it feeds; tests/test_api_creators.py pins every filter and ordering.
+_ENGAGEMENT = (
+    "(SELECT sum(coalesce(v.like_count, 0) + coalesce(v.comment_count, 0))::float / sum(v.view_count)"
+    " FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.view_count > 0)"
+)
+_ENGAGEMENT_AS_OF = "(SELECT min(v.fetched_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.view_count > 0)"
+_LAST_UPLOAD = (
+    "coalesce(ch.last_upload_at,"
+    " (SELECT max(v.published_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id))"
+)
+# A channel without a default language speaks the language of its latest video that declares one.
+_LANGUAGE = (
+    "CASE WHEN ch.default_language <> '' THEN ch.default_language ELSE coalesce("
+    "(SELECT v.language FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.language <> ''"
+    " ORDER BY v.published_at DESC LIMIT 1), '') END"
+)
+_CREATOR_COLUMNS = f"""
+    cm.channel_id, cm.rank, cm.score, cm.video_count, cm.evidence, d.status AS decision,
+    ch.title, ch.custom_url, ch.thumbnail_url, ch.country, ch.default_language,
+    ch.subscriber_count, ch.hidden_subscriber_count, ch.view_count AS channel_view_count,
+    ch.video_count AS channel_video_count, ch.contact_emails AS channel_contact_emails,
+    ch.fetched_at, ch.statistics_emulated, ch.last_upload_at,
+    {_ENGAGEMENT} AS engagement, {_ENGAGEMENT_AS_OF} AS engagement_as_of,
+    {_LAST_UPLOAD} AS last_upload, {_LANGUAGE} AS language"""
+# The decision is unique per (product, channel), so this join never repeats a creator.
+_CREATOR_FROM = """
+FROM matches_creatormatch cm
+JOIN discovery_channel ch ON ch.channel_id = cm.channel_id
+LEFT JOIN matches_creatordecision d ON d.product_id = cm.product_id AND d.channel_id = cm.channel_id"""
+_MATCHED_VIDEOS = """
+SELECT v.channel_id, m.video_id, m.similarity_score, m.evidence, v.title, v.thumbnail_url, v.published_at,
+       v.view_count, v.like_count, v.comment_count, v.fetched_at, v.contact_emails, v.sponsorship_signals
+FROM product_creator_matches m
+JOIN creator_videos v ON v.video_id = m.video_id
+WHERE m.product_id = %s AND v.channel_id = ANY(%s)
+ORDER BY m.similarity_score DESC, m.video_id"""
 
 
-def list_product_creators(
-    *, product: Product, filters: CreatorFilters, now: datetime | None = None
-) -> QuerySet[CreatorMatch]:
-    """A product's ranked creators: shortlisted pinned first, dismissed left out unless asked for.
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
-    Annotates `decision` (shortlisted/dismissed/None), `engagement` ((likes + comments) per view over the
-    creator's stored videos), `engagement_as_of` (the oldest fetch among them), `last_upload` and
-    `language`. Statistics shape only filters and the optional orderings, never `rank`.
+
+def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class CreatorPages:
+    """A product's ranked creators for a paginator: shortlisted pinned first, dismissed left out unless
+    asked for. `count()` counts them; a slice is one query for that page's rows, as dicts.
+
+    Each row has the creator's `channel_id`, `rank`, `score`, `video_count`, `evidence`, `decision`
+    (shortlisted/dismissed/None); its channel's `title`, `custom_url`, `thumbnail_url`, `country`,
+    `default_language`, `subscriber_count`, `hidden_subscriber_count`, `channel_view_count`,
+    `channel_video_count`, `channel_contact_emails`, `fetched_at`, `statistics_emulated`,
+    `last_upload_at`; and `engagement` ((likes + comments) per view over the creator's stored videos),
+    `engagement_as_of` (the oldest fetch among them), `last_upload` and `language`. Statistics shape
+    only filters and the optional orderings, never `rank`.
     """
-    now = now or timezone.now()
-    channel_videos = Video.objects.filter(channel=OuterRef("channel_id")).order_by().values("channel")
-    with_views = channel_videos.filter(view_count__gt=0)
-    engagement = with_views.annotate(
-        e=Cast(Sum(Coalesce("like_count", 0) + Coalesce("comment_count", 0)), FloatField())
-        / Cast(Sum("view_count"), FloatField())
-    ).values("e")
-    decision = CreatorDecision.objects.filter(product=OuterRef("product_id"), channel=OuterRef("channel_id"))
-    first_video_language = (
-        Video.objects.filter(channel=OuterRef("channel_id")).exclude(language="").order_by("-published_at")
-    )
-    creators = (
-        CreatorMatch.objects.filter(product=product)
-        .select_related("channel")
-        .annotate(
-            decision=Subquery(decision.values("status")[:1]),
-            engagement=Subquery(engagement, output_field=FloatField()),
-            engagement_as_of=Subquery(with_views.annotate(m=Min("fetched_at")).values("m")),
-            last_upload=Coalesce(
-                F("channel__last_upload_at"),
-                Subquery(channel_videos.annotate(m=Max("published_at")).values("m")),
-            ),
-            language=Case(
-                When(~Q(channel__default_language=""), then=F("channel__default_language")),
-                default=Coalesce(Subquery(first_video_language.values("language")[:1]), Value("")),
-            ),
-            pinned=Case(
-                When(decision=CreatorDecision.Status.SHORTLISTED, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-        )
-    )
-    # Own channels are kept out by PIPELINE already; this guards rows written before an own channel was set.
-    if product.company.own_channel_ids:
-        creators = creators.exclude(channel_id__in=product.company.own_channel_ids)
-    if not filters.include_dismissed:
-        # Exists, not exclude(decision=...): NOT (NULL = 'dismissed') is NULL in SQL and would drop undecided rows.
-        creators = creators.filter(~Exists(decision.filter(status=CreatorDecision.Status.DISMISSED)))
-    if filters.min_subscribers is not None:
-        creators = creators.filter(
-            channel__subscriber_count__gte=filters.min_subscribers, channel__hidden_subscriber_count=False
-        )
-    if filters.max_subscribers is not None:
-        creators = creators.filter(
-            channel__subscriber_count__lte=filters.max_subscribers, channel__hidden_subscriber_count=False
-        )
-    if filters.min_engagement is not None:
-        creators = creators.filter(engagement__gte=filters.min_engagement)
-    if filters.country:
-        creators = creators.filter(channel__country__iexact=filters.country)
-    if filters.language:
-        creators = creators.filter(_language_q(filters.language))
-    if filters.uploaded_within_days is not None:
-        creators = creators.filter(last_upload__gte=now - timedelta(days=filters.uploaded_within_days))
-    order: list[Any] = ["pinned"]
-    if filters.ordering == "subscribers":
-        order.append(F("channel__subscriber_count").desc(nulls_last=True))
-    elif filters.ordering == "recent_upload":
-        order.append(F("last_upload").desc(nulls_last=True))
-    order += ["rank", "channel_id"]
-    return creators.order_by(*order)
+
+    def __init__(self, *, product: Product, filters: CreatorFilters, now: datetime) -> None:
+        self.product_id = product.pk
+        self.filters = filters
+        where = ["cm.product_id = %s"]
+        params: list[Any] = [product.pk]
+        # Own channels are kept out by PIPELINE already; this guards rows written before an own channel was set.
+        if product.company.own_channel_ids:
+            where.append("NOT (cm.channel_id = ANY(%s))")
+            params.append(list(product.company.own_channel_ids))
+        if not filters.include_dismissed:
+            where.append("d.status IS DISTINCT FROM %s")
+            params.append(CreatorDecision.Status.DISMISSED.value)
+        if filters.min_subscribers is not None:
+            where.append("ch.subscriber_count >= %s AND NOT ch.hidden_subscriber_count")
+            params.append(filters.min_subscribers)
+        if filters.max_subscribers is not None:
+            where.append("ch.subscriber_count <= %s AND NOT ch.hidden_subscriber_count")
+            params.append(filters.max_subscribers)
+        if filters.min_engagement is not None:
+            where.append(f"{_ENGAGEMENT} >= %s")
+            params.append(filters.min_engagement)
+        if filters.country:
+            where.append("upper(ch.country) = upper(%s)")
+            params.append(filters.country)
+        if filters.language:
+            # "en" matches "en", "en-US" and "en-GB"; a channel without a default language is judged by its videos.
+            lang = filters.language.lower()
+            where.append(
+                "(upper(ch.default_language) = upper(%s) OR upper(ch.default_language) LIKE upper(%s)"
+                " OR (ch.default_language = '' AND EXISTS (SELECT 1 FROM creator_videos v"
+                " WHERE v.channel_id = cm.channel_id AND (upper(v.language) = upper(%s) OR upper(v.language) LIKE upper(%s)))))"
+            )
+            params += [lang, _like_prefix(f"{lang}-"), lang, _like_prefix(f"{lang}-")]
+        if filters.uploaded_within_days is not None:
+            where.append(f"{_LAST_UPLOAD} >= %s")
+            params.append(now - timedelta(days=filters.uploaded_within_days))
+        order = ["CASE WHEN d.status = 'shortlisted' THEN 0 ELSE 1 END"]
+        if filters.ordering == "subscribers":
+            order.append("ch.subscriber_count DESC NULLS LAST")
+        elif filters.ordering == "recent_upload":
+            order.append(f"{_LAST_UPLOAD} DESC NULLS LAST")
+        order += ["cm.rank", "cm.channel_id"]
+        self._where = " AND ".join(f"({condition})" for condition in where)
+        self._params = params
+        self._order = ", ".join(order)
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) {_CREATOR_FROM} WHERE {self._where}", self._params)
+            return int(cursor.fetchone()[0])
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        offset = page.start or 0
+        limit = "" if page.stop is None else f" LIMIT {max(0, int(page.stop) - offset)}"
+        sql = f"SELECT {_CREATOR_COLUMNS} {_CREATOR_FROM} WHERE {self._where} ORDER BY {self._order}{limit} OFFSET {int(offset)}"
+        rows = _rows(sql, self._params)
+        for row in rows:
+            row["evidence"] = _json(row["evidence"])
+        return rows
+
+
+def _json(value: Any) -> Any:
+    # Django reads jsonb as text and leaves decoding to JSONField; these rows bypass the field.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def list_product_creators(*, product: Product, filters: CreatorFilters, now: datetime | None = None) -> CreatorPages:
+    """A product's ranked creators, filtered and ordered, for a paginator (see CreatorPages)."""
+    return CreatorPages(product=product, filters=filters, now=now or timezone.now())
 
 
 def attach_matched_videos(
-    *, product: Product, creators: list[CreatorMatch], limit: int = MATCHED_VIDEOS_PER_CREATOR
-) -> list[CreatorMatch]:
-    """Sets `matched_videos` (best first, at most `limit` Match rows with their Video) and
-    `contact_emails` / `sponsorship_signals` (the channel's and its matched videos') on each creator,
-    in one query for the whole page."""
-    by_channel: dict[str, list[Match]] = defaultdict(list)
-    channel_ids = [creator.channel_id for creator in creators]
-    matches = (
-        Match.objects.filter(product=product, video__channel_id__in=channel_ids)
-        .select_related("video")
-        .order_by("-similarity_score", "video_id")
-    )
-    for match in matches:
-        by_channel[match.video.channel_id].append(match)
+    *, product: Product, creators: list[dict[str, Any]], limit: int = MATCHED_VIDEOS_PER_CREATOR
+) -> list[dict[str, Any]]:
+    """Sets `matched_videos` (best first, at most `limit` rows of the matched video with its
+    `similarity_score` and `evidence`) and `contact_emails` / `sponsorship_signals` (the channel's and
+    its matched videos') on each creator row, in one query for the whole page."""
+    by_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if creators:
+        for match in _rows(_MATCHED_VIDEOS, [product.pk, [creator["channel_id"] for creator in creators]]):
+            match["evidence"] = _json(match["evidence"])
+            by_channel[match["channel_id"]].append(match)
     for creator in creators:
-        mine = by_channel.get(creator.channel_id, [])
-        creator.matched_videos = mine[:limit]  # type: ignore[attr-defined]
-        emails = list(creator.channel.contact_emails)
+        mine = by_channel.get(creator["channel_id"], [])
+        creator["matched_videos"] = mine[:limit]
+        emails = list(creator["channel_contact_emails"])
         signals: list[str] = []
         for match in mine:
-            emails += [e for e in match.video.contact_emails if e not in emails]
-            signals += [s for s in match.video.sponsorship_signals if s not in signals]
-        creator.contact_emails = emails  # type: ignore[attr-defined]
-        creator.sponsorship_signals = signals  # type: ignore[attr-defined]
+            emails += [e for e in match["contact_emails"] if e not in emails]
+            signals += [s for s in match["sponsorship_signals"] if s not in signals]
+        creator["contact_emails"] = emails
+        creator["sponsorship_signals"] = signals
     return creators
 
 
