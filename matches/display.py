@@ -7,7 +7,7 @@ as of 3 Nov". The record builders give the API's JSON, the pages and the CSV exp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -94,7 +94,7 @@ def statistic(
     value: int | float | None,
     noun: str,
     *,
-    as_of: datetime | None,
+    as_of: datetime | str | None,
     now: datetime,
     hidden: bool = False,
     emulated: bool = False,
@@ -102,9 +102,10 @@ def statistic(
     when: str | None = None,
 ) -> dict[str, Any]:
     """A count with the moment it was fetched and its label; `rate` shows a fraction as a percentage.
-    `when`: `short_date(as_of, now=now)`, if the caller has it already."""
+    `when`: `short_date(as_of, now=now)`, if the caller has it already (then `as_of` may be the
+    moment's JSON text, see json_datetime)."""
     if when is None:
-        when = short_date(as_of, now=now)
+        when = short_date(as_of if isinstance(as_of, datetime) else None, now=now)
     if rate:
         display = f"{percent(value)} {noun}, as of {when}" if value is not None else f"{noun.capitalize()} unknown"
     else:
@@ -127,11 +128,27 @@ def engagement_rate(views: int | None, likes: int | None, comments: int | None) 
     return ((likes or 0) + (comments or 0)) / views
 
 
-def video_record(match: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+def _as_is(moment: datetime | None) -> Any:
+    return moment
+
+
+def json_datetime(moment: datetime | None) -> str | None:
+    """A moment as DRF's JSON encoder writes it (ISO 8601, "+00:00" as "Z"), for records bound for JSON:
+    a record's fetch date is written once rather than once per statistic by the encoder's fallback."""
+    if moment is None:
+        return None
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def video_record(
+    match: Mapping[str, Any], *, now: datetime, moment: Callable[[datetime | None], Any] = _as_is
+) -> dict[str, Any]:
     """One matched video (a row of matches.selectors.attach_matched_videos: the video's columns with the
-    match's `similarity_score` and `evidence`) with its score, why it matched and its statistics."""
-    as_of = match["fetched_at"]
-    when = short_date(as_of, now=now)
+    match's `similarity_score` and `evidence`) with its score, why it matched and its statistics.
+    Its moments are given as `moment` returns them (datetimes for pages and CSV, `json_datetime` for the API)."""
+    when = short_date(match["fetched_at"], now=now)
+    as_of = moment(match["fetched_at"])
     views, likes, comments = match["view_count"], match["like_count"], match["comment_count"]
     evidence = match["evidence"] or {}
     video_id = match["video_id"]
@@ -140,7 +157,7 @@ def video_record(match: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
         "title": match["title"],
         "url": youtube_video_url(video_id),
         "thumbnail_url": match["thumbnail_url"],
-        "published_at": match["published_at"],
+        "published_at": moment(match["published_at"]),
         "score": round(match["similarity_score"], 4),
         "evidence": evidence,
         "terms": list(evidence.get("terms", []) or []),
@@ -156,12 +173,15 @@ def video_record(match: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
     }
 
 
-def creator_record(creator: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+def creator_record(
+    creator: Mapping[str, Any], *, now: datetime, moment: Callable[[datetime | None], Any] = _as_is
+) -> dict[str, Any]:
     """One ranked creator (a row of matches.selectors.CreatorPages, after attach_matched_videos) as the
-    API and the pages show it."""
+    API and the pages show it; its moments as `moment` returns them (see video_record)."""
     channel_id = creator["channel_id"]
-    as_of = creator["fetched_at"]
-    when = short_date(as_of, now=now)
+    when = short_date(creator["fetched_at"], now=now)
+    as_of = moment(creator["fetched_at"])
+    engagement_as_of = creator.get("engagement_as_of")
     emulated = creator["statistics_emulated"]
     evidence = creator["evidence"] or {}
     matched = creator.get("matched_videos", [])
@@ -179,7 +199,7 @@ def creator_record(creator: Mapping[str, Any], *, now: datetime) -> dict[str, An
         "score": round(creator["score"], 4),
         "video_count": creator["video_count"],
         "decision": creator.get("decision"),
-        "last_upload_at": creator.get("last_upload") or creator["last_upload_at"],
+        "last_upload_at": moment(creator.get("last_upload") or creator["last_upload_at"]),
         "statistics": {
             "subscribers": statistic(
                 creator["subscriber_count"],
@@ -200,12 +220,13 @@ def creator_record(creator: Mapping[str, Any], *, now: datetime) -> dict[str, An
             "engagement": statistic(
                 creator.get("engagement"),
                 "engagement",
-                as_of=creator.get("engagement_as_of"),
+                as_of=moment(engagement_as_of),
                 now=now,
                 rate=True,
+                when=short_date(engagement_as_of, now=now),
             ),
         },
-        "matched_videos": [video_record(m, now=now) for m in matched],
+        "matched_videos": [video_record(m, now=now, moment=moment) for m in matched],
         "evidence": evidence,
         "matched_terms": _matched_terms(evidence, matched),
         "attributes": list(evidence.get("attributes", []) or []),
