@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
@@ -22,6 +23,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
 from discovery.models import DiscoveryRun
@@ -40,6 +42,29 @@ ERROR_RESPONSE = inline_serializer(
     name="Error",
     fields={"message": serializers.CharField(), "details": serializers.DictField()},
 )
+
+
+class FastJSONRenderer(JSONRenderer):
+    """DRF's JSON (compact, UTF-8, moments in ISO 8601 with "Z" for UTC, U+2028/9 escaped) written by
+    orjson: a page of 25 creators is ~85 KB of nested records, which DRF's encoder took ~1 ms to write
+    and orjson ~0.1 ms (bench/api_scale). The JSON values are the same; the spelling differs only for
+    floats below 1e-4 (0.00005 where Python writes 5e-05). Anything orjson cannot write (an integer
+    beyond 64 bits, an indent asked for in the Accept header) goes to DRF's renderer."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            text = orjson.dumps(data, default=_JSON_FALLBACK.default, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
+        except (orjson.JSONEncodeError, TypeError):
+            return super().render(data, accepted_media_type, renderer_context)
+        return text.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+
+
+# What orjson does not know (lazy translations, Decimal, timedelta...) it hands to DRF's encoder.
+_JSON_FALLBACK = encoders.JSONEncoder()
 
 
 class Pagination(PageNumberPagination):
@@ -186,6 +211,7 @@ class ProductListApi(GenericAPIView):
 
     pagination_class = Pagination
     serializer_class = ProductSerializer
+    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
     FilterSerializer = ProductFilterSerializer
 
     @extend_schema(
@@ -277,7 +303,7 @@ class ProductCreatorsApi(GenericAPIView):
 
     pagination_class = Pagination
     serializer_class = CreatorSerializer
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 
     @extend_schema(
         operation_id="products_creators_list",
