@@ -18,7 +18,8 @@ import argparse
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bench._common import (
@@ -292,9 +293,17 @@ def raw_creators(cursor: Any, *, user_id: int, product_id: int) -> int:
 
 
 def measure(
-    *, samples: int, endpoint: Callable[[int], tuple[int, int]], raw: Callable[[int], int], pick: Callable[[], int]
+    *,
+    samples: int,
+    endpoint: Callable[[int], Any],
+    check: Callable[[int, Any], Any],
+    raw: Callable[[int], int],
+    pick: Callable[[], int],
 ) -> dict[str, Any]:
-    """Alternate endpoint and raw SQL on the same argument, so both see the same cache state."""
+    """Alternate endpoint and raw SQL on the same argument, so both see the same cache state.
+
+    Only the request is timed; `check` (status and item count, which parses the JSON as a client
+    would) runs after the clock stops, as the raw side's rows are not turned into anything either."""
     endpoint_ms: list[float] = []
     raw_ms: list[float] = []
     for index in range(samples):
@@ -303,8 +312,9 @@ def measure(
         for which in order:
             started = time.perf_counter()
             if which == 0:
-                endpoint(argument)
+                response = endpoint(argument)
                 endpoint_ms.append((time.perf_counter() - started) * 1000)
+                check(argument, response)
             else:
                 raw(argument)
                 raw_ms.append((time.perf_counter() - started) * 1000)
@@ -315,6 +325,97 @@ def measure(
         "ratio_p50": round(ratio(api.p50_ms, sql.p50_ms), 3),
         "ratio_p95": round(ratio(api.p95_ms, sql.p95_ms), 3),
     }
+
+
+def client_requester(client: Any) -> Callable[[str], tuple[int, bytes]]:
+    def get(url: str) -> tuple[int, bytes]:
+        response = client.get(url, HTTP_ACCEPT="application/json")
+        return response.status_code, response.content
+
+    return get
+
+
+def wsgi_requester(cookies: Any) -> Callable[[str], tuple[int, bytes]]:
+    """GET through Django's WSGI handler: URL routing, every middleware, DRF, rendering, as a server calls it.
+
+    Like django.test.Client, it keeps the request signals from closing the database connection after
+    each request (CONN_MAX_AGE is 0 in development; a production server would keep connections open
+    with CONN_MAX_AGE or a pooler, and the raw SQL side keeps its one connection too)."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+    from django.test.client import RequestFactory
+
+    handler = WSGIHandler()
+    factory = RequestFactory()
+    cookie = "; ".join(f"{morsel.key}={morsel.coded_value}" for morsel in cookies.values())
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+
+    def get(url: str) -> tuple[int, bytes]:
+        path, _, query = url.partition("?")
+        environ = factory._base_environ(
+            PATH_INFO=path,
+            QUERY_STRING=query,
+            REQUEST_METHOD="GET",
+            HTTP_ACCEPT="application/json",
+            HTTP_COOKIE=cookie,
+            HTTP_HOST="localhost",
+        )
+        status: list[str] = []
+        chunks = handler(environ, lambda line, headers, *exc: status.append(line))
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        return int(status[0].split()[0]), body
+
+    return get
+
+
+def _seeded_database_exists(database: str) -> bool:
+    from django.db import connection
+
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        if cursor.fetchone() is None:
+            return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM auth_user WHERE username = 'bench')")
+            return bool(cursor.fetchone()[0])
+    except Exception:  # noqa: BLE001 - a half-made database is simply not reusable
+        return False
+    finally:
+        connection.close()
+
+
+@contextmanager
+def kept_database() -> Iterator[None]:
+    from django.db import connections
+
+    try:
+        yield
+    finally:
+        connections.close_all()
+        log(f"database {DATABASE} kept (--reuse-db)")
+
+
+def _seeded_counts(connection: Any) -> dict[str, Any]:
+    tables = {
+        "channels": "discovery_channel",
+        "videos": "creator_videos",
+        "products": "company_products",
+        "matches": "product_creator_matches",
+        "creator_matches": "matches_creatormatch",
+        "decisions": "matches_creatordecision",
+    }
+    with connection.cursor() as cursor:
+        rows = {}
+        for name, table_name in tables.items():
+            cursor.execute(f"SELECT count(*) FROM {table_name}")
+            rows[name] = cursor.fetchone()[0]
+    return {"rows": rows, "seconds": {"copy_s": 0.0, "indexes_s": 0.0, "total_s": 0.0}, "reused": True}
 
 
 def explain_analyze(cursor: Any, statement: str, params: list[Any]) -> str:
@@ -336,6 +437,19 @@ def main() -> None:
         "--no-proposed-index", action="store_true", help="skip re-measuring GET /products with the proposed index"
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the bench database for inspection")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="measure the database a previous --keep-db run left (no seeding; same sizes assumed); implies --keep-db",
+    )
+    parser.add_argument(
+        "--driver",
+        choices=("wsgi", "client"),
+        default="wsgi",
+        help="wsgi (default): requests straight through Django's WSGI handler and its middleware with the "
+        "session cookie; client: through django.test.Client, whose signals, context capture and cookie "
+        "jar add their own time",
+    )
     args = parser.parse_args()
 
     setup_django(database=DATABASE)
@@ -348,16 +462,26 @@ def main() -> None:
     from shopify_app.models import Company, Membership
 
     rng = random.Random(args.seed)
-    with throwaway_database(database=DATABASE, keep=args.keep_db):
-        company = Company.objects.create(name="Bench Scale Co.")
-        user = get_user_model().objects.create_user(username="bench", password="bench-scale-password")
-        Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
-        with connection.cursor() as cursor:
-            seeded = seed(cursor, company_id=str(company.pk), products=args.products, matches_per_product=args.matches_per_product, rng=rng)
-        log(f"seeded in {seeded['seconds']['total_s']} s (COPY {seeded['seconds']['copy_s']} s, indexes {seeded['seconds']['indexes_s']} s)")
+    reuse = args.reuse_db and _seeded_database_exists(DATABASE)
+    if args.reuse_db and not reuse:
+        log(f"--reuse-db: no seeded {DATABASE} found; seeding a new one (kept)")
+    with (kept_database() if reuse else throwaway_database(database=DATABASE, keep=args.keep_db or args.reuse_db)):
+        if reuse:
+            user = get_user_model().objects.get(username="bench")
+            company = Company.objects.get(memberships__user=user)
+            seeded = _seeded_counts(connection)
+            log(f"reusing {DATABASE}: {seeded['rows']}")
+        else:
+            company = Company.objects.create(name="Bench Scale Co.")
+            user = get_user_model().objects.create_user(username="bench", password="bench-scale-password")
+            Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
+            with connection.cursor() as cursor:
+                seeded = seed(cursor, company_id=str(company.pk), products=args.products, matches_per_product=args.matches_per_product, rng=rng)
+            log(f"seeded in {seeded['seconds']['total_s']} s (COPY {seeded['seconds']['copy_s']} s, indexes {seeded['seconds']['indexes_s']} s)")
 
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
+        get = client_requester(client) if args.driver == "client" else wsgi_requester(client.cookies)
         # The raw SQL runs on its own psycopg connection, as a hand-written data layer would.
         raw_connection = connections.create_connection("default")
         raw_connection.ensure_connection()
@@ -381,22 +505,39 @@ def main() -> None:
 
         captured_sql: dict[str, list[dict[str, str]]] = {}
 
-        def call(url: str, expected: int, *, capture: str = "") -> tuple[int, int]:
-            # Queries are captured only when asked (warm-up): capturing slows the request being timed.
-            if capture:
-                with CaptureQueriesContext(connection) as captured:
-                    response = client.get(url, HTTP_ACCEPT="application/json")
-                captured_sql[capture] = list(captured.captured_queries)
-                query_count = len(captured.captured_queries)
-            else:
-                response = client.get(url, HTTP_ACCEPT="application/json")
-                query_count = 0
-            if response.status_code != 200:
-                raise SystemExit(f"GET {url} answered {response.status_code}: {response.content[:500]!r}")
-            results = response.json().get("results", [])
+        def check(url: str, expected: int, status: int, body: bytes) -> None:
+            if status != 200:
+                raise SystemExit(f"GET {url} answered {status}: {body[:500]!r}")
+            results = json.loads(body).get("results", [])
             if len(results) != expected:
                 raise SystemExit(f"GET {url} returned {len(results)} items, expected {expected}")
-            return response.status_code, query_count
+
+        def call(url: str, expected: int, *, capture: str) -> int:
+            # Queries are captured in the warm-up only: capturing slows the request being timed.
+            with CaptureQueriesContext(connection) as captured:
+                status, body = get(url)
+            captured_sql[capture] = list(captured.captured_queries)
+            check(url, expected, status, body)
+            return len(captured.captured_queries)
+
+        products_page_url = f"{products_url}?page={{}}"
+        creators_url = ""
+        if endpoints_available:
+            creators_url = reverse("api-product-creators", kwargs={"product_id": 987654321}).replace("987654321", "{}")
+            if args.creators_params:
+                creators_url += "?" + args.creators_params
+
+        def products_endpoint(page: int) -> tuple[int, bytes]:
+            return get(products_page_url.format(page))
+
+        def products_check(page: int, response: tuple[int, bytes]) -> None:
+            check(products_page_url.format(page), PAGE_SIZE, *response)
+
+        def creators_endpoint(product_id: int) -> tuple[int, bytes]:
+            return get(creators_url.format(product_id))
+
+        def creators_check(product_id: int, response: tuple[int, bytes]) -> None:
+            check(creators_url.format(product_id), creators_expected(product_id), *response)
 
         results: dict[str, Any] = {
             "seeded": seeded,
@@ -405,27 +546,27 @@ def main() -> None:
             "endpoints_available": endpoints_available,
             "creators_params": args.creators_params,
         }
+        results["driver"] = args.driver
         if endpoints_available:
-            creators_url = reverse("api-product-creators", kwargs={"product_id": 987654321}).replace("987654321", "{}")
-            if args.creators_params:
-                creators_url += "?" + args.creators_params
             # Warm-up: imports, URL resolver, serializers, the database's caches; and the query counts.
             query_counts = {"products": 0, "creators": 0}
             for _ in range(20):
                 page, product_id = rng.randint(1, pages), rng.randint(1, args.products)
-                query_counts["products"] = call(f"{products_url}?page={page}", PAGE_SIZE, capture="products")[1]
-                query_counts["creators"] = call(creators_url.format(product_id), creators_expected(product_id), capture="creators")[1]
+                query_counts["products"] = call(products_page_url.format(page), PAGE_SIZE, capture="products")
+                query_counts["creators"] = call(creators_url.format(product_id), creators_expected(product_id), capture="creators")
                 raw_products(raw_cursor, user_id=user.pk, page=page)
                 raw_creators(raw_cursor, user_id=user.pk, product_id=product_id)
             results["products"] = measure(
                 samples=args.samples,
-                endpoint=lambda page: call(f"{products_url}?page={page}", PAGE_SIZE),
+                endpoint=products_endpoint,
+                check=products_check,
                 raw=lambda page: raw_products(raw_cursor, user_id=user.pk, page=page),
                 pick=lambda: rng.randint(1, pages),
             )
             results["creators"] = measure(
                 samples=args.samples,
-                endpoint=lambda product_id: call(creators_url.format(product_id), creators_expected(product_id)),
+                endpoint=creators_endpoint,
+                check=creators_check,
                 raw=lambda product_id: raw_creators(raw_cursor, user_id=user.pk, product_id=product_id),
                 pick=lambda: rng.randint(1, args.products),
             )
@@ -441,7 +582,8 @@ def main() -> None:
                         cursor.execute("ANALYZE company_products")
                         results["products_with_proposed_index"] = measure(
                             samples=args.samples,
-                            endpoint=lambda page: call(f"{products_url}?page={page}", PAGE_SIZE),
+                            endpoint=products_endpoint,
+                            check=products_check,
                             raw=lambda page: raw_products(raw_cursor, user_id=user.pk, page=page),
                             pick=lambda: rng.randint(1, pages),
                         )
