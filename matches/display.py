@@ -106,10 +106,15 @@ def statistic(
     moment's JSON text, see json_datetime)."""
     if when is None:
         when = short_date(as_of if isinstance(as_of, datetime) else None, now=now)
+    # stat_label's and percent's wording, inlined: a page of creators shows ~400 statistics.
     if rate:
-        display = f"{percent(value)} {noun}, as of {when}" if value is not None else f"{noun.capitalize()} unknown"
+        display = f"{value * 100:.1f}% {noun}, as of {when}" if value is not None else f"{noun.capitalize()} unknown"
+    elif hidden:
+        display = f"{noun.capitalize()} hidden by the creator, as of {when}"
+    elif value is None:
+        display = f"{noun.capitalize()} unknown"
     else:
-        display = stat_label(None if value is None else int(value), noun, as_of=as_of, now=now, hidden=hidden, when=when)
+        display = f"{compact_number(int(value))} {noun}, as of {when}"
     if emulated:
         display += " (emulated)"
     return {

@@ -142,8 +142,9 @@ def get_company_for_user(*, user: User, company_id: Any) -> Company:
     return company
 
 
-def list_products(*, company: Company, search: str = "", status: str = "") -> QuerySet[Product]:
-    """The company's products in title order, without counts: page this, then `with_counts(page)`."""
+def list_products(*, company: Company | uuid.UUID, search: str = "", status: str = "") -> QuerySet[Product]:
+    """The company's products in title order, without counts: page this, then `with_counts(page)`, or
+    wrap it in `ProductPages`."""
     products = Product.objects.filter(company=company)
     if search:
         products = products.annotate(
@@ -202,17 +203,24 @@ class ProductPages:
     """A product list for a paginator: `count()` counts the products, and a slice is ONE query for that
     page's rows as dicts of _PRODUCT_PAGE's columns, with `match_count`, `creator_count` and `shortlisted_count`.
 
-    The page's ids are chosen by the ORM's query (its search and status filters, title order) as a
-    subquery, and the counts are computed around it, for the same reason as `with_counts`: counting in
-    the paged query itself would count the matches of every row the OFFSET skips. The counting part is
-    written by hand: built with the ORM it cost ~4 ms of Python a page, twice the query (bench/api_scale).
+    The products are chosen by the ORM's query (`list_products`: its search and status filters, title
+    order), compiled to SQL and used as a subquery; the counts are computed around the page's ids, for
+    the same reason as `with_counts`: counting in the paged query itself would count the matches of
+    every row the OFFSET skips. Running the ORM's own count and building the counting part with the ORM
+    cost ~4 ms of Python a page, twice the queries (bench/api_scale).
     """
 
     def __init__(self, products: QuerySet[Product]) -> None:
         self.products = products
 
     def count(self) -> int:
-        return self.products.count()
+        try:
+            sql, params = self.products.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS products", params)
+            return int(cursor.fetchone()[0])
 
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
         try:
@@ -220,6 +228,31 @@ class ProductPages:
         except EmptyResultSet:  # an empty slice (page 1 of no products): nothing to ask the database
             return []
         return _rows(_PRODUCT_PAGE.format(ids=ids), [CreatorDecision.Status.SHORTLISTED.value, *params])
+
+
+# The company a request acts for, chosen as maatchaa.tenancy.current_company chooses it: the one picked
+# in the session if the user is a member of it, else the user's oldest membership's.
+_CURRENT_COMPANY = """
+SELECT m.company_id FROM shopify_app_membership m
+WHERE m.user_id = %s
+ORDER BY m.company_id = %s DESC NULLS LAST, m.created_at
+LIMIT 1
+"""
+
+
+def current_company_id(*, user: User, chosen: Any) -> uuid.UUID | None:
+    """`maatchaa.tenancy.current_company(request)`'s id (`chosen`: the session's choice, if any) in one
+    light query, without loading the company: GET /products needs only its id."""
+    if not user.is_authenticated:
+        return None
+    try:
+        chosen_id = uuid.UUID(str(chosen)) if chosen else None
+    except ValueError:
+        chosen_id = None
+    with connection.cursor() as cursor:
+        cursor.execute(_CURRENT_COMPANY, [user.pk, chosen_id])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def connected_shops(*, company: Company) -> QuerySet[Shop]:
@@ -269,9 +302,9 @@ _CREATOR_COLUMNS = f"""
     {_ENGAGEMENT} AS engagement, {_ENGAGEMENT_AS_OF} AS engagement_as_of,
     {_LAST_UPLOAD} AS last_upload, {_LANGUAGE} AS language"""
 # The decision is unique per (product, channel), so this join never repeats a creator.
-_CREATOR_FROM = """
-FROM matches_creatormatch cm
-JOIN discovery_channel ch ON ch.channel_id = cm.channel_id
+_CHANNEL_JOIN = "\nJOIN discovery_channel ch ON ch.channel_id = cm.channel_id"
+_CREATOR_FROM = f"""
+FROM matches_creatormatch cm{_CHANNEL_JOIN}
 LEFT JOIN matches_creatordecision d ON d.product_id = cm.product_id AND d.channel_id = cm.channel_id"""
 _MATCHED_VIDEOS = """
 SELECT v.channel_id, m.video_id, m.similarity_score, m.evidence, v.title, v.thumbnail_url, v.published_at,
@@ -349,12 +382,15 @@ class CreatorPages:
             order.append(f"{_LAST_UPLOAD} DESC NULLS LAST")
         order += ["cm.rank", "cm.channel_id"]
         self._where = " AND ".join(f"({condition})" for condition in where)
+        self._filters_channel = any("ch." in condition for condition in where)
         self._params = params
         self._order = ", ".join(order)
 
     def count(self) -> int:
+        # Every creator has its channel (a foreign key): the join only matters when a filter reads the channel.
+        source = _CREATOR_FROM if self._filters_channel else _CREATOR_FROM.replace(_CHANNEL_JOIN, "")
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) {_CREATOR_FROM} WHERE {self._where}", self._params)
+            cursor.execute(f"SELECT count(*) {source} WHERE {self._where}", self._params)
             return int(cursor.fetchone()[0])
 
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from matches import selectors
 from matches.api import ProductSerializer
 from matches.tests.dashboard_data import World, fast_hashing
-from shopify_app.models import Product
+from maatchaa.tenancy import SESSION_KEY
+from shopify_app.models import Membership, Product
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
 
@@ -91,6 +92,18 @@ def test_another_companys_id_answers_404_and_reveals_nothing(api: APIClient, wor
 def test_a_member_may_name_their_own_company(api: APIClient, world: World) -> None:
     response = api.get("/products", {"company_id": str(world.company.pk)})
     assert response.status_code == 200 and response.json()["count"] == 3
+
+
+def test_the_list_follows_the_company_chosen_on_the_dashboard(api: APIClient, world: World) -> None:
+    Membership.objects.create(user=world.user, company=world.other_company)
+    assert "Rival Secret Whisk" not in str(api.get("/products").json())  # the oldest membership's company
+    session = api.session
+    session[SESSION_KEY] = str(world.other_company.pk)
+    session.save()
+    assert "Rival Secret Whisk" in str(api.get("/products").json())
+    session[SESSION_KEY] = "not-a-company"
+    session.save()
+    assert api.get("/products").json()["count"] == 3
 
 
 def test_strangers_are_refused_with_a_message(db: None) -> None:
