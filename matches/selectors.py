@@ -276,13 +276,15 @@ def shop_to_sync(*, company: Company) -> Shop:
 # A product's ranked creators are read with hand-written SQL: the page is one statement of the shape
 # bench/api_scale times as "the raw SQL the response needs". The ORM version of it (six correlated
 # subquery annotations, a select_related channel, model instances) cost 10-15 ms of Python per page
-# before the database saw it, several times the query itself. Each expression below says which
-# column of the records it feeds; tests/test_api_creators.py pins every filter and ordering.
+# before the database saw it, several times the query itself. Each expression is named for the row
+# field it feeds; tests/test_api_creators.py pins every filter and ordering.
 _ENGAGEMENT = (
     "(SELECT sum(coalesce(v.like_count, 0) + coalesce(v.comment_count, 0))::float / sum(v.view_count)"
     " FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.view_count > 0)"
 )
-_ENGAGEMENT_AS_OF = "(SELECT min(v.fetched_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.view_count > 0)"
+_ENGAGEMENT_AS_OF = (
+    "(SELECT min(v.fetched_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.view_count > 0)"
+)
 _LAST_UPLOAD = (
     "coalesce(ch.last_upload_at,"
     " (SELECT max(v.published_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id))"
@@ -301,8 +303,8 @@ _CREATOR_COLUMNS = f"""
     ch.fetched_at, ch.statistics_emulated, ch.last_upload_at,
     {_ENGAGEMENT} AS engagement, {_ENGAGEMENT_AS_OF} AS engagement_as_of,
     {_LAST_UPLOAD} AS last_upload, {_LANGUAGE} AS language"""
-# The decision is unique per (product, channel), so this join never repeats a creator.
 _CHANNEL_JOIN = "\nJOIN discovery_channel ch ON ch.channel_id = cm.channel_id"
+# The decision is unique per (product, channel), so its join never repeats a creator.
 _CREATOR_FROM = f"""
 FROM matches_creatormatch cm{_CHANNEL_JOIN}
 LEFT JOIN matches_creatordecision d ON d.product_id = cm.product_id AND d.channel_id = cm.channel_id"""
@@ -340,8 +342,6 @@ class CreatorPages:
     """
 
     def __init__(self, *, product: ProductRef, filters: CreatorFilters, now: datetime) -> None:
-        self.product_id = product.pk
-        self.filters = filters
         where = ["cm.product_id = %s"]
         params: list[Any] = [product.pk]
         # Own channels are kept out by PIPELINE already; this guards rows written before an own channel was set.
@@ -369,7 +369,8 @@ class CreatorPages:
             where.append(
                 "(upper(ch.default_language) = upper(%s) OR upper(ch.default_language) LIKE upper(%s)"
                 " OR (ch.default_language = '' AND EXISTS (SELECT 1 FROM creator_videos v"
-                " WHERE v.channel_id = cm.channel_id AND (upper(v.language) = upper(%s) OR upper(v.language) LIKE upper(%s)))))"
+                " WHERE v.channel_id = cm.channel_id"
+                " AND (upper(v.language) = upper(%s) OR upper(v.language) LIKE upper(%s)))))"
             )
             params += [lang, _like_prefix(f"{lang}-"), lang, _like_prefix(f"{lang}-")]
         if filters.uploaded_within_days is not None:
@@ -396,8 +397,8 @@ class CreatorPages:
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
         offset = page.start or 0
         limit = "" if page.stop is None else f" LIMIT {max(0, int(page.stop) - offset)}"
-        sql = f"SELECT {_CREATOR_COLUMNS} {_CREATOR_FROM} WHERE {self._where} ORDER BY {self._order}{limit} OFFSET {int(offset)}"
-        rows = _rows(sql, self._params)
+        sql = f"SELECT {_CREATOR_COLUMNS} {_CREATOR_FROM} WHERE {self._where} ORDER BY {self._order}"
+        rows = _rows(f"{sql}{limit} OFFSET {int(offset)}", self._params)
         for row in rows:
             row["evidence"] = _json(row["evidence"])
         return rows
