@@ -1,11 +1,14 @@
 """The API at scale: GET /products and GET /products/{id}/creators over 10,000 products and 1,000,000 matches.
 
     .venv/bin/python -m bench.api_scale [--products 10000] [--matches-per-product 100] [--samples 300]
+        [--keep-db | --reuse-db] [--driver wsgi|client]
 
 Seeds a throwaway database (bench_api_scale) with COPY into bare tables, then builds the indexes and
 constraints the migrations define. Then, in the same process and the same run, it measures:
-  - the endpoints in-process through Django's test Client, signed in as a member of the company
-    (session auth, middleware, DRF, the ORM, serialisation, JSON rendering: all of it);
+  - the endpoints in-process through Django's WSGI handler with a member's session cookie (URL
+    routing, every middleware, session auth, DRF, company scoping, pagination, JSON rendering: all
+    of it; --driver client goes through django.test.Client instead), timing the request only: the
+    status and item count are checked after the clock stops;
   - the raw SQL each response needs (hand-written, executed and fetched with psycopg, no Python
     formatting), for the same page or product, interleaved sample by sample with the endpoint.
 Prints p50/p95 for both and the ratios (target: the endpoint within 1.5x of its raw SQL) and the
