@@ -17,12 +17,13 @@ def compact_number(value: int | float | None) -> str:
     if value is None:
         return "unknown"
     number = float(value)
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(number) >= threshold:
-            scaled = number / threshold
-            # One decimal below 100 ("1.2M"), none above ("120M"); never a trailing ".0".
-            text = f"{scaled:.1f}" if abs(scaled) < 100 else f"{scaled:.0f}"
-            return text.removesuffix(".0") + suffix
+    magnitude = abs(number)
+    if magnitude >= 1e3:
+        threshold, suffix = (1e9, "B") if magnitude >= 1e9 else (1e6, "M") if magnitude >= 1e6 else (1e3, "K")
+        scaled = number / threshold
+        # One decimal below 100 ("1.2M"), none above ("120M"); never a trailing ".0".
+        text = f"{scaled:.1f}" if abs(scaled) < 100 else f"{scaled:.0f}"
+        return text.removesuffix(".0") + suffix
     return f"{int(number)}" if number == int(number) else f"{number:.1f}"
 
 
@@ -30,9 +31,14 @@ def short_date(moment: datetime | None, *, now: datetime) -> str:
     """"3 Nov" within the current year, "3 Nov 2025" otherwise; "an unknown date" when missing."""
     if moment is None:
         return "an unknown date"
+    # strftime's %b in the C locale Django runs in, without strftime (~4 us a call, ~125 calls a page).
+    month = _MONTHS[moment.month - 1]
     if moment.year == now.year:
-        return f"{moment.day} {moment:%b}"
-    return f"{moment.day} {moment:%b} {moment.year}"
+        return f"{moment.day} {month}"
+    return f"{moment.day} {month} {moment.year}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def stat_label(
