@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -176,8 +176,9 @@ class ProductSerializer(serializers.Serializer):
 CENT = Decimal("0.01")
 
 
-def product_record(row: dict[str, Any]) -> dict[str, Any]:
-    """One row of `selectors.ProductPages` as ProductSerializer represents it (a test holds them equal)."""
+def product_record(row: dict[str, Any], *, zone: tzinfo) -> dict[str, Any]:
+    """One row of `selectors.ProductPages` as ProductSerializer represents it (a test holds them equal);
+    `zone`: the current time zone, which DRF's DateTimeField writes moments in."""
     price = row["price"]
     discovered = row["last_discovered_at"]
     return {
@@ -195,13 +196,13 @@ def product_record(row: dict[str, Any]) -> dict[str, Any]:
         "match_count": row["match_count"],
         "creator_count": row["creator_count"],
         "shortlisted_count": row["shortlisted_count"],
-        "last_discovered_at": None if discovered is None else _iso(discovered),
+        "last_discovered_at": None if discovered is None else _iso(discovered.astimezone(zone)),
     }
 
 
 def _iso(moment: datetime) -> str:
-    # As DRF's DateTimeField: in the current time zone, "+00:00" written "Z".
-    text = timezone.localtime(moment).isoformat()
+    # As DRF's DateTimeField: ISO 8601, "+00:00" written "Z".
+    text = moment.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -249,7 +250,8 @@ class ProductListApi(GenericAPIView):
         # One query for the page's rows with their counts, as plain dicts; `product_record` gives them
         # ProductSerializer's exact representation without a serializer per row (bench/api_scale).
         page = self.paginate_queryset(selectors.ProductPages(products)) or []
-        return self.get_paginated_response([product_record(row) for row in page])
+        zone = timezone.get_current_timezone()
+        return self.get_paginated_response([product_record(row, zone=zone) for row in page])
 
 
 # --- creators -------------------------------------------------------------------------------------
