@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from discovery.runs import create_discovery_run, execute_discovery_run
 from discovery.services import product_text, query_key, video_text
 from maatchaa.lib.ranking import product_embedding_text, video_embedding_text
 from maatchaa.lib import evaluation
+from maatchaa.lib.categories import CATEGORIES
 from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
 from matches.models import CreatorMatch
 from shopify_app.models import Company, Product
@@ -41,6 +43,9 @@ TOP_K = 10
 PROCESSING = "🎯 Processing: "
 SEARCHING = "🔎 Searching YouTube: "
 FROM_STORAGE = " (answered from storage, no call)"
+# "'<query>'" or "'<query>' in <category name>" (the query may itself hold quotes).
+SEARCH_LINE = re.compile(r"^'(?P<query>.*)'(?: in (?P<category>.+))?$")
+CATEGORY_IDS = {category.name: category.id for category in CATEGORIES}
 PRECISION_K = 5
 RELEVANT_GRADE = 2
 
@@ -161,9 +166,9 @@ class Command(BaseCommand):
                 price=_price(item.price),
                 status=Product.Status.ACTIVE,
             )
-        # The baselines rank the very searches the pipeline made for each product; its second query is
-        # learned at run time, so the queries are read from the pipeline's own log lines as they go.
-        self._asked: dict[str, list[str]] = {}
+        # The baselines rank the very searches the pipeline made for each product; its later queries are
+        # learned at run time, so the searches are read from the pipeline's own log lines as they go.
+        self._asked: dict[str, list[tuple[str, str]]] = {}  # product title -> (query, category id)
         self._current = ""
 
         def log(line: str) -> None:
@@ -198,10 +203,13 @@ class Command(BaseCommand):
             ours[label_id] = list(
                 CreatorMatch.objects.filter(product=product).order_by("rank").values_list("channel_id", "score")
             )
-            keys = [query_key(q) for q in self._asked.get(product.title, [])]
             ids: list[str] = []
-            for row in SearchQuery.objects.filter(query__in=keys):
-                ids.extend(row.video_ids)
+            for query, category_id in self._asked.get(product.title, []):
+                for row in SearchQuery.objects.filter(query=query_key(query)):
+                    # The same query within a category is stored apart (its params key ends with it).
+                    restricted_to = row.params_key.partition("|category=")[2]
+                    if restricted_to == category_id:
+                        ids.extend(row.video_ids)
             videos = list(Video.objects.filter(video_id__in=set(ids)))
             candidates[label_id] = len(videos)
             reachable[label_id] = {v.channel_id for v in videos}
@@ -237,8 +245,10 @@ class Command(BaseCommand):
         if text.startswith(PROCESSING):
             self._current = text[len(PROCESSING) :]
         elif text.startswith(SEARCHING):
-            query = text[len(SEARCHING) :].removesuffix(FROM_STORAGE)
-            self._asked.setdefault(self._current, []).append(query[1:-1])  # drop the quotes around it
+            found = SEARCH_LINE.match(text[len(SEARCHING) :].removesuffix(FROM_STORAGE))
+            if found:
+                category_id = CATEGORY_IDS.get(found["category"] or "", "")
+                self._asked.setdefault(self._current, []).append((found["query"], category_id))
 
     def _progress_only(self, line: str) -> None:
         if line.startswith("🎯") or "⛔" in line or "⚠️" in line:
