@@ -277,14 +277,16 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Sessions and cache ------------------------------------------------------------------------------
-# Every signed-in request reads its session: cached_db answers from the cache and writes through to the
-# database (one query less per request; bench/api_scale). Without REDIS_URL the cache is per process,
-# which is right for one web process; with several, set REDIS_URL so a sign-out reaches them all at once.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Every signed-in request reads its session. With a cache that every web process shares (REDIS_URL),
+# cached_db answers from it and writes through to the database (one query less per request;
+# bench/api_scale). A per-process cache must not hold sessions: a sign-out in one process would leave
+# the session alive in the others' caches, so without REDIS_URL sessions are read from the database.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 LOGGING = {
     "version": 1,
