@@ -151,13 +151,13 @@ def product_searches(
 
     Its niche query, then the same within its predicted YouTube category, then static follow-ups
     (which a run replaces with queries learned from the results; RANKING's planned_searches).
-    Without `product_vector`, the stored one is used if the current model made it, else the product
-    is embedded (and nothing is stored).
+    Without `product_vector` the product's current text is embedded (as a run would; nothing is
+    stored), so that a dry run plans the category the run will search.
     """
     limit = settings.WORKER_KEYWORDS_PER_PRODUCT
     embedder = embedder or get_embedder()
     if product_vector is None:
-        product_vector = _plan_vector(product, embedder)
+        product_vector = ranking.embed_product(product_text(product), embedder=embedder)
     category = categories.predict_category(product_vector, embedder=embedder)
     searches: list[Search] = []
     keys: set[tuple[str, str]] = set()
@@ -192,13 +192,6 @@ def _params_key(params: dict[str, object], *, category_id: str = "") -> str:
         relevance_language=str(params["relevance_language"]),
         video_category_id=category_id,
     )
-
-
-def _plan_vector(product: Product, embedder: Embedder) -> np.ndarray:
-    """The product's vector for planning: the stored one if this model made it, else computed (not stored)."""
-    if product.embedding is not None and product.embedding_model == match_services.vector_label(embedder):
-        return np.asarray(product.embedding, dtype=np.float32)
-    return ranking.embed_product(product_text(product), embedder=embedder)
 
 
 def plan_discovery(*, products: Sequence[Product]) -> DiscoveryPlan:
