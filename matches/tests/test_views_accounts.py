@@ -70,6 +70,21 @@ def test_signing_in_with_an_email_in_any_case_and_signing_out() -> None:
 
 
 @pytest.mark.django_db
+def test_a_sign_out_in_another_web_process_ends_the_session_here_too() -> None:
+    from django.contrib.sessions.models import Session
+
+    make_member("ana@juniper.test", "Juniper & Pine Co.")
+    client = Client()
+    client.post("/accounts/login/", {"username": "ana@juniper.test", "password": PASSWORD})
+    assert client.get("/dashboard/products").status_code == 200
+
+    # Another process's sign-out deletes the session row (and only its own cache's copy).
+    Session.objects.all().delete()
+
+    assert client.get("/dashboard/products")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
 def test_a_wrong_password_is_refused_with_a_message() -> None:
     make_member("ana@juniper.test", "Juniper & Pine Co.")
     response = Client().post("/accounts/login/", {"username": "ana@juniper.test", "password": "wrong"})
