@@ -154,19 +154,15 @@ def product_searches(
     Without `product_vector` the product's current text is embedded (as a run would; nothing is
     stored), so that a dry run plans the category the run will search.
     """
-    limit = settings.WORKER_KEYWORDS_PER_PRODUCT
     embedder = embedder or get_embedder()
     if product_vector is None:
         product_vector = ranking.embed_product(product_text(product), embedder=embedder)
     category = categories.predict_category(product_vector, embedder=embedder)
-    searches: list[Search] = []
-    keys: set[tuple[str, str]] = set()
-    for search in query_lib.planned_searches(product_text(product), limit=limit, category=category):
-        key = (query_key(search.query), search.category_id)
-        if key[0] and key not in keys:
-            keys.add(key)
-            searches.append(search)
-    return searches[:limit]
+    # Distinct already: build_queries keeps one query per normalised key, and the category's twin differs
+    # from its unrestricted query by the category.
+    return query_lib.planned_searches(
+        product_text(product), limit=settings.WORKER_KEYWORDS_PER_PRODUCT, category=category
+    )
 
 
 def _search_params() -> dict[str, object]:

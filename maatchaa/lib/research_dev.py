@@ -189,30 +189,27 @@ def simulate(
             for video in corpus.search(q, max_results=50, category_id=category_id).items:
                 found.setdefault(video.video_id, video_text(video))
 
+        def learn_until(searches: int) -> None:
+            """Further queries learned from what was found, as the pipeline's next_query writes them."""
+            while len(queries) < searches:
+                videos = list(found.values())
+                q = next_query(product.text, product_vector, videos, video_vectors(cache, videos), previous=queries)
+                if q is None:
+                    break
+                search(q)
+
         if setup.mode == "pipeline":
             category = predict_category(product_vector, embedder=cache.embedder)
             for planned in planned_searches(product.text, limit=min(2, setup.searches), category=category):
                 search(planned.query, planned.category_id)
-            while len(queries) < setup.searches:
-                videos = list(found.values())
-                vectors = video_vectors(cache, videos)
-                q = next_query(product.text, product_vector, videos, vectors, previous=queries)
-                if q is None:
-                    break
-                search(q)
+            learn_until(setup.searches)
         elif setup.mode == "static":
             for q in build_queries(product.text, limit=setup.searches):
                 search(q)
         else:
             for q in build_queries(product.text, limit=1):
                 search(q)
-            while len(queries) < setup.searches:
-                videos = list(found.values())
-                vectors = video_vectors(cache, videos)
-                q = next_query(product.text, product_vector, videos, vectors, previous=queries)
-                if q is None:
-                    break
-                search(q)
+            learn_until(setup.searches)
         videos = list(found.values())
         vectors = video_vectors(cache, videos)
         scores = score_videos(product.text, product_vector, videos, vectors, weights=setup.weights)
