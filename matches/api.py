@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -196,14 +196,8 @@ def product_record(row: dict[str, Any], *, zone: tzinfo) -> dict[str, Any]:
         "match_count": row["match_count"],
         "creator_count": row["creator_count"],
         "shortlisted_count": row["shortlisted_count"],
-        "last_discovered_at": None if discovered is None else _iso(discovered.astimezone(zone)),
+        "last_discovered_at": None if discovered is None else json_datetime(discovered.astimezone(zone)),
     }
-
-
-def _iso(moment: datetime) -> str:
-    # As DRF's DateTimeField: ISO 8601, "+00:00" written "Z".
-    text = moment.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class ProductFilterSerializer(serializers.Serializer):
