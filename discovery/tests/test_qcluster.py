@@ -240,11 +240,13 @@ def test_a_cluster_killed_mid_run_keeps_its_results_and_the_next_start_resumes_w
     assert kept == set(Match.objects.filter(product__in=reached).values_list("pk", flat=True))
 
 
-def test_a_cluster_told_to_stop_twice_at_once_still_stops(youtube_emulator, qcluster):
+@pytest.mark.parametrize("moment", ["starting.", "running."])
+def test_a_cluster_told_to_stop_twice_at_once_still_stops(youtube_emulator, qcluster, moment):
     # Ctrl-C reaches every process in a terminal's group and a supervisor may send SIGTERM as well:
     # django-q2's handler, entered a second time while it holds its stop event's lock, used to hang.
+    # Both moments matter: while the cluster waits for its sentinel, and once it runs.
     process, output = qcluster({"WORKER_CYCLE_INTERVAL_MINUTES": "1440"})
-    wait_for(lambda: "running." in output.read_text(), seconds=60, process=process, output=output)
+    wait_for(lambda: moment in output.read_text(), seconds=60, process=process, output=output)
     children = descendants(process.pid)
     process.send_signal(signal.SIGINT)
     process.send_signal(signal.SIGTERM)

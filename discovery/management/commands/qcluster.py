@@ -9,15 +9,35 @@ place that runs exactly once per cluster start, before django-q2 forks its worke
 from __future__ import annotations
 
 import multiprocessing
-import signal
-from collections.abc import Callable
+import os
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
+from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as DjangoQClusterCommand
 
 from discovery import scheduling
+
+
+class StopOnceCluster(Cluster):
+    """django-q2's cluster, passing only the first SIGINT/SIGTERM to its stop.
+
+    Its handler sets a multiprocessing Event; a second signal arriving while the first is inside
+    Event.set() (Ctrl-C reaches every process in the terminal's group, and a supervisor then sends
+    SIGTERM too) re-enters it and deadlocks on the Event's lock, leaving the cluster hung.
+    Cluster.__init__ installs this method as the handler, so the guard holds from the first
+    instant a signal can reach it, including the start-up wait for the sentinel.
+    """
+
+    stopping = False
+
+    def sig_handler(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        super().sig_handler(signum, frame)
 
 
 class Command(DjangoQClusterCommand):
@@ -33,37 +53,18 @@ class Command(DjangoQClusterCommand):
         self.stdout.flush()
         # django-q2 forks its sentinel and workers next; a forked child must not share our socket.
         connections.close_all()
-        super().handle(*args, **options)
-        _stop_once_on_signals()
+        # As django-q2's own handle() does, with the cluster above in place of its Cluster.
+        settings.SECRET_KEY  # signing needs it: fail here, before forking, not inside a worker
+        if options.get("cluster_name"):
+            os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
+        cluster = StopOnceCluster()
+        cluster.start()
+        if options.get("run_once"):
+            cluster.stop()
         # django-q2 returns as soon as its sentinel runs and leaves the waiting to interpreter exit,
         # where multiprocessing joins its children in an atexit handler. Handlers run last-in
         # first-out, so the embedded PostgreSQL's (maatchaa/lib/pgembedded.py) would run first and
         # stop the database under the running cluster. Waiting here keeps it up until the cluster
-        # has stopped (SIGTERM and Ctrl-C still reach django-q2's handler, which stops it).
+        # has stopped (SIGTERM and Ctrl-C still reach the cluster's handler, which stops it).
         for child in multiprocessing.active_children():
             child.join()
-
-
-def _stop_once_on_signals() -> None:
-    """Let only the first SIGINT/SIGTERM reach django-q2's handler.
-
-    Its handler sets a multiprocessing Event; a second signal arriving while the first is inside
-    Event.set() (Ctrl-C reaches every process in the terminal's group, and a supervisor then sends
-    SIGTERM too) re-enters it and deadlocks on the Event's lock, leaving the cluster hung.
-    """
-    stopping = False
-
-    def wrap(original: Callable[[int, FrameType | None], Any]) -> Callable[[int, FrameType | None], None]:
-        def handler(signum: int, frame: FrameType | None) -> None:
-            nonlocal stopping
-            if stopping:
-                return
-            stopping = True
-            original(signum, frame)
-
-        return handler
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        current = signal.getsignal(signum)
-        if callable(current):
-            signal.signal(signum, wrap(current))
