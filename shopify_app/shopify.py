@@ -65,6 +65,31 @@ query Products($first: Int!, $after: String, $q: String) {
 
 PRODUCT_STATUSES = ("ACTIVE", "ARCHIVED", "DRAFT", "UNLISTED")
 
+# API_FACTS §2.7, version 2026-10: `uri` (an https URL, a pubsub:// or an EventBridge ARN) replaced
+# `callbackUrl` in 2025-10. An app holds a handful of subscriptions per shop; 100 is far more than we create.
+WEBHOOK_SUBSCRIPTIONS_QUERY = """
+query WebhookSubscriptions($first: Int!) {
+  webhookSubscriptions(first: $first) { nodes { id topic uri } }
+}
+""".strip()
+WEBHOOK_SUBSCRIPTION_CREATE = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+""".strip()
+WEBHOOK_SUBSCRIPTION_DELETE = """
+mutation WebhookSubscriptionDelete($id: ID!) {
+  webhookSubscriptionDelete(id: $id) {
+    deletedWebhookSubscriptionId
+    userErrors { field message }
+  }
+}
+""".strip()
+MAX_WEBHOOK_SUBSCRIPTIONS = 100
+
 
 class ShopifyError(Exception):
     """Shopify said no or could not be reached. `permanent`: retrying the same call will not help.
@@ -129,6 +154,13 @@ class ProductPage:
     has_next_page: bool
     end_cursor: str | None
     cost: QueryCost | None
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    id: str
+    topic: str  # the GraphQL enum, e.g. PRODUCTS_UPDATE
+    uri: str
 
 
 @dataclass(frozen=True)
@@ -333,6 +365,38 @@ def updated_since_query(moment: datetime) -> str:
     second as the newest one we saw would be missed by ">"; the few products read again are no-ops.
     """
     return f"updated_at:>='{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+
+
+def parse_webhook_subscription_node(node: Any) -> WebhookSubscription:
+    """A WebhookSubscription node ({id topic uri}) as a WebhookSubscription (ValueError if malformed)."""
+    if not isinstance(node, dict):
+        raise ValueError("webhook subscription node is not an object")
+    gid = _str(node, "id")
+    if not gid.startswith("gid://shopify/WebhookSubscription/"):
+        raise ValueError(f"unexpected webhook subscription id {gid!r}")
+    topic = _str(node, "topic")
+    if not topic:
+        raise ValueError("webhook subscription has no topic")
+    return WebhookSubscription(id=gid, topic=topic, uri=_str(node, "uri"))
+
+
+def _user_errors(payload: Any, what: str) -> None:
+    """A mutation's userErrors as a permanent ShopifyError: Shopify refused the input, resending it won't help."""
+    errors = payload.get("userErrors") if isinstance(payload, dict) else None
+    if errors is None:
+        raise ShopifyError(f"Malformed {what} answer from Shopify: no userErrors", permanent=True)
+    if not isinstance(errors, list):
+        raise ShopifyError(f"Malformed {what} answer from Shopify: userErrors is not a list", permanent=True)
+    if errors:
+        messages = []
+        for error in errors:
+            if not isinstance(error, dict):
+                continue
+            field = ".".join(str(f) for f in error.get("field") or [])
+            message = str(error.get("message") or "refused")
+            messages.append(f"{field}: {message}" if field else message)
+        raise ShopifyError(f"Shopify refused {what}: {'; '.join(messages) or 'no reason given'}", permanent=True,
+                           code="USER_ERROR")
 
 
 def _parse_cost(body: dict[str, Any]) -> QueryCost | None:
@@ -586,3 +650,38 @@ class ShopifyClient:
             if not page.has_next_page:
                 return
             after = page.end_cursor
+
+    # --- webhook subscriptions (API_FACTS §2.7) ---
+
+    def webhook_subscriptions(self) -> list[WebhookSubscription]:
+        """The shop's webhook subscriptions made by this app through the API (those declared in
+        shopify.app.toml are the app's, not the shop's, and are not listed)."""
+        data = self.graphql(WEBHOOK_SUBSCRIPTIONS_QUERY, {"first": MAX_WEBHOOK_SUBSCRIPTIONS})
+        try:
+            nodes = data["webhookSubscriptions"]["nodes"]
+            if not isinstance(nodes, list):
+                raise ValueError("nodes is not a list")
+            return [parse_webhook_subscription_node(n) for n in nodes]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ShopifyError(f"Malformed webhookSubscriptions answer from Shopify: {exc}", permanent=True) from exc
+
+    def create_webhook_subscription(self, *, topic: str, uri: str) -> WebhookSubscription:
+        """Subscribe the shop's `topic` (the enum, e.g. PRODUCTS_UPDATE) to `uri`, JSON payloads."""
+        data = self.graphql(WEBHOOK_SUBSCRIPTION_CREATE, {"topic": topic, "uri": uri})
+        payload = data.get("webhookSubscriptionCreate")
+        _user_errors(payload, f"the {topic} subscription")
+        try:
+            return parse_webhook_subscription_node(payload["webhookSubscription"])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ShopifyError(f"Malformed webhookSubscriptionCreate answer from Shopify: {exc}",
+                               permanent=True) from exc
+
+    def delete_webhook_subscription(self, subscription_id: str) -> str:
+        """Delete one subscription; returns the id Shopify says it deleted."""
+        data = self.graphql(WEBHOOK_SUBSCRIPTION_DELETE, {"id": subscription_id})
+        payload = data.get("webhookSubscriptionDelete")
+        _user_errors(payload, f"deleting the subscription {subscription_id}")
+        deleted = payload.get("deletedWebhookSubscriptionId") if isinstance(payload, dict) else None
+        if not isinstance(deleted, str) or not deleted:
+            raise ShopifyError("Malformed webhookSubscriptionDelete answer from Shopify: no deleted id", permanent=True)
+        return deleted

@@ -10,6 +10,9 @@ What it serves (all on one host; every shop lives on it):
                                        the `products` connection (first/after/query/sortKey, pageInfo),
                                        cost extensions with a leaky bucket, THROTTLED errors and 429s on
                                        demand; requires a live X-Shopify-Access-Token.
+                                       Also webhookSubscriptions / webhookSubscriptionCreate /
+                                       webhookSubscriptionDelete (the app's per-shop subscriptions;
+                                       `deliver()` sends an event to every subscribed uri).
 - GET  /cdn/<handle>.svg               a small generated product image (no network needed).
 - /_emulator/...                       control endpoints for other processes (see `_control`).
 
@@ -57,6 +60,15 @@ REFRESH_TOKEN_TTL_SECONDS = 90 * 24 * 3600
 MAX_LOG_ENTRIES = 10_000
 MAX_QUERY_COST = 1000
 NODE_COST = 7
+# Topics the emulator lets an app subscribe to through the API (a subset of WebhookSubscriptionTopic). The
+# compliance topics are not in Shopify's enum: they are configured in shopify.app.toml / the Dev Dashboard.
+WEBHOOK_TOPICS = frozenset({
+    "APP_UNINSTALLED", "PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "COLLECTIONS_UPDATE",
+    "INVENTORY_LEVELS_UPDATE", "ORDERS_CREATE", "SHOP_UPDATE", "BULK_OPERATIONS_FINISH",
+})
+# Query costs (shopify.dev rate limits): a mutation costs 10; a connection 2 + first x its node (1 here).
+MUTATION_COST = 10
+LOOPBACK_WEBHOOK_RE = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/|$)")
 GRAPHQL_PATH_RE = re.compile(r"^/admin/api/(?P<version>[0-9]{4}-[0-9]{2}|unstable)/graphql\.json$")
 
 # (status code, body, headers) of a webhook POST.
@@ -196,6 +208,8 @@ class EmulatedShop:
     domain: str
     products: list[dict[str, Any]] = field(default_factory=list)
     bucket: Bucket = field(default_factory=Bucket)
+    # The app's API-made webhook subscriptions: {"id": gid, "topic": enum, "uri": str}, in creation order.
+    webhook_subscriptions: list[dict[str, str]] = field(default_factory=list)
 
     def find(self, product_id: str | int) -> dict[str, Any] | None:
         key = str(product_id)
@@ -278,6 +292,7 @@ class ShopifyEmulator:
         self._tokens: dict[str, _Token] = {}
         self._refresh: dict[str, _Refresh] = {}
         self._faults: list[_Fault] = []
+        self._next_subscription = 1
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._background: BackgroundServer | None = None
@@ -481,6 +496,111 @@ class ShopifyEmulator:
     def _base_or_blank(self) -> str:
         return self.url if self._server is not None else ""
 
+    # --- webhook subscriptions (the app's, made through the GraphQL API) -----------------------------
+
+    def subscribe(self, topic: str, uri: str, *, shop: str | None = None) -> dict[str, str]:
+        """Add a subscription as webhookSubscriptionCreate would, without its checks (a test's starting
+        point, e.g. one left behind at an old address)."""
+        with self._lock:
+            subscription = {"id": f"gid://shopify/WebhookSubscription/{self._next_subscription}",
+                            "topic": _topic_enum(topic), "uri": uri}
+            self._next_subscription += 1
+            self.shop(shop).webhook_subscriptions.append(subscription)
+            return dict(subscription)
+
+    def subscriptions(self, shop: str | None = None) -> list[dict[str, str]]:
+        with self._lock:
+            return [dict(s) for s in self.shop(shop).webhook_subscriptions]
+
+    def deliver(self, topic: str, payload: dict[str, Any], *, shop: str | None = None,
+                triggered_at: datetime | None = None) -> list[tuple[str, int, str]]:
+        """Send `payload` as Shopify would for an event: one signed delivery (its own X-Shopify-Webhook-Id)
+        to every subscription of the shop for `topic` ("products/update" or PRODUCTS_UPDATE). Returns
+        (uri, status, body) per delivery; nothing is sent when nobody subscribed."""
+        domain = shop or self.default_shop
+        wanted = _topic_enum(topic)
+        with self._lock:
+            targets = [s["uri"] for s in self.shop(domain).webhook_subscriptions if s["topic"] == wanted]
+        header_topic = _topic_header(wanted)
+        results = []
+        for uri in targets:
+            body, headers = self.webhook(header_topic, payload, shop=domain, triggered_at=triggered_at)
+            status, text = (self.webhook_transport or _http_post)(uri, body, headers)
+            with self._lock:
+                self.webhooks_sent.append({"topic": header_topic, "forged": False, "status": status, "url": uri,
+                                           "webhook_id": headers["X-Shopify-Webhook-Id"]})
+            results.append((uri, status, text))
+        return results
+
+    def _graphql_webhook_subscriptions(self, shop: EmulatedShop,
+                                       payload: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """webhookSubscriptions(first:) { nodes { id topic uri } }, webhookSubscriptionCreate(topic:,
+        webhookSubscription: {uri:, format:}) and webhookSubscriptionDelete(id:). Variables as the app
+        sends them ($first, $topic, $uri, $id); the document itself is only searched for the field name."""
+        query = str(payload.get("query") or "")
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            return 200, {"errors": [{"message": "variables must be an object", "extensions": {"code": "BAD_REQUEST"}}]}, {}
+        if "webhookSubscriptionCreate" in query or "webhookSubscriptionDelete" in query:
+            requested = MUTATION_COST
+        else:
+            first = variables.get("first")
+            if not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
+                return 200, {"errors": [{"message": f"webhookSubscriptions: first must be 1..{MAX_PAGE_SIZE}",
+                                         "extensions": {"code": "BAD_REQUEST"}}]}, {}
+            requested = 2 + first
+        with self._lock:
+            bucket = shop.bucket
+            bucket.refill()
+            if requested > bucket.available:
+                return 200, {
+                    "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                    "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
+                                            "throttleStatus": bucket.status()}},
+                }, {}
+            if "webhookSubscriptionCreate" in query:
+                data = {"webhookSubscriptionCreate": self._create_subscription(shop, variables)}
+                actual = requested
+            elif "webhookSubscriptionDelete" in query:
+                data = {"webhookSubscriptionDelete": self._delete_subscription(shop, variables)}
+                actual = requested
+            else:
+                nodes = [dict(s) for s in shop.webhook_subscriptions[: variables["first"]]]
+                data = {"webhookSubscriptions": {"nodes": nodes}}
+                actual = 2 + len(nodes)
+            bucket.available -= actual
+            return 200, {"data": data, "extensions": {"cost": {
+                "requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": bucket.status()}}}, {}
+
+    def _create_subscription(self, shop: EmulatedShop, variables: dict[str, Any]) -> dict[str, Any]:
+        topic = str(variables.get("topic") or "")
+        uri = str(variables.get("uri") or "")
+
+        def refused(field_name: list[str], message: str) -> dict[str, Any]:
+            return {"webhookSubscription": None, "userErrors": [{"field": field_name, "message": message}]}
+
+        if topic not in WEBHOOK_TOPICS:
+            return refused(["topic"], f"Topic {topic!r} is not a webhook subscription topic")
+        parts = urlsplit(uri)
+        if not parts.netloc or not (parts.scheme == "https" or LOOPBACK_WEBHOOK_RE.match(uri)):
+            return refused(["webhookSubscription", "uri"], "Address protocol http:// is not supported"
+                           if parts.scheme == "http" else "Address is invalid")
+        if any(s["topic"] == topic and s["uri"] == uri for s in shop.webhook_subscriptions):
+            return refused(["webhookSubscription", "uri"], "Address for this topic has already been taken")
+        subscription = {"id": f"gid://shopify/WebhookSubscription/{self._next_subscription}", "topic": topic, "uri": uri}
+        self._next_subscription += 1
+        shop.webhook_subscriptions.append(subscription)
+        return {"webhookSubscription": dict(subscription), "userErrors": []}
+
+    def _delete_subscription(self, shop: EmulatedShop, variables: dict[str, Any]) -> dict[str, Any]:
+        gid = str(variables.get("id") or "")
+        for subscription in shop.webhook_subscriptions:
+            if subscription["id"] == gid:
+                shop.webhook_subscriptions.remove(subscription)
+                return {"deletedWebhookSubscriptionId": gid, "userErrors": []}
+        return {"deletedWebhookSubscriptionId": None,
+                "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
+
     # --- request handling (called by _Handler) ------------------------------------------------------
 
     def _log(self, **entry: Any) -> None:
@@ -544,6 +664,8 @@ class ShopifyEmulator:
             return True
 
     def _graphql(self, shop: EmulatedShop, payload: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if "webhookSubscription" in str(payload.get("query") or ""):
+            return self._graphql_webhook_subscriptions(shop, payload)
         query = str(payload.get("query") or "")
         variables = payload.get("variables") or {}
         if not isinstance(variables, dict) or "products" not in query:
@@ -646,6 +768,17 @@ def _filter(nodes: list[dict[str, Any]], search: str) -> list[dict[str, Any]]:
         else:
             raise ValueError(f"Unsupported search field {name!r}")
     return result
+
+
+def _topic_enum(topic: str) -> str:
+    """products/update -> PRODUCTS_UPDATE (an enum passes through)."""
+    return topic.strip().upper().replace("/", "_")
+
+
+def _topic_header(topic: str) -> str:
+    """PRODUCTS_UPDATE -> products/update, INVENTORY_LEVELS_UPDATE -> inventory_levels/update (X-Shopify-Topic)."""
+    resource, _, action = topic.lower().rpartition("_")
+    return f"{resource}/{action}" if resource else action
 
 
 def _numeric_id(node: dict[str, Any]) -> int:
@@ -860,12 +993,16 @@ class _Handler(BaseHTTPRequestHandler):
         POST /_emulator/throttle         {kind, times?, retry_after?, available?}
         POST /_emulator/tokens/expire    {shop?}
         POST /_emulator/webhooks         {topic, payload? | product_id?, shop?, forged?, webhook_id?}
+        GET  /_emulator/webhook_subscriptions?shop=      the app's subscriptions
+        POST /_emulator/webhooks/deliver {topic, payload? | product_id?, shop?}   to every subscribed uri
         """
         emulator = self.emulator
         try:
             if method == "GET" and path == "/_emulator/requests":
                 with emulator._lock:
                     return self._json(200, {"requests": list(emulator.requests), "webhooks": list(emulator.webhooks_sent)})
+            if method == "GET" and path == "/_emulator/webhook_subscriptions":
+                return self._json(200, {"subscriptions": emulator.subscriptions(query.get("shop") or None)})
             if method == "GET" and path == "/_emulator/shops":
                 return self._json(200, {"shops": {d: len(s.products) for d, s in emulator.shops.items()}})
             if method == "POST" and path == "/_emulator/reset":
@@ -884,6 +1021,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(200, {"ok": True})
             if method == "POST" and path == "/_emulator/tokens/expire":
                 return self._json(200, {"expired": emulator.expire_access_tokens(shop)})
+            if method == "POST" and path == "/_emulator/webhooks/deliver":
+                payload = data.get("payload")
+                if payload is None and data.get("product_id") is not None:
+                    payload = emulator.product_payload(data["product_id"], shop=shop)
+                sent = emulator.deliver(str(data["topic"]), dict(payload or {}), shop=shop)
+                return self._json(200, {"deliveries": [{"uri": u, "status": st, "body": t[:2000]} for u, st, t in sent]})
             if method == "POST" and path == "/_emulator/webhooks":
                 topic = str(data["topic"])
                 payload = data.get("payload")
