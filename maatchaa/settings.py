@@ -248,6 +248,15 @@ SHOPIFY_SCOPES = env.str("SHOPIFY_SCOPES", default="read_products")
 # Where shops live: https://{shop} in production; the emulator's base URL in development.
 SHOPIFY_BASE_URL = env.str("SHOPIFY_BASE_URL", default="")
 SHOPIFY_TIMEOUT_SECONDS = env_int("SHOPIFY_TIMEOUT_SECONDS", 15)
+# The full URL of /shopify/webhooks on the public host, registered with each shop at install
+# (shopify_app/services.py register_webhooks). Blank: nothing is registered (subscriptions then come from
+# shopify.app.toml). Against the emulator (SHOPIFY_BASE_URL set) it defaults to this app's own address,
+# which the emulator accepts over plain http on loopback, so `make serve` delivers webhooks end to end.
+SHOPIFY_WEBHOOK_URL = env.str("SHOPIFY_WEBHOOK_URL", default="").strip() or (
+    f"{APP_URL}/shopify/webhooks" if SHOPIFY_BASE_URL else ""
+)
+if SHOPIFY_WEBHOOK_URL and not SHOPIFY_WEBHOOK_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"SHOPIFY_WEBHOOK_URL must be a full http(s) URL, got {SHOPIFY_WEBHOOK_URL!r}.")
 
 # Fernet key(s) for tokens at rest; the first encrypts, all decrypt (rotation). Required in production.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])

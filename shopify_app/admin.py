@@ -100,6 +100,20 @@ def resync_shops(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Q
                             + (f"; {skipped} not connected, skipped." if skipped else "."), messages.SUCCESS)
 
 
+@admin.action(description="Register webhooks")
+def register_shop_webhooks(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
+    from maatchaa.api import ApplicationError
+    from shopify_app.services import register_webhooks
+
+    for shop in queryset:
+        try:
+            result = register_webhooks(shop=shop)
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"{shop.domain}: {exc.message}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{shop.domain}: {result}", messages.SUCCESS)
+
+
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
     list_display = ["domain", "company", "status", "installed_at", "uninstalled_at", "last_synced_at"]
@@ -107,8 +121,9 @@ class ShopAdmin(admin.ModelAdmin):
     search_fields = ["domain", "company__name"]
     # Tokens are encrypted at rest and never shown.
     exclude = ["access_token_encrypted", "refresh_token_encrypted"]
-    readonly_fields = ["access_token_expires_at", "refresh_token_expires_at", "installed_at", "uninstalled_at"]
-    actions = [resync_shops]
+    readonly_fields = ["access_token_expires_at", "refresh_token_expires_at", "installed_at", "uninstalled_at",
+                       "webhooks_registered_at", "webhooks_error"]
+    actions = [resync_shops, register_shop_webhooks]
 
 
 @admin.register(Product)

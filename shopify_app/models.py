@@ -73,6 +73,10 @@ class Shop(TimestampedModel):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     # The newest Shopify updated_at seen; the next sync asks only for products changed after it.
     products_synced_until = models.DateTimeField(null=True, blank=True)
+    # The last time every webhook subscription was found or made (services.register_webhooks), and why
+    # the last attempt failed ("" when it did not): an install still succeeds when registration fails.
+    webhooks_registered_at = models.DateTimeField(null=True, blank=True)
+    webhooks_error = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["domain"]

@@ -360,6 +360,112 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
     return result
 
 
+# --- Webhook subscriptions ---------------------------------------------------------------------------
+
+# What the app subscribes each shop to through the API (enum names of WebhookSubscriptionTopic). The
+# mandatory compliance topics (customers/data_request, customers/redact, shop/redact) are not in that enum
+# and cannot be subscribed through the API: they are declared once for the app in shopify.app.toml / the
+# Dev Dashboard (API_FACTS §2.7).
+WEBHOOK_TOPICS = ("PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "APP_UNINSTALLED")
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """What register_webhooks did, by topic. `skipped`: SHOPIFY_WEBHOOK_URL is blank, nothing was asked."""
+
+    uri: str
+    created: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: bool = False
+
+    def __str__(self) -> str:
+        if self.skipped:
+            return "skipped (SHOPIFY_WEBHOOK_URL is not set)"
+        return (f"{len(self.created)} created, {len(self.replaced)} replaced, {len(self.unchanged)} already there "
+                f"-> {self.uri}")
+
+
+def register_webhooks(*, shop: Shop, client: ShopifyClient | None = None) -> RegistrationResult:
+    """Subscribe the shop to WEBHOOK_TOPICS at settings.SHOPIFY_WEBHOOK_URL. Idempotent: reads the shop's
+    subscriptions first and creates only what is missing. A subscription for one of our topics at another
+    address (the public host moved) is deleted and made again at the right one; another app's or another
+    topic's subscriptions are never touched (Shopify lists only this app's anyway).
+
+    Every topic is tried even when one fails. The outcome is recorded on the shop (webhooks_registered_at,
+    webhooks_error); any failure then raises ApplicationError naming each refused topic, so a caller that
+    must not fail (the install) catches it, and `manage.py register_webhooks` retries.
+    """
+    uri = settings.SHOPIFY_WEBHOOK_URL
+    if not uri:
+        log.info("Not registering webhooks for %s: SHOPIFY_WEBHOOK_URL is not set (subscriptions must come "
+                 "from shopify.app.toml)", shop.domain)
+        return RegistrationResult(uri="", skipped=True)
+    shop.refresh_from_db()
+    if shop.status != Shop.Status.ACTIVE:
+        raise _not_connected(shop)
+    client = client or get_client(shop=shop)
+    try:
+        client.access_token = ensure_access_token(shop=shop, client=client)
+        try:
+            existing = client.webhook_subscriptions()
+        except ShopifyError as exc:
+            if exc.status != 401:
+                raise
+            client.access_token = ensure_access_token(shop=shop, force=True, client=client)
+            existing = client.webhook_subscriptions()
+    except ShopifyError as exc:
+        failure = _shopify_failure(exc, what="Could not read the store's webhook subscriptions")
+        _record_registration(shop, error=failure.message)
+        raise failure from exc
+    except ApplicationError as exc:
+        _record_registration(shop, error=exc.message)
+        raise
+
+    created: list[str] = []
+    replaced: list[str] = []
+    unchanged: list[str] = []
+    errors: list[str] = []
+    for topic in WEBHOOK_TOPICS:
+        mine = [s for s in existing if s.topic == topic]
+        stale = [s for s in mine if s.uri != uri]
+        try:
+            # Deleted before creating: each stale address would otherwise get every event too, and an
+            # address nobody answers at gets the subscription dropped by Shopify after 8 failures anyway.
+            for subscription in stale:
+                client.delete_webhook_subscription(subscription.id)
+                log.info("Deleted %s subscription %s of %s at %s (not %s)", topic, subscription.id, shop.domain,
+                         subscription.uri, uri)
+            if any(s.uri == uri for s in mine):
+                unchanged.append(topic)
+                continue
+            client.create_webhook_subscription(topic=topic, uri=uri)
+        except ShopifyError as exc:
+            errors.append(f"{topic}: {exc.message}")
+            continue
+        (replaced if stale else created).append(topic)
+
+    result = RegistrationResult(uri=uri, created=tuple(created), replaced=tuple(replaced), unchanged=tuple(unchanged))
+    if errors:
+        message = "Webhook registration failed for " + "; ".join(errors)
+        _record_registration(shop, error=message)
+        log.warning("%s (%s): %s", shop.domain, result, message)
+        raise ApplicationError(message, status=502, details={"reason": "webhook_registration", "result": str(result)})
+    _record_registration(shop, error="")
+    log.info("Webhooks for %s: %s", shop.domain, result)
+    return result
+
+
+def _record_registration(shop: Shop, *, error: str) -> None:
+    """Store the outcome on the shop's row without touching anything else a concurrent sync may write."""
+    fields: dict[str, Any] = {"webhooks_error": error, "updated_at": timezone.now()}
+    if not error:
+        fields["webhooks_registered_at"] = fields["updated_at"]
+    Shop.objects.filter(pk=shop.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(shop, name, value)
+
+
 def start_discovery_after_install(*, shop: Shop, result: SyncResult | None) -> None:
     """After an install, discovery must start by itself. Saved products already queued it through the
     post-save signal; a reinstall that changed nothing saved none, so ask for the run here (the

@@ -62,6 +62,14 @@ def callback(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         log.warning("Shopify callback refused: %s", exc.message)
         return _refuse(request, exc.message, status=exc.status)
+    # Before the sync, so a change made while it runs arrives as a webhook. Never fails the install: the
+    # failure is on the shop's row (webhooks_error) and `manage.py register_webhooks` retries it.
+    try:
+        services.register_webhooks(shop=shop)
+    except ApplicationError as exc:
+        log.warning("Webhooks not registered for %s at install: %s", shop.domain, exc.message)
+        messages.warning(request, f"{shop.domain} is connected, but Shopify did not accept our update "
+                                  "notifications yet; product changes will arrive with the next sync.")
     try:
         result = services.sync_shop_products(shop=shop)
     except ApplicationError as exc:
