@@ -255,3 +255,19 @@ def test_the_command_reports_a_refused_shop_and_fails_at_the_end(
     lines = out.getvalue().splitlines()
     assert lines[1].startswith(f"  {DEMO}: FAILED: Webhook registration failed for PRODUCTS_CREATE")
     assert lines[-1] == "Done: 0 registered, 1 failed."
+
+
+def test_over_real_http_an_event_reaches_the_app_at_a_loopback_address_as_under_make_serve(
+    live_server: Any, connected_shop: Shop, shopify_emulator: ShopifyEmulator, settings: Any
+) -> None:
+    # make serve's setting: the app's own plain-http address, which the emulator accepts on loopback only.
+    settings.SHOPIFY_WEBHOOK_URL = f"{live_server.url}/shopify/webhooks"
+    shopify_emulator.webhook_transport = None  # the emulator POSTs over HTTP, as it does beside runserver
+    services.sync_shop_products(shop=connected_shop)
+    services.register_webhooks(shop=connected_shop)
+    shopify_emulator.update_product(WHISK, title="Ceremonial Matcha Whisk Set (Gift Box)")
+
+    deliveries = shopify_emulator.deliver("products/update", shopify_emulator.product_payload(WHISK), shop=DEMO)
+
+    assert [(uri, status) for uri, status, _ in deliveries] == [(settings.SHOPIFY_WEBHOOK_URL, 200)]
+    assert Product.objects.get(shopify_id=WHISK).title == "Ceremonial Matcha Whisk Set (Gift Box)"
