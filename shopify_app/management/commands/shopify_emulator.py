@@ -22,7 +22,7 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 class Command(BaseCommand):
     help = (
         "Serve an emulated Shopify (OAuth authorize/approve, token and refresh endpoints, GraphQL products with "
-        "cost and throttling, product images, signed webhooks) over a catalog file. Point the app at it with "
+        "cost and throttling, webhook subscriptions, product images, signed webhooks) over a catalog file. Point the app at it with "
         "SHOPIFY_BASE_URL=http://127.0.0.1:PORT and the same SHOPIFY_API_KEY/SHOPIFY_API_SECRET."
     )
 
@@ -60,6 +60,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  SHOPIFY_BASE_URL={base}")
         self.stdout.write(f"  SHOPIFY_API_KEY={options['api_key']}  SHOPIFY_API_SECRET={options['api_secret']}")
         self.stdout.write(f"  redirects and webhooks go to {options['app_url']}; control endpoints under {base}/_emulator/")
+        self.stdout.write(f"  an event to every subscribed address: POST {base}/_emulator/webhooks/deliver "
+                          '{"topic": "products/update", "product_id": ID}')
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
             emulator.serve_forever()
