@@ -429,21 +429,20 @@ def register_webhooks(*, shop: Shop, client: ShopifyClient | None = None) -> Reg
     for topic in WEBHOOK_TOPICS:
         mine = [s for s in existing if s.topic == topic]
         stale = [s for s in mine if s.uri != uri]
+        present = len(stale) < len(mine)
         try:
-            # Deleted before creating: each stale address would otherwise get every event too, and an
-            # address nobody answers at gets the subscription dropped by Shopify after 8 failures anyway.
+            # The new address first, so no event falls between the deletion and the creation.
+            if not present:
+                client.create_webhook_subscription(topic=topic, uri=uri)
+            # Then the old ones: they would get every event too, to a host that may no longer answer.
             for subscription in stale:
                 client.delete_webhook_subscription(subscription.id)
-                log.info("Deleted %s subscription %s of %s at %s (not %s)", topic, subscription.id, shop.domain,
+                log.info("Deleted %s subscription %s of %s at %s (now %s)", topic, subscription.id, shop.domain,
                          subscription.uri, uri)
-            if any(s.uri == uri for s in mine):
-                unchanged.append(topic)
-                continue
-            client.create_webhook_subscription(topic=topic, uri=uri)
         except ShopifyError as exc:
             errors.append(f"{topic}: {exc.message}")
             continue
-        (replaced if stale else created).append(topic)
+        (replaced if stale else unchanged if present else created).append(topic)
 
     result = RegistrationResult(uri=uri, created=tuple(created), replaced=tuple(replaced), unchanged=tuple(unchanged))
     if errors:

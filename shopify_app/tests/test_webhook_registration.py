@@ -92,6 +92,23 @@ def test_a_subscription_left_at_an_old_address_is_replaced_and_other_topics_are_
     assert old["id"] not in ids
     assert {kept["id"], current["id"]} <= ids
     assert subscribed(shopify_emulator) == {**{t: HOOKS for t in OUR_TOPICS}, "ORDERS_CREATE": kept["uri"]}
+    # The new address was subscribed before the old one went, so no event fell in between.
+    sent = [c["variables"] for c in shopify_emulator.graphql_calls()]
+    assert sent.index({"topic": "PRODUCTS_UPDATE", "uri": HOOKS}) < sent.index({"id": old["id"]})
+
+
+def test_an_access_token_shopify_no_longer_accepts_is_refreshed_and_registration_goes_on(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator, webhook_url: str
+) -> None:
+    shopify_emulator.expire_access_tokens(DEMO)
+
+    result = services.register_webhooks(shop=connected_shop)
+
+    assert set(result.created) == OUR_TOPICS
+    assert subscribed(shopify_emulator) == {topic: HOOKS for topic in OUR_TOPICS}
+    [token] = shopify_emulator.tokens_for(DEMO)
+    connected_shop.refresh_from_db()
+    assert connected_shop.access_token == token
 
 
 def test_a_refused_subscription_is_recorded_and_the_install_still_connects_the_store(
