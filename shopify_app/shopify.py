@@ -671,7 +671,7 @@ class ShopifyClient:
         payload = data.get("webhookSubscriptionCreate")
         _user_errors(payload, f"the {topic} subscription")
         try:
-            return parse_webhook_subscription_node(payload["webhookSubscription"])  # type: ignore[index]
+            return parse_webhook_subscription_node(payload["webhookSubscription"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ShopifyError(f"Malformed webhookSubscriptionCreate answer from Shopify: {exc}",
                                permanent=True) from exc
