@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from maatchaa.api import ApplicationError
@@ -123,8 +124,9 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect("dashboard:products")
+        return redirect(next_url or "dashboard:products")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = sign_up_member(
@@ -135,9 +137,20 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         company_id = Company.objects.filter(memberships__user=user).values_list("pk", flat=True).first()
         request.session[SESSION_KEY] = str(company_id)
-        # A new company has nothing yet: connecting a store is the next step.
-        return redirect("dashboard:settings")
-    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+        # A new company has nothing yet: connecting a store is the next step (unless it is already under
+        # way: an install from Shopify waits at `next`).
+        return redirect(next_url or "dashboard:settings")
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url},
+                  status=400 if form.errors else 200)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after signing up, if the request names a page of this site (never another host)."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                     require_https=request.is_secure()):
+        return candidate
+    return ""
 
 
 class SignInView(auth_views.LoginView):
