@@ -12,6 +12,11 @@ def shop_for_company(*, company: Company) -> Shop | None:
     return company.shops.order_by("-installed_at", "-created_at").first()
 
 
+def is_connected(*, company: Company, shop_domain: str) -> bool:
+    """Whether this company holds a working connection to that store."""
+    return company.shops.filter(domain=shop_domain, status=Shop.Status.ACTIVE).exists()
+
+
 def discoverable_products_filter() -> Q:
     """Which products discovery may search for: ACTIVE in Shopify, and not from a store that uninstalled
     the app or disconnected (products with no shop, e.g. created by hand, are kept)."""

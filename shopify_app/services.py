@@ -28,6 +28,8 @@ from shopify_app.shopify import ShopifyClient, ShopifyError, ShopifyProduct
 log = logging.getLogger("maatchaa.shopify")
 
 OAUTH_SESSION_KEY = "shopify_oauth"
+# A verified install (the App URL) waiting for its merchant to sign in or sign up.
+INSTALL_SESSION_KEY = "shopify_install"
 # Long enough to sign in to Shopify and press Install; the state is single-use either way.
 OAUTH_STATE_TTL_SECONDS = 600
 # API_FACTS §2.3: refresh about five minutes before the hour-long access token expires.
@@ -87,6 +89,42 @@ def start_oauth(*, session: MutableMapping[str, Any], company: Company, shop_dom
     session[OAUTH_SESSION_KEY] = {"state": state, "shop": domain, "company_id": str(company.pk),
                                   "created": int(time.time())}
     return get_client(shop=domain).authorize_url(state=state, redirect_uri=redirect_uri)
+
+
+def verify_install_request(*, query_string: str) -> str:
+    """Check the query Shopify sends to the App URL (an install from the App Store, or the app opened
+    from the store's admin) and return the shop's domain. The same three checks as the callback:
+    Shopify's hmac, a *.myshopify.com shop, a fresh timestamp. Refusals name what is wrong."""
+    try:
+        params = shopify.parse_install(query_string)
+    except ValueError as exc:
+        raise ApplicationError(f"This install link is incomplete ({exc}). Open Maatchaa again from your Shopify "
+                               "admin, or connect your store from Maatchaa's settings.", status=400) from None
+    if not settings.SHOPIFY_API_KEY or not settings.SHOPIFY_API_SECRET:
+        raise ApplicationError("Shopify is not configured here (SHOPIFY_API_KEY and SHOPIFY_API_SECRET).", status=503)
+    if not shopify.verify_oauth_hmac(query_string, secret=settings.SHOPIFY_API_SECRET):
+        raise ApplicationError("This install link was not signed by Shopify (hmac).", status=403)
+    if not shopify.is_valid_shop_domain(params.shop):
+        raise ApplicationError("This install link names a shop that is not a *.myshopify.com domain.", status=400)
+    if not shopify.timestamp_is_fresh(params.timestamp):
+        raise ApplicationError("This install link has expired (timestamp). Open Maatchaa again from your "
+                               "Shopify admin.", status=403)
+    return params.shop
+
+
+def remember_install(*, session: MutableMapping[str, Any], shop_domain: str) -> None:
+    """Keep a verified install's shop across sign-in or sign-up (install_resume picks it up)."""
+    session[INSTALL_SESSION_KEY] = {"shop": shop_domain, "created": int(time.time())}
+
+
+def pending_install(*, session: MutableMapping[str, Any]) -> str | None:
+    """The shop of the install this session verified, once, if it is recent enough to continue."""
+    pending = session.pop(INSTALL_SESSION_KEY, None)
+    if not isinstance(pending, dict) or not isinstance(pending.get("shop"), str):
+        return None
+    if int(time.time()) - int(pending.get("created", 0)) > OAUTH_STATE_TTL_SECONDS:
+        return None
+    return pending["shop"]
 
 
 def complete_oauth(*, session: MutableMapping[str, Any], query_string: str, company: Company) -> Shop:

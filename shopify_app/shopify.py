@@ -164,6 +164,13 @@ class WebhookSubscription:
 
 
 @dataclass(frozen=True)
+class InstallParams:
+    shop: str
+    timestamp: int
+    host: str = ""
+
+
+@dataclass(frozen=True)
 class CallbackParams:
     shop: str
     code: str
@@ -222,23 +229,37 @@ def verify_webhook_hmac(body: bytes, header: str | None, *, secrets: Sequence[st
     return False
 
 
-def parse_callback(query_string: str) -> CallbackParams:
-    """The callback's parameters, each required exactly once (ValueError names what is wrong)."""
+def _signed_query_values(query_string: str, required: Sequence[str]) -> tuple[dict[str, str], int]:
+    """A signed query's parameters, each at most once and the required ones present, and its timestamp
+    (ValueError names what is wrong)."""
     pairs = parse_qsl(query_string, keep_blank_values=True)
     values: dict[str, str] = {}
     for key, value in pairs:
         if key in values:
             raise ValueError(f"'{key}' appears more than once")
         values[key] = value
-    missing = [k for k in ("code", "hmac", "shop", "state", "timestamp") if not values.get(k)]
+    missing = [k for k in required if not values.get(k)]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
     try:
         timestamp = int(values["timestamp"])
     except ValueError:
         raise ValueError("timestamp is not a number") from None
+    return values, timestamp
+
+
+def parse_callback(query_string: str) -> CallbackParams:
+    """The callback's parameters, each required exactly once (ValueError names what is wrong)."""
+    values, timestamp = _signed_query_values(query_string, ("code", "hmac", "shop", "state", "timestamp"))
     return CallbackParams(shop=values["shop"], code=values["code"], state=values["state"], timestamp=timestamp,
                           host=values.get("host", ""))
+
+
+def parse_install(query_string: str) -> InstallParams:
+    """The App URL's parameters when Shopify opens it (install from the App Store, or the app from the
+    store's admin): `hmac`, `shop`, `timestamp`, plus `host` for embedded apps (API_FACTS §2.2 step 1)."""
+    values, timestamp = _signed_query_values(query_string, ("hmac", "shop", "timestamp"))
+    return InstallParams(shop=values["shop"], timestamp=timestamp, host=values.get("host", ""))
 
 
 # --- Parsing ------------------------------------------------------------------------------------------

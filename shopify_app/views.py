@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -45,6 +46,51 @@ def connect(request: HttpRequest) -> HttpResponse:
     try:
         url = services.start_oauth(session=request.session, company=company,
                                    shop_domain=request.POST.get("shop", ""), redirect_uri=_redirect_uri(request))
+    except ApplicationError as exc:
+        return _refuse(request, exc.message, status=exc.status)
+    return HttpResponseRedirect(url)
+
+
+@require_GET
+def install(request: HttpRequest) -> HttpResponse:
+    """Shopify's App URL: where a merchant lands after pressing Install in the App Store, or opening the
+    app from the store's admin. The query is Shopify's (hmac, shop, timestamp), checked before anything
+    else. A merchant without a Maatchaa session signs up (or in) first; the verified shop waits in the
+    session for install_resume."""
+    try:
+        domain = services.verify_install_request(query_string=request.META.get("QUERY_STRING", ""))
+    except ApplicationError as exc:
+        log.warning("Shopify install link refused: %s", exc.message)
+        return _refuse(request, exc.message, status=exc.status, title="Could not install Maatchaa")
+    if not request.user.is_authenticated:
+        services.remember_install(session=request.session, shop_domain=domain)
+        messages.info(request, f"Create your Maatchaa account, or sign in, to connect {domain}.")
+        query = urlencode({"next": reverse("shopify_app:install_resume")})
+        return HttpResponseRedirect(f"{reverse('signup')}?{query}")
+    return _begin_install(request, domain)
+
+
+@login_required
+@require_GET
+def install_resume(request: HttpRequest) -> HttpResponse:
+    """The install that install() verified, continued once the merchant has signed up or in."""
+    domain = services.pending_install(session=request.session)
+    if domain is None:
+        messages.info(request, "That install link has expired or was already used: connect your store here.")
+        return HttpResponseRedirect(SETTINGS_URL)
+    return _begin_install(request, domain)
+
+
+def _begin_install(request: HttpRequest, domain: str) -> HttpResponse:
+    company = current_company(request)
+    if company is None:
+        return _refuse(request, "Your account is not part of a company yet.", status=403)
+    if selectors.is_connected(company=company, shop_domain=domain):
+        # The app opened from the store's admin: it is installed already, nothing to ask Shopify.
+        return HttpResponseRedirect(PRODUCTS_URL)
+    try:
+        url = services.start_oauth(session=request.session, company=company, shop_domain=domain,
+                                   redirect_uri=_redirect_uri(request))
     except ApplicationError as exc:
         return _refuse(request, exc.message, status=exc.status)
     return HttpResponseRedirect(url)

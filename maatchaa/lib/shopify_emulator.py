@@ -250,8 +250,16 @@ class _Refresh:
     revoked: bool = False
 
 
+def _admin_host(domain: str) -> str:
+    """The `host` parameter Shopify adds for embedded apps: the store's admin address, base64url."""
+    return base64.urlsafe_b64encode(f"admin.shopify.com/store/{domain.split('.')[0]}".encode()).decode().rstrip("=")
+
+
 class ShopifyEmulator:
     """The emulator's state and HTTP server. Start with `.start()`; `.url` is its base URL."""
+
+    # The app's App URL (shopify.app.toml's application_url) below app_url.
+    install_path = "/shopify/install"
 
     def __init__(
         self,
@@ -425,13 +433,24 @@ class ShopifyEmulator:
             self._codes[code] = _Code(shop=shop or self.default_shop, scope=scope)
         return code
 
+    def install_url(self, shop: str | None = None, *, timestamp: int | None = None, secret: str | None = None) -> str:
+        """Where Shopify sends the merchant's browser when they install the app from the App Store or open
+        it from the store's admin: the App URL with a signed query (hmac, host, shop, timestamp)."""
+        domain = shop or self.default_shop
+        params = {
+            "host": _admin_host(domain),
+            "shop": domain,
+            "timestamp": str(int(time.time()) if timestamp is None else timestamp),
+        }
+        return f"{self.app_url}{self.install_path}?{signed_query(params, secret or self.api_secret)}"
+
     def callback_query(self, *, state: str, shop: str | None = None, code: str | None = None,
                        timestamp: int | None = None, secret: str | None = None) -> str:
         """A signed callback query string (code, hmac, host, shop, state, timestamp)."""
         domain = shop or self.default_shop
         params = {
             "code": code if code is not None else self.issue_code(domain),
-            "host": base64.urlsafe_b64encode(f"admin.shopify.com/store/{domain.split('.')[0]}".encode()).decode().rstrip("="),
+            "host": _admin_host(domain),
             "shop": domain,
             "state": state,
             "timestamp": str(int(time.time()) if timestamp is None else timestamp),
@@ -886,6 +905,11 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if parts.path == "/admin/oauth/authorize":
             return self._authorize(query)
+        if parts.path == "/admin/apps/install":
+            # The App Store's Install button: Shopify opens the App URL, signed, for the chosen store.
+            domain = self._shop_domain(query)
+            self.emulator._log(kind="install", method="GET", path=parts.path, status=302, shop=domain)
+            return self._redirect(self.emulator.install_url(domain))
         if parts.path.startswith("/cdn/") and parts.path.endswith(".svg"):
             handle = parts.path[len("/cdn/"):-len(".svg")]
             self.emulator._log(kind="cdn", method="GET", path=parts.path, status=200)

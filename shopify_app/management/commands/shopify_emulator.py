@@ -60,6 +60,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  SHOPIFY_BASE_URL={base}")
         self.stdout.write(f"  SHOPIFY_API_KEY={options['api_key']}  SHOPIFY_API_SECRET={options['api_secret']}")
         self.stdout.write(f"  redirects and webhooks go to {options['app_url']}; control endpoints under {base}/_emulator/")
+        self.stdout.write(f"  the App Store's Install button: {base}/admin/apps/install?shop={domain}")
         self.stdout.write(f"  an event to every subscribed address: POST {base}/_emulator/webhooks/deliver "
                           '{"topic": "products/update", "product_id": ID}')
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
