@@ -47,6 +47,9 @@ RETENTION_TASK = "discovery.tasks.retention"
 RUN_TASK = "discovery.tasks.run_discovery"
 # Old webhook delivery ids (kept for deduplication) are pruned daily; deletions stay as tombstones.
 WEBHOOK_PRUNE_TASK = "shopify_app.tasks.prune_webhook_deliveries"
+# A shop whose webhook registration failed at install (Shopify down, a refused address) is retried hourly.
+WEBHOOK_REGISTRATION_SCHEDULE_NAME = "maatchaa-webhook-registration"
+WEBHOOK_REGISTRATION_TASK = "shopify_app.tasks.retry_webhook_registrations"
 # Retention runs just after YouTube's quota resets, so refreshing 30-day-old data never competes
 # with a day's discovery that has already spent the units.
 RETENTION_AFTER_RESET = dt.timedelta(minutes=15)
@@ -93,6 +96,13 @@ def declared_schedules(*, now: dt.datetime | None = None) -> tuple[DeclaredSched
             schedule_type=Schedule.DAILY,
             minutes=None,
             first_run=now + dt.timedelta(hours=1),
+        ),
+        DeclaredSchedule(
+            name=WEBHOOK_REGISTRATION_SCHEDULE_NAME,
+            func=WEBHOOK_REGISTRATION_TASK,
+            schedule_type=Schedule.HOURLY,
+            minutes=None,
+            first_run=now + dt.timedelta(minutes=10),
         ),
     )
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from maatchaa.api import ApplicationError
@@ -491,6 +492,25 @@ def register_webhooks(*, shop: Shop, client: ShopifyClient | None = None) -> Reg
     _record_registration(shop, error="")
     log.info("Webhooks for %s: %s", shop.domain, result)
     return result
+
+
+def retry_webhook_registrations() -> str:
+    """The worker's hourly retry: register every connected shop whose registration failed or never ran
+    (an install while Shopify was down, a host that moved). Shops already registered are not asked."""
+    if not settings.SHOPIFY_WEBHOOK_URL:
+        return "skipped: SHOPIFY_WEBHOOK_URL is not set"
+    shops = list(Shop.objects.filter(status=Shop.Status.ACTIVE)
+                 .filter(Q(webhooks_registered_at__isnull=True) | ~Q(webhooks_error=""))
+                 .order_by("domain"))
+    failed = []
+    for shop in shops:
+        try:
+            register_webhooks(shop=shop)
+        except ApplicationError as exc:
+            failed.append(f"{shop.domain}: {exc.message}")
+    if failed:
+        log.warning("Webhook registration still failing for %d shop(s): %s", len(failed), " | ".join(failed))
+    return f"{len(shops) - len(failed)} registered, {len(failed)} still failing"
 
 
 def _record_registration(shop: Shop, *, error: str) -> None:

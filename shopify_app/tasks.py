@@ -25,3 +25,7 @@ def sync_shop(shop_id: int, full: bool = False) -> str:
 
 def prune_webhook_deliveries() -> int:
     return services.prune_webhook_deliveries()
+
+
+def retry_webhook_registrations() -> str:
+    return services.retry_webhook_registrations()

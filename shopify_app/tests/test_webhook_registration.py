@@ -288,3 +288,25 @@ def test_over_real_http_an_event_reaches_the_app_at_a_loopback_address_as_under_
 
     assert [(uri, status) for uri, status, _ in deliveries] == [(settings.SHOPIFY_WEBHOOK_URL, 200)]
     assert Product.objects.get(shopify_id=WHISK).title == "Ceremonial Matcha Whisk Set (Gift Box)"
+
+
+def test_the_hourly_retry_registers_a_shop_whose_install_time_registration_failed_and_leaves_others_alone(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator, member: Any, settings: Any
+) -> None:
+    from shopify_app import tasks
+
+    settings.SHOPIFY_WEBHOOK_URL = "http://maatchaa.example.com/shopify/webhooks"  # refused by Shopify
+    with pytest.raises(ApplicationError):
+        services.register_webhooks(shop=connected_shop)
+    assert tasks.retry_webhook_registrations() == "0 registered, 1 still failing"
+    settings.SHOPIFY_WEBHOOK_URL = HOOKS  # the operator fixed the address
+
+    assert tasks.retry_webhook_registrations() == "1 registered, 0 still failing"
+
+    assert subscribed(shopify_emulator) == {topic: HOOKS for topic in OUR_TOPICS}
+    connected_shop.refresh_from_db()
+    assert connected_shop.webhooks_error == "" and connected_shop.webhooks_registered_at is not None
+    # Registered shops are not asked again.
+    shopify_emulator.reset_log()
+    assert tasks.retry_webhook_registrations() == "0 registered, 0 still failing"
+    assert shopify_emulator.graphql_calls() == []

@@ -44,7 +44,8 @@ class Command(DjangoQClusterCommand):
     help = (
         "Starts the Django Q2 cluster that runs discovery. First prints the worker banner, upserts the "
         "schedules declared in discovery/scheduling.py by name (maatchaa-discovery-cycle every "
-        "WORKER_CYCLE_INTERVAL_MINUTES, maatchaa-retention daily), marks runs whose worker died as "
+        "WORKER_CYCLE_INTERVAL_MINUTES, maatchaa-retention and maatchaa-webhook-prune daily, "
+        "maatchaa-webhook-registration hourly), marks runs whose worker died as "
         "abandoned and sends the schedules that are due. Stops cleanly on SIGTERM or Ctrl-C."
     )
 
