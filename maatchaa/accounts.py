@@ -6,7 +6,10 @@ of sessions: `python manage.py create_api_token EMAIL` or the button on /dashboa
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
+from datetime import timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model, login
@@ -18,13 +21,18 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from maatchaa.api import ApplicationError
 from maatchaa.tenancy import SESSION_KEY
 from matches.models import CreatorMatch
-from shopify_app.models import Company, Membership
+from shopify_app.models import ApiToken, Company, Membership
+
+# Recognisable in a leaked file or a commit (secret scanners match on it); the rest is 40 hex digits.
+API_TOKEN_PREFIX = "mtc_"
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def sign_up_member(*, company_name: str, email: str, password: str) -> AbstractBaseUser:
@@ -39,6 +47,33 @@ def sign_up_member(*, company_name: str, email: str, password: str) -> AbstractB
 
 CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
 MAX_OWN_CHANNELS = 20
+
+
+def issue_api_token(*, user: AbstractBaseUser) -> str:
+    """A new API token for the user, replacing any previous one; returns the key, which is not stored
+    (only its digest is) and so can be shown this once only."""
+    key = API_TOKEN_PREFIX + secrets.token_hex(20)
+    with transaction.atomic():
+        ApiToken.objects.filter(user=user).delete()
+        ApiToken.objects.create(user=user, digest=api_token_digest(key), last_four=key[-4:])
+    return key
+
+
+def api_token_digest(key: str) -> str:
+    # The key is 160 random bits: a plain SHA-256 is enough (a slow hash guards guessable passwords).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def user_for_api_token(key: str) -> AbstractBaseUser | None:
+    """The active user whose token this is, or None. Marks the token used (at most once a minute, so a
+    busy script does not write on every request)."""
+    token = ApiToken.objects.select_related("user").filter(digest=api_token_digest(key)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
 
 
 def parse_channel_ids(text: str) -> list[str]:

@@ -19,16 +19,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from rest_framework.authtoken.models import Token
 
-from maatchaa.accounts import parse_channel_ids, set_own_channels
+from maatchaa.accounts import issue_api_token, parse_channel_ids, set_own_channels
 from maatchaa.api import ApplicationError
 from maatchaa.tenancy import SESSION_KEY, companies_for, current_company
 from matches import selectors
 from matches.api import CreatorFilterSerializer
 from matches.decisions import decide_creator, restore_creator
 from matches.display import creator_record, duration_text
-from shopify_app.models import Company, Product
+from shopify_app.models import ApiToken, Company, Product
 from shopify_app.services import sync_shop_products
 
 PAGE_SIZE = 25
@@ -163,7 +162,7 @@ def runs_page(request: HttpRequest, company: Company) -> HttpResponse:
 @member_view
 @require_GET
 def settings_page(request: HttpRequest, company: Company) -> HttpResponse:
-    token = Token.objects.filter(user=request.user).first()
+    token = ApiToken.objects.filter(user=request.user).first()
     return render(
         request,
         "dashboard/settings.html",
@@ -180,11 +179,10 @@ def settings_page(request: HttpRequest, company: Company) -> HttpResponse:
 @member_view
 @require_POST
 def create_token(request: HttpRequest, company: Company) -> HttpResponse:
-    # One token per user (authtoken's model): creating a new one revokes the old one.
-    Token.objects.filter(user=request.user).delete()
-    token = Token.objects.create(user=request.user)
-    # Shown once: the page afterwards shows only its last characters.
-    messages.success(request, f"Your new API token (copy it now; any previous token no longer works): {token.key}")
+    # One token per user: a new one revokes the old one. Shown once: only its digest is stored, and the
+    # page afterwards shows its last characters.
+    key = issue_api_token(user=request.user)
+    messages.success(request, f"Your new API token (copy it now; any previous token no longer works): {key}")
     return redirect("dashboard:settings")
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
 from maatchaa.lib import crypto
@@ -50,6 +51,24 @@ class Membership(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company}"
+
+
+class ApiToken(models.Model):
+    """A member's API token, stored as the SHA-256 of its key: the key is shown once, when issued, and
+    a copy of the database holds nothing a script could authenticate with (maatchaa/accounts.py)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    digest = models.CharField(max_length=64, unique=True)
+    # Enough to tell tokens apart on the settings page, far too little to guess the rest.
+    last_four = models.CharField(max_length=4)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"…{self.last_four} ({self.user})"
 
 
 class Shop(TimestampedModel):

@@ -11,11 +11,11 @@ import uuid
 import pytest
 from django.db import connection, transaction
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from discovery.models import DiscoveryRun
 from discovery.scheduling import trigger_discovery
 from discovery.tests.cycles_support import add_products, make_company, make_user, queued_run_ids, queued_tasks
+from maatchaa.accounts import issue_api_token
 from shopify_app.models import Product, Shop
 
 pytestmark = pytest.mark.django_db
@@ -272,13 +272,13 @@ def test_an_anonymous_trigger_is_refused():
 def test_a_token_authenticated_member_can_trigger(django_capture_on_commit_callbacks):
     user = make_user("api-client")
     company = make_company(user=user)
-    token = Token.objects.create(user=user)
+    key = issue_api_token(user=user)
     with django_capture_on_commit_callbacks(execute=True):
         response = Client().post(
             "/products/trigger-discovery",
             {"company_id": str(company.pk)},
             content_type="application/json",
-            HTTP_AUTHORIZATION=f"Token {token.key}",
+            HTTP_AUTHORIZATION=f"Token {key}",
         )
     assert response.status_code == 202
     run = DiscoveryRun.objects.get(company=company)

@@ -122,11 +122,11 @@ def test_a_user_without_a_company_is_told_so(db: None, django_user_model) -> Non
 
 
 def test_api_clients_authenticate_with_a_token(world: World) -> None:
-    from rest_framework.authtoken.models import Token
+    from maatchaa.accounts import issue_api_token
 
-    token = Token.objects.create(user=world.user)
+    key = issue_api_token(user=world.user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/products").json()["count"] == 3
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     refused = client.get("/products")

@@ -7,13 +7,16 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
+
+from maatchaa.accounts import issue_api_token
+from shopify_app.models import ApiToken
 
 
 class Command(BaseCommand):
     help = (
-        "Print an API token for a user (their email or username). Scripts send it as "
-        "'Authorization: Token <key>'. --replace revokes the user's old token first."
+        "Make an API token for a user (their email or username) and print it. Scripts send it as "
+        "'Authorization: Token <key>'. Only a digest of it is stored, so it is printed this once; "
+        "--replace revokes the user's existing token and makes a new one."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -29,12 +32,15 @@ class Command(BaseCommand):
             raise CommandError(f"No user {name!r}. Sign up at /accounts/signup/ or create one with createsuperuser.")
         if not user.is_active:
             raise CommandError(f"User {name!r} is inactive.")
-        if options["replace"]:
-            revoked = Token.objects.filter(user=user).delete()[0]
-            if revoked:
-                self.stdout.write("Revoked the previous token.")
-        token, created = Token.objects.get_or_create(user=user)
+        existing = ApiToken.objects.filter(user=user).first()
+        if existing is not None and not options["replace"]:
+            raise CommandError(f"{user.get_username()} already has a token (…{existing.last_four}, created "
+                               f"{existing.created_at:%Y-%m-%d}). It was printed when made and is not stored; "
+                               "run again with --replace for a new one (the old one stops working).")
+        key = issue_api_token(user=user)
+        if existing is not None:
+            self.stdout.write("Revoked the previous token.")
         if not user.companies.exists():
             self.stdout.write(self.style.WARNING(f"{name} is not a member of any company: the API will answer 403."))
-        self.stdout.write(token.key)
-        self.stdout.write(f"{'Created' if created else 'Existing'} token for {user.get_username()}.")
+        self.stdout.write(key)
+        self.stdout.write(f"Created token for {user.get_username()}: copy it now, it is not shown again.")
