@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from shopify_app.models import Company, Membership, Product, Shop, WebhookDelivery
+from shopify_app.models import ApiToken, Company, Membership, Product, Shop, WebhookDelivery
 
 
 def _run_discovery_now(
@@ -148,3 +148,17 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["topic", "shop_domain", "webhook_id", "triggered_at", "processed_at"]
     list_filter = ["topic"]
     search_fields = ["shop_domain", "webhook_id"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Revoking is deleting; a token is made by its member (settings page) or create_api_token, which
+    show the key once. The admin holds only the digest, so it shows and edits nothing else."""
+
+    list_display = ["user", "last_four", "created_at", "last_used_at"]
+    search_fields = ["user__username", "user__email", "last_four"]
+    readonly_fields = ["user", "last_four", "created_at", "last_used_at"]
+    exclude = ["digest"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -93,3 +93,16 @@ def test_tokens_issued_in_clear_before_keep_working_and_their_clear_keys_are_era
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE authtoken_token")
+
+
+def test_the_admin_lists_tokens_without_their_digest_and_revokes_by_deleting(world: World, admin_client) -> None:  # type: ignore[no-untyped-def]
+    key = run("ana@juniper.test")[0]
+    token = ApiToken.objects.get(user=world.user)
+
+    listing = admin_client.get("/admin/shopify_app/apitoken/").content.decode()
+    form = admin_client.get(f"/admin/shopify_app/apitoken/{token.pk}/change/").content.decode()
+    assert key[-4:] in listing and token.digest not in listing and token.digest not in form
+    assert admin_client.get("/admin/shopify_app/apitoken/add/").status_code == 403
+
+    admin_client.post(f"/admin/shopify_app/apitoken/{token.pk}/delete/", {"post": "yes"})
+    assert api(key).get("/products").status_code in (401, 403)
