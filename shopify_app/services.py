@@ -65,6 +65,15 @@ def _shopify_failure(exc: ShopifyError, *, what: str) -> ApplicationError:
                             details={"reason": "shopify_unavailable", "permanent": False})
 
 
+def _bulk_failure(exc: ShopifyError) -> ApplicationError:
+    """Like _shopify_failure, but the message always says what happened: a failed bulk operation's reason
+    and advice (run again, or enable bulk queries) matter even when retrying may help."""
+    return ApplicationError(f"Could not read the store's products in bulk: {exc.message}",
+                            status=502 if exc.permanent else 503,
+                            details={"reason": "shopify_error" if exc.permanent else "shopify_unavailable",
+                                     "permanent": exc.permanent, "code": exc.code})
+
+
 def get_client(*, shop: Shop | str, access_token: str = "") -> ShopifyClient:
     domain = shop.domain if isinstance(shop, Shop) else shop
     return ShopifyClient(shop=domain, access_token=access_token)
@@ -304,16 +313,15 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
             if operation.url is None:
                 # COMPLETED without a file means no product at all, yet the count said thousands: reading
                 # it as an empty catalog would delete every product, so stop instead.
-                raise _shopify_failure(
-                    ShopifyError(f"Shopify's bulk operation {operation.id} completed without a file", permanent=False),
-                    what="Could not read the store's products in bulk")
+                raise _bulk_failure(ShopifyError(f"Shopify's bulk operation {operation.id} completed without a "
+                                                 "file; run the sync again.", permanent=False))
             # The file is streamed into the transaction product by product (25,000 products need not sit in
             # memory); the operation is finished, so this is one download, and a broken one rolls back.
             try:
                 return _store_products(shop=shop, items=client.iter_bulk_products(operation.url), full=True,
                                        started=started, pages=0, bulk_operation_id=operation.id)
             except ShopifyError as exc:
-                raise _shopify_failure(exc, what="Could not read the store's products in bulk") from exc
+                raise _bulk_failure(exc) from exc
 
     query = None if full else shopify.updated_since_query(shop.products_synced_until)  # type: ignore[arg-type]
     fetched: dict[str, ShopifyProduct] = {}
@@ -383,7 +391,7 @@ def _bulk_products_operation(*, shop: Shop, client: ShopifyClient) -> shopify.Bu
             # The permission lapses after 31 days without bulk use; paging still reads up to 25,000.
             log.warning("Bulk query denied for %s, reading pages instead: %s", shop.domain, exc.message)
             return None
-        raise _shopify_failure(exc, what="Could not read the store's products in bulk") from exc
+        raise _bulk_failure(exc) from exc
 
 
 def _await_bulk_operation(*, shop: Shop, client: ShopifyClient,
@@ -397,8 +405,9 @@ def _await_bulk_operation(*, shop: Shop, client: ShopifyClient,
         if waited >= timeout:
             raise ShopifyError(f"Shopify's bulk operation {operation.id} is still {operation.status} after "
                                f"{waited:.0f} s; sync again later.", permanent=False, code="BULK_TIMEOUT")
-        client.sleep(interval)
-        waited += interval
+        pause = min(interval, timeout - waited)  # the last poll falls on the timeout, not past it
+        client.sleep(pause)
+        waited += pause
         interval = min(BULK_MAX_POLL_SECONDS, interval * 1.5)
         # Polls may outlast the hour-long access token; this refreshes it only when it is about to expire.
         client.access_token = ensure_access_token(shop=shop, client=client)
