@@ -1058,6 +1058,7 @@ class _Handler(BaseHTTPRequestHandler):
         POST /_emulator/products/delete  {shop?, id}
         POST /_emulator/throttle         {kind, times?, retry_after?, available?}
         POST /_emulator/tokens/expire    {shop?}
+        POST /_emulator/bulk             {denied?, fail_code?, corrupt_line?, polls_to_complete?}
         POST /_emulator/webhooks         {topic, payload? | product_id?, shop?, forged?, webhook_id?}
         """
         emulator = self.emulator
@@ -1080,6 +1081,13 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "POST" and path == "/_emulator/throttle":
                 emulator.throttle(str(data.get("kind", "THROTTLED")), times=int(data.get("times", 1)),
                                   retry_after=float(data.get("retry_after", 1)), available=float(data.get("available", 0)))
+                return self._json(200, {"ok": True})
+            if method == "POST" and path == "/_emulator/bulk":
+                with emulator._lock:
+                    emulator.bulk_denied = str(data.get("denied", emulator.bulk_denied))
+                    emulator.bulk_fail_code = str(data.get("fail_code", emulator.bulk_fail_code))
+                    emulator.bulk_corrupt_line = int(data.get("corrupt_line", emulator.bulk_corrupt_line))
+                    emulator.bulk_polls_to_complete = int(data.get("polls_to_complete", emulator.bulk_polls_to_complete))
                 return self._json(200, {"ok": True})
             if method == "POST" and path == "/_emulator/tokens/expire":
                 return self._json(200, {"expired": emulator.expire_access_tokens(shop)})

@@ -271,3 +271,18 @@ def test_shopify_runs_one_bulk_query_per_shop_at_a_time(large_shop: Shop, shopif
     assert caught.value.code == "OPERATION_IN_PROGRESS" and caught.value.permanent is False
     current = client.current_bulk_operation()
     assert current is not None and (current.id, current.status) == (first.id, "RUNNING")
+
+
+def test_bulk_faults_can_be_set_over_http_by_another_process(large_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+    answer = make_session(timeout=5, retries=0).post(f"{shopify_emulator.url}/_emulator/bulk",
+                                                      json={"fail_code": "TIMEOUT", "polls_to_complete": 1})
+    assert answer.status_code == 200
+    client = ShopifyClient(shop=large_shop.domain, access_token=large_shop.access_token)
+
+    finished = client.bulk_operation(client.run_bulk_products_query().id)
+
+    assert (finished.status, finished.error_code, finished.url) == ("FAILED", "TIMEOUT", None)
+    assert finished.partial_data_url is not None  # what it read before failing
+    with pytest.raises(ShopifyError) as caught:
+        shopify.bulk_outcome(finished)
+    assert caught.value.permanent is False and caught.value.code == "TIMEOUT"
