@@ -384,7 +384,17 @@ def _bulk_products_operation(*, shop: Shop, client: ShopifyClient) -> shopify.Bu
     log.info("%s has %s products (bulk from %s): reading them with a bulk operation", shop.domain,
              f"{count:,}", f"{threshold:,}")
     try:
-        operation = _with_token_refresh(shop=shop, client=client, call=client.run_bulk_products_query)
+        try:
+            operation = _with_token_refresh(shop=shop, client=client, call=client.run_bulk_products_query)
+        except ShopifyError as exc:
+            # A sync that gave up waiting leaves its operation running; the next one waits for that
+            # operation instead of failing until it ends.
+            current = (_with_token_refresh(shop=shop, client=client, call=client.current_bulk_operation)
+                       if exc.code == "OPERATION_IN_PROGRESS" else None)
+            if current is None or current.finished or not current.reads_our_products:
+                raise
+            log.info("%s: waiting for the bulk operation %s already running", shop.domain, current.id)
+            operation = current
         return _await_bulk_operation(shop=shop, client=client, operation=operation)
     except ShopifyError as exc:
         if exc.code == "ACCESS_DENIED":

@@ -87,7 +87,7 @@ BULK_PRODUCTS_QUERY = """
 }
 """.strip() % PRODUCT_NODE_FIELDS
 
-BULK_OPERATION_FIELDS = "id status errorCode objectCount rootObjectCount url partialDataUrl"
+BULK_OPERATION_FIELDS = "id status errorCode objectCount rootObjectCount url partialDataUrl query"
 
 # groupObjects: true puts each product's variant rows right below it, so a product is complete as soon as
 # the next product's row arrives and the download streams product by product. (2026-07 made false the
@@ -197,10 +197,16 @@ class BulkOperation:
     root_object_count: int
     url: str | None
     partial_data_url: str | None
+    query: str = ""
 
     @property
     def finished(self) -> bool:
         return self.status in BULK_FINISHED_STATUSES
+
+    @property
+    def reads_our_products(self) -> bool:
+        """Whether this is the products query this module runs (so its file can serve a sync)."""
+        return " ".join(self.query.split()) == " ".join(BULK_PRODUCTS_QUERY.split())
 
 
 @dataclass(frozen=True)
@@ -377,7 +383,8 @@ def parse_bulk_operation(node: Any) -> BulkOperation:
 
     return BulkOperation(id=gid, status=status, error_code=_str(node, "errorCode"),
                          object_count=_count("objectCount"), root_object_count=_count("rootObjectCount"),
-                         url=_str(node, "url") or None, partial_data_url=_str(node, "partialDataUrl") or None)
+                         url=_str(node, "url") or None, partial_data_url=_str(node, "partialDataUrl") or None,
+                         query=_str(node, "query"))
 
 
 def assemble_bulk_nodes(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -286,3 +286,31 @@ def test_bulk_faults_can_be_set_over_http_by_another_process(large_shop: Shop, s
     with pytest.raises(ShopifyError) as caught:
         shopify.bulk_outcome(finished)
     assert caught.value.permanent is False and caught.value.code == "TIMEOUT"
+
+
+def test_a_sync_waits_for_the_bulk_query_an_earlier_sync_left_running_instead_of_failing(
+    large_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
+    client, _ = recording_client(large_shop)
+    client.access_token = large_shop.access_token
+    left_running = client.run_bulk_products_query()  # as a sync that timed out leaves it
+
+    result = services.sync_shop_products(shop=large_shop, client=client)
+
+    assert result.bulk_operation_id == left_running.id and result.created == GENERATED + 14
+    assert len(shopify_emulator.bulk_operations) == 1
+    assert operations(shopify_emulator) == ["bulkOperationRunQuery", "productsCount", "bulkOperationRunQuery",
+                                            "currentBulkOperation", "bulkOperation"]
+
+
+def test_a_bulk_query_run_by_someone_else_is_not_taken_for_ours(large_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+    client, _ = recording_client(large_shop)
+    client.access_token = large_shop.access_token
+    client.graphql(shopify.BULK_RUN_MUTATION, {"query": "{ products { edges { node { id } } } }"})
+
+    with pytest.raises(ApplicationError) as caught:
+        services.sync_shop_products(shop=large_shop, client=client)
+
+    assert caught.value.status == 503 and caught.value.details["code"] == "OPERATION_IN_PROGRESS"
+    assert "already running a bulk query" in caught.value.message
+    assert not Product.objects.exists()
