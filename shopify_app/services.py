@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -357,10 +357,7 @@ BULK_MAX_POLL_SECONDS = 30.0
 # Products looked up (and locked) per query while storing a sync.
 STORE_BATCH_SIZE = 500
 
-T = TypeVar("T")
-
-
-def _with_token_refresh(*, shop: Shop, client: ShopifyClient, call: Callable[[], T]) -> T:
+def _with_token_refresh[T](*, shop: Shop, client: ShopifyClient, call: Callable[[], T]) -> T:
     """`call()`, once more with a refreshed token if Shopify answered 401."""
     try:
         return call()
