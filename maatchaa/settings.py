@@ -256,6 +256,12 @@ SHOPIFY_WEBHOOK_URL = env.str("SHOPIFY_WEBHOOK_URL", default="").strip() or (
 )
 if SHOPIFY_WEBHOOK_URL and not SHOPIFY_WEBHOOK_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(f"SHOPIFY_WEBHOOK_URL must be a full http(s) URL, got {SHOPIFY_WEBHOOK_URL!r}.")
+# A full sync (the first, or a reconciliation) of a shop with at least this many products runs as one
+# bulk operation instead of pages: cursor paging stops at 25,000 objects (API_FACTS §2.8).
+SHOPIFY_BULK_SYNC_THRESHOLD = env_int("SHOPIFY_BULK_SYNC_THRESHOLD", 2000)
+# First wait between polls of a running bulk operation (it grows to 30 s), and how long a sync waits.
+SHOPIFY_BULK_POLL_SECONDS = env_int("SHOPIFY_BULK_POLL_SECONDS", 2)
+SHOPIFY_BULK_TIMEOUT_SECONDS = env_int("SHOPIFY_BULK_TIMEOUT_SECONDS", 3600)
 
 # Fernet key(s) for tokens at rest; the first encrypts, all decrypt (rotation). Required in production.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])

@@ -8,10 +8,11 @@ can schedule discovery on commit, coalesced; this module never enqueues discover
 from __future__ import annotations
 
 import hmac
+import itertools
 import logging
 import secrets
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +52,8 @@ class SyncResult:
     unchanged: int
     full: bool
     pages: int
+    # The bulk operation the products were read with (pages is then 0); empty when they were paged.
+    bulk_operation_id: str = ""
 
     @property
     def changed(self) -> int:
@@ -63,6 +66,15 @@ def _shopify_failure(exc: ShopifyError, *, what: str) -> ApplicationError:
                                 details={"reason": "shopify_error", "permanent": True})
     return ApplicationError(f"{what}: Shopify is unavailable right now, try again shortly.", status=503,
                             details={"reason": "shopify_unavailable", "permanent": False})
+
+
+def _bulk_failure(exc: ShopifyError) -> ApplicationError:
+    """Like _shopify_failure, but the message always says what happened: a failed bulk operation's reason
+    and advice (run again, or enable bulk queries) matter even when retrying may help."""
+    return ApplicationError(f"Could not read the store's products in bulk: {exc.message}",
+                            status=502 if exc.permanent else 503,
+                            details={"reason": "shopify_error" if exc.permanent else "shopify_unavailable",
+                                     "permanent": exc.permanent, "code": exc.code})
 
 
 def get_client(*, shop: Shop | str, access_token: str = "") -> ShopifyClient:
@@ -321,8 +333,10 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
 
     The first sync (or `full=True`) reads every product and removes the ones Shopify no longer has,
     with their matches; later syncs ask only for products updated since the newest one seen. Archived
-    and draft products are kept with their status (discovery takes ACTIVE only). Network first, then one
-    transaction: a failure half-way changes nothing.
+    and draft products are kept with their status (discovery takes ACTIVE only). A full read of a shop
+    with SHOPIFY_BULK_SYNC_THRESHOLD products or more runs as one bulk operation (paging stops at
+    25,000), with the same outcome; if Shopify denies bulk queries the pages are read instead. Network
+    first, then one transaction: a failure half-way changes nothing.
     """
     shop.refresh_from_db()
     if shop.status != Shop.Status.ACTIVE:
@@ -330,9 +344,25 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
     client = client or get_client(shop=shop)
     client.access_token = ensure_access_token(shop=shop, client=client)
     full = full or shop.products_synced_until is None
-    query = None if full else shopify.updated_since_query(shop.products_synced_until)  # type: ignore[arg-type]
     started = timezone.now()
 
+    if full:
+        operation = _bulk_products_operation(shop=shop, client=client)
+        if operation is not None:
+            if operation.url is None:
+                # COMPLETED without a file means no product at all, yet the count said thousands: reading
+                # it as an empty catalog would delete every product, so stop instead.
+                raise _bulk_failure(ShopifyError(f"Shopify's bulk operation {operation.id} completed without a "
+                                                 "file; run the sync again.", permanent=False))
+            # The file is streamed into the transaction product by product (25,000 products need not sit in
+            # memory); the operation is finished, so this is one download, and a broken one rolls back.
+            try:
+                return _store_products(shop=shop, items=client.iter_bulk_products(operation.url), full=True,
+                                       started=started, pages=0, bulk_operation_id=operation.id)
+            except ShopifyError as exc:
+                raise _bulk_failure(exc) from exc
+
+    query = None if full else shopify.updated_since_query(shop.products_synced_until)  # type: ignore[arg-type]
     fetched: dict[str, ShopifyProduct] = {}
     pages = 0
     after: str | None = None
@@ -358,35 +388,122 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
         if not page.has_next_page:
             break
         after = page.end_cursor
+    return _store_products(shop=shop, items=fetched.values(), full=full, started=started, pages=pages)
 
+
+# A running bulk operation is polled after SHOPIFY_BULK_POLL_SECONDS, then ever more slowly up to this.
+BULK_MAX_POLL_SECONDS = 30.0
+# Products looked up (and locked) per query while storing a sync.
+STORE_BATCH_SIZE = 500
+
+
+def _with_token_refresh[T](*, shop: Shop, client: ShopifyClient, call: Callable[[], T]) -> T:
+    """`call()`, once more with a refreshed token if Shopify answered 401."""
+    try:
+        return call()
+    except ShopifyError as exc:
+        if exc.status != 401:
+            raise
+    client.access_token = ensure_access_token(shop=shop, force=True, client=client)
+    return call()
+
+
+def _bulk_products_operation(*, shop: Shop, client: ShopifyClient) -> shopify.BulkOperation | None:
+    """The COMPLETED bulk operation over the shop's products when the catalog is large enough to need one;
+    None to read pages instead (a small catalog, or bulk queries denied to the app)."""
+    try:
+        count = _with_token_refresh(shop=shop, client=client, call=client.products_count)
+    except ShopifyError as exc:
+        raise _shopify_failure(exc, what="Could not count the store's products") from exc
+    threshold = settings.SHOPIFY_BULK_SYNC_THRESHOLD
+    if count < threshold:
+        return None
+    log.info("%s has %s products (bulk from %s): reading them with a bulk operation", shop.domain,
+             f"{count:,}", f"{threshold:,}")
+    try:
+        try:
+            operation = _with_token_refresh(shop=shop, client=client, call=client.run_bulk_products_query)
+        except ShopifyError as exc:
+            # A sync that gave up waiting leaves its operation running; the next one waits for that
+            # operation instead of failing until it ends.
+            current = (_with_token_refresh(shop=shop, client=client, call=client.current_bulk_operation)
+                       if exc.code == "OPERATION_IN_PROGRESS" else None)
+            if current is None or current.finished or not current.reads_our_products:
+                raise
+            log.info("%s: waiting for the bulk operation %s already running", shop.domain, current.id)
+            operation = current
+        return _await_bulk_operation(shop=shop, client=client, operation=operation)
+    except ShopifyError as exc:
+        if exc.code == "ACCESS_DENIED":
+            # The permission lapses after 31 days without bulk use; paging still reads up to 25,000.
+            log.warning("Bulk query denied for %s, reading pages instead: %s", shop.domain, exc.message)
+            return None
+        raise _bulk_failure(exc) from exc
+
+
+def _await_bulk_operation(*, shop: Shop, client: ShopifyClient,
+                          operation: shopify.BulkOperation) -> shopify.BulkOperation:
+    """Poll until the operation has finished, waiting longer each time (bounded); it COMPLETED or this
+    raises ShopifyError. The waits go through client.sleep, so tests wait without waiting."""
+    waited = 0.0
+    interval = float(settings.SHOPIFY_BULK_POLL_SECONDS)
+    timeout = float(settings.SHOPIFY_BULK_TIMEOUT_SECONDS)
+    while not operation.finished:
+        if waited >= timeout:
+            raise ShopifyError(f"Shopify's bulk operation {operation.id} is still {operation.status} after "
+                               f"{waited:.0f} s; sync again later.", permanent=False, code="BULK_TIMEOUT")
+        pause = min(interval, timeout - waited)  # the last poll falls on the timeout, not past it
+        client.sleep(pause)
+        waited += pause
+        interval = min(BULK_MAX_POLL_SECONDS, interval * 1.5)
+        # Polls may outlast the hour-long access token; this refreshes it only when it is about to expire.
+        client.access_token = ensure_access_token(shop=shop, client=client)
+        operation_id = operation.id
+        operation = _with_token_refresh(shop=shop, client=client, call=lambda: client.bulk_operation(operation_id))
+        log.info("%s: bulk operation %s %s, %s objects so far", shop.domain, operation.id, operation.status,
+                 f"{operation.object_count:,}")
+    return shopify.bulk_outcome(operation)
+
+
+def _store_products(*, shop: Shop, items: Iterable[ShopifyProduct], full: bool, started: datetime,
+                    pages: int, bulk_operation_id: str = "") -> SyncResult:
+    """Save what Shopify returned, in one transaction under the shop's row lock; on a full sync, delete the
+    shop's products that were not among `items`. `items` may be a stream: it is read in batches."""
     created = updated = unchanged = deleted = 0
+    seen: set[str] = set()
+    newest: datetime | None = None
     with transaction.atomic():
         # One sync per shop at a time; a webhook or a second resync waits here instead of interleaving.
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
         if locked.status != Shop.Status.ACTIVE:
             raise _not_connected(locked)
-        existing = {
-            p.shopify_id: p
-            for p in Product.objects.select_for_update().filter(company_id=locked.company_id,
-                                                                shopify_id__in=list(fetched))
-        }
-        for item in fetched.values():
-            product = existing.get(item.shopify_id)
-            if product is None:
-                product = Product()
-                _save(product, _apply(product, item, shop=locked))
-                created += 1
-            elif (product.shop_id == locked.pk and product.shopify_updated_at is not None
-                  and product.shopify_updated_at >= item.updated_at):
-                unchanged += 1
-            else:
-                _save(product, _apply(product, item, shop=locked))
-                updated += 1
+        stream = iter(items)
+        while batch := list(itertools.islice(stream, STORE_BATCH_SIZE)):
+            batch = [item for item in batch if item.shopify_id not in seen]
+            seen.update(item.shopify_id for item in batch)
+            existing = {
+                p.shopify_id: p
+                for p in Product.objects.select_for_update().filter(company_id=locked.company_id,
+                                                                    shopify_id__in=[i.shopify_id for i in batch])
+            }
+            for item in batch:
+                if newest is None or item.updated_at > newest:
+                    newest = item.updated_at
+                product = existing.get(item.shopify_id)
+                if product is None:
+                    product = Product()
+                    _save(product, _apply(product, item, shop=locked))
+                    created += 1
+                elif (product.shop_id == locked.pk and product.shopify_updated_at is not None
+                      and product.shopify_updated_at >= item.updated_at):
+                    unchanged += 1
+                else:
+                    _save(product, _apply(product, item, shop=locked))
+                    updated += 1
         if full:
-            gone = Product.objects.filter(shop=locked).exclude(shopify_id__in=list(fetched))
+            gone = Product.objects.filter(shop=locked).exclude(shopify_id__in=list(seen))
             deleted = gone.count()
             gone.delete()  # matches and creator matches cascade
-        newest = max((item.updated_at for item in fetched.values()), default=None)
         if newest is not None and (locked.products_synced_until is None or newest > locked.products_synced_until):
             locked.products_synced_until = newest
         locked.last_synced_at = started
@@ -394,7 +511,8 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
         _copy_tokens(shop, locked)
         shop.products_synced_until = locked.products_synced_until
         shop.last_synced_at = locked.last_synced_at
-    result = SyncResult(created=created, updated=updated, deleted=deleted, unchanged=unchanged, full=full, pages=pages)
+    result = SyncResult(created=created, updated=updated, deleted=deleted, unchanged=unchanged, full=full,
+                        pages=pages, bulk_operation_id=bulk_operation_id)
     log.info("Synced %s: %s", shop.domain, result)
     return result
 
@@ -446,13 +564,7 @@ def register_webhooks(*, shop: Shop, client: ShopifyClient | None = None) -> Reg
     client = client or get_client(shop=shop)
     try:
         client.access_token = ensure_access_token(shop=shop, client=client)
-        try:
-            existing = client.webhook_subscriptions()
-        except ShopifyError as exc:
-            if exc.status != 401:
-                raise
-            client.access_token = ensure_access_token(shop=shop, force=True, client=client)
-            existing = client.webhook_subscriptions()
+        existing = _with_token_refresh(shop=shop, client=client, call=client.webhook_subscriptions)
     except ShopifyError as exc:
         failure = _shopify_failure(exc, what="Could not read the store's webhook subscriptions")
         _record_registration(shop, error=failure.message)

@@ -12,10 +12,11 @@ import base64
 import hashlib
 import hmac
 import html
+import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -47,6 +48,15 @@ MAX_THROTTLE_RETRIES = 6
 # Never wait longer than this for one throttle, whatever a header or the cost figures say.
 MAX_THROTTLE_WAIT_SECONDS = 60.0
 
+# What we read of a product, one definition for the paged query and the bulk query (so the two cannot
+# drift apart and one parser, parse_product_node, serves both).
+PRODUCT_NODE_FIELDS = """
+      id legacyResourceId title handle description descriptionHtml productType vendor tags
+      status onlineStoreUrl updatedAt
+      featuredMedia { preview { image { url altText } } }
+      priceRangeV2 { minVariantPrice { amount currencyCode } maxVariantPrice { amount currencyCode } }
+""".strip("\n")
+
 # §2.4, without `variants`: we store the price range, and variants(first:10) under first:250 would
 # multiply the query cost by ten for data we never read.
 PRODUCTS_QUERY = """
@@ -54,14 +64,58 @@ query Products($first: Int!, $after: String, $q: String) {
   products(first: $first, after: $after, query: $q, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      id legacyResourceId title handle description descriptionHtml productType vendor tags
-      status onlineStoreUrl updatedAt
-      featuredMedia { preview { image { url altText } } }
-      priceRangeV2 { minVariantPrice { amount currencyCode } maxVariantPrice { amount currencyCode } }
+%s
     }
   }
 }
-""".strip()
+""".strip() % PRODUCT_NODE_FIELDS
+
+# API_FACTS §2.8. A bulk query has no per-query cost cap, so the variants ride along (a few rows per
+# product, and the price fallback of parse_product_node when a product has no price range). Connections
+# are edges/node here and each variant comes back as its own JSONL row with __parentId; the client
+# gathers them under `variants.nodes`, the shape the paged query would give.
+BULK_PRODUCTS_QUERY = """
+{
+  products {
+    edges {
+      node {
+%s
+        variants { edges { node { id price } } }
+      }
+    }
+  }
+}
+""".strip() % PRODUCT_NODE_FIELDS
+
+BULK_OPERATION_FIELDS = "id status errorCode objectCount rootObjectCount url partialDataUrl query"
+
+# groupObjects: true puts each product's variant rows right below it, so a product is complete as soon as
+# the next product's row arrives and the download streams product by product. (2026-07 made false the
+# default: faster for Shopify, but then a child may come anywhere in the file.)
+BULK_RUN_MUTATION = """
+mutation BulkProducts($query: String!) {
+  bulkOperationRunQuery(query: $query, groupObjects: true) {
+    bulkOperation { %s }
+    userErrors { field message code }
+  }
+}
+""".strip() % BULK_OPERATION_FIELDS
+
+BULK_OPERATION_QUERY = "query BulkOperation($id: ID!) { bulkOperation(id: $id) { %s } }" % BULK_OPERATION_FIELDS
+CURRENT_BULK_OPERATION_QUERY = "query { currentBulkOperation(type: QUERY) { %s } }" % BULK_OPERATION_FIELDS
+PRODUCTS_COUNT_QUERY = "query { productsCount { count precision } }"
+
+BULK_FINISHED_STATUSES = ("COMPLETED", "FAILED", "CANCELED", "EXPIRED")
+BULK_STATUSES = ("CREATED", "RUNNING", "CANCELING", *BULK_FINISHED_STATUSES)
+# What to tell the operator for each way a bulk operation can end without a file (BulkOperationErrorCode).
+BULK_ERROR_ADVICE = {
+    "ACCESS_DENIED": "the app may not run bulk queries: enable \"Allow bulk queries\" under API access "
+                     "requests in the Partner Dashboard (it lapses after 31 days without use)",
+    "INTERNAL_SERVER_ERROR": "Shopify failed while reading the catalog; run the sync again",
+    "TIMEOUT": "Shopify timed out reading the catalog; run the sync again",
+}
+# Ids of a bulk file's child rows, by the connection of the product node they belong under.
+BULK_CHILD_CONNECTIONS = {"gid://shopify/ProductVariant/": "variants"}
 
 PRODUCT_STATUSES = ("ACTIVE", "ARCHIVED", "DRAFT", "UNLISTED")
 
@@ -168,6 +222,30 @@ class InstallParams:
     shop: str
     timestamp: int
     host: str = ""
+
+
+@dataclass(frozen=True)
+class BulkOperation:
+    """A bulk operation as Shopify reports it. `url` is set once COMPLETED (None when nothing matched);
+    `partial_data_url` may be set when it FAILED."""
+
+    id: str
+    status: str
+    error_code: str
+    object_count: int
+    root_object_count: int
+    url: str | None
+    partial_data_url: str | None
+    query: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in BULK_FINISHED_STATUSES
+
+    @property
+    def reads_our_products(self) -> bool:
+        """Whether this is the products query this module runs (so its file can serve a sync)."""
+        return " ".join(self.query.split()) == " ".join(BULK_PRODUCTS_QUERY.split())
 
 
 @dataclass(frozen=True)
@@ -312,6 +390,14 @@ def parse_product_node(node: Any) -> ShopifyProduct:
     image = (((node.get("featuredMedia") or {}).get("preview") or {}).get("image")) or {}
     price_range = node.get("priceRangeV2") or {}
     minimum = price_range.get("minVariantPrice") or {}
+    price = _parse_price(minimum.get("amount"))
+    if price is None:
+        # No price range (none selected, or none computed yet): the cheapest variant, as webhooks do.
+        variants = (node.get("variants") or {}).get("nodes") or []
+        if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
+            raise ValueError("variants is not a list of objects")
+        prices = [p for p in (_parse_price(v.get("price")) for v in variants) if p is not None]
+        price = min(prices) if prices else None
     return ShopifyProduct(
         shopify_id=gid,
         legacy_id=_str(node, "legacyResourceId") or gid.rsplit("/", 1)[-1],
@@ -325,9 +411,62 @@ def parse_product_node(node: Any) -> ShopifyProduct:
         online_store_url=_str(node, "onlineStoreUrl"),
         updated_at=_parse_datetime(node.get("updatedAt"), "updatedAt"),
         image_url=str(image.get("url") or ""),
-        price=_parse_price(minimum.get("amount")),
+        price=price,
         currency=str(minimum.get("currencyCode") or ""),
     )
+
+
+def parse_bulk_operation(node: Any) -> BulkOperation:
+    """A BulkOperation object (ValueError on anything malformed)."""
+    if not isinstance(node, dict):
+        raise ValueError("bulk operation is not an object")
+    gid = _str(node, "id")
+    if not gid.startswith("gid://shopify/BulkOperation/"):
+        raise ValueError(f"unexpected bulk operation id {gid!r}")
+    status = _str(node, "status")
+    if status not in BULK_STATUSES:
+        raise ValueError(f"unknown bulk operation status {status!r}")
+
+    def _count(key: str) -> int:
+        # UnsignedInt64 travels as a string.
+        try:
+            return int(node.get(key) or 0)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key} is not a number") from None
+
+    return BulkOperation(id=gid, status=status, error_code=_str(node, "errorCode"),
+                         object_count=_count("objectCount"), root_object_count=_count("rootObjectCount"),
+                         url=_str(node, "url") or None, partial_data_url=_str(node, "partialDataUrl") or None,
+                         query=_str(node, "query"))
+
+
+def assemble_bulk_nodes(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Product nodes from a grouped bulk file's rows: each product row followed by its child rows
+    (`__parentId`), which are gathered under `<connection>.nodes` as the paged query shapes them.
+
+    A product is yielded as soon as the next product's row (or the end) shows it is complete, so only
+    one product is held at a time. ValueError for a child row that is not right below its product
+    (an ungrouped file) or of a kind we did not ask for.
+    """
+    current: dict[str, Any] | None = None
+    for row in rows:
+        parent = row.get("__parentId")
+        if parent is None:
+            if current is not None:
+                yield current
+            current = row
+            continue
+        if current is None or parent != current.get("id"):
+            raise ValueError(f"child row {row.get('id')!r} is not below its product {parent!r} "
+                             "(the file must be grouped)")
+        child_id = str(row.get("id") or "")
+        connection = next((name for prefix, name in BULK_CHILD_CONNECTIONS.items() if child_id.startswith(prefix)), None)
+        if connection is None:
+            raise ValueError(f"unexpected child row {child_id!r}")
+        child = {k: v for k, v in row.items() if k != "__parentId"}
+        current.setdefault(connection, {"nodes": []})["nodes"].append(child)
+    if current is not None:
+        yield current
 
 
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -706,3 +845,132 @@ class ShopifyClient:
         if not isinstance(deleted, str) or not deleted:
             raise ShopifyError("Malformed webhookSubscriptionDelete answer from Shopify: no deleted id", permanent=True)
         return deleted
+    # --- bulk operations (API_FACTS §2.8) ---
+
+    def products_count(self) -> int:
+        """How many products the shop has (Shopify caps the count at 10,000 by default, precision
+        AT_LEAST: enough to decide between paging and a bulk operation)."""
+        data = self.graphql(PRODUCTS_COUNT_QUERY, {})
+        try:
+            count = data["productsCount"]["count"]
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise ValueError("count is not a number")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ShopifyError(f"Malformed productsCount answer from Shopify: {exc}", permanent=True) from exc
+        return count
+
+    def run_bulk_products_query(self) -> BulkOperation:
+        """Start a bulk query over every product (the paged query's fields, plus variants).
+
+        ShopifyError codes: ACCESS_DENIED (the app lacks the "Allow bulk queries" permission, whether
+        Shopify says so as a GraphQL error or a userError), OPERATION_IN_PROGRESS / LIMIT_REACHED (another
+        bulk query runs; not permanent), INVALID."""
+        try:
+            data = self.graphql(BULK_RUN_MUTATION, {"query": BULK_PRODUCTS_QUERY})
+        except ShopifyError as exc:
+            if exc.code == "ACCESS_DENIED" or exc.status == 403:
+                raise _bulk_access_denied(exc.message) from exc
+            raise
+        try:
+            payload = data["bulkOperationRunQuery"]
+            errors = payload.get("userErrors") or []
+            if not isinstance(errors, list):
+                raise ValueError("userErrors is not a list")
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ShopifyError(f"Malformed bulkOperationRunQuery answer from Shopify: {exc}", permanent=True) from exc
+        if errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            code = str(first.get("code") or "")
+            message = str(first.get("message") or "no message")
+            if code == "ACCESS_DENIED" or "access denied" in message.lower():
+                raise _bulk_access_denied(message)
+            if code in ("OPERATION_IN_PROGRESS", "LIMIT_REACHED"):
+                raise ShopifyError(f"Shopify is already running a bulk query for this shop ({message}); "
+                                   "the sync can run again once it has finished.", permanent=False, code=code)
+            raise ShopifyError(f"Shopify refused the bulk query ({code or 'userError'}: {message})",
+                               permanent=True, code=code)
+        try:
+            return parse_bulk_operation(payload.get("bulkOperation"))
+        except ValueError as exc:
+            raise ShopifyError(f"Malformed bulk operation from Shopify: {exc}", permanent=True) from exc
+
+    def bulk_operation(self, operation_id: str) -> BulkOperation:
+        data = self.graphql(BULK_OPERATION_QUERY, {"id": operation_id})
+        try:
+            return parse_bulk_operation(data.get("bulkOperation"))
+        except ValueError as exc:
+            raise ShopifyError(f"Malformed bulk operation from Shopify: {exc}", permanent=True) from exc
+
+    def current_bulk_operation(self) -> BulkOperation | None:
+        """The app's most recent bulk query on this shop, or None when it never ran one."""
+        data = self.graphql(CURRENT_BULK_OPERATION_QUERY, {})
+        node = data.get("currentBulkOperation")
+        if node is None:
+            return None
+        try:
+            return parse_bulk_operation(node)
+        except ValueError as exc:
+            raise ShopifyError(f"Malformed bulk operation from Shopify: {exc}", permanent=True) from exc
+
+    def iter_bulk_products(self, url: str) -> Iterator[ShopifyProduct]:
+        """The products of a bulk operation's JSONL file, streamed: read line by line, each product parsed
+        once its rows are complete, never the whole file in memory."""
+        try:
+            # A signed storage URL: no Shopify headers, and nothing to retry by hand (the session retries).
+            response = self.session.get(url, stream=True)
+        except requests.RequestException as exc:
+            raise ShopifyError(f"Could not download the bulk operation's file ({type(exc).__name__})",
+                               permanent=False) from exc
+        with response:
+            if response.status_code != 200:
+                raise ShopifyError(f"Downloading the bulk operation's file failed ({response.status_code}); "
+                                   "it expires 7 days after the operation, so run the sync again.",
+                                   permanent=response.status_code in (403, 404, 410), status=response.status_code)
+
+            def rows() -> Iterator[dict[str, Any]]:
+                try:
+                    for number, raw in enumerate(response.iter_lines(), start=1):
+                        if not raw.strip():
+                            continue
+                        try:
+                            row = json.loads(raw)
+                        except ValueError:
+                            raise ShopifyError(f"Line {number} of the bulk operation's file is not JSON; the "
+                                               "download is broken, run the sync again.", permanent=True) from None
+                        if not isinstance(row, dict):
+                            raise ShopifyError(f"Line {number} of the bulk operation's file is not an object; "
+                                               "run the sync again.", permanent=True)
+                        yield row
+                except requests.RequestException as exc:
+                    raise ShopifyError(f"The bulk operation's download broke off ({type(exc).__name__}); "
+                                       "run the sync again.", permanent=False) from exc
+
+            try:
+                for node in assemble_bulk_nodes(rows()):
+                    yield parse_product_node(node)
+            except ValueError as exc:
+                raise ShopifyError(f"Malformed product in the bulk operation's file: {exc}", permanent=True) from exc
+
+
+def bulk_outcome(operation: BulkOperation) -> BulkOperation:
+    """A finished operation if it COMPLETED; otherwise the ShopifyError saying what happened and what to do."""
+    if operation.status == "COMPLETED":
+        return operation
+    if operation.status == "FAILED":
+        if operation.error_code == "ACCESS_DENIED":
+            raise _bulk_access_denied(f"bulk operation {operation.id} failed with ACCESS_DENIED")
+        advice = BULK_ERROR_ADVICE.get(operation.error_code, "run the sync again")
+        raise ShopifyError(f"Shopify's bulk operation {operation.id} failed "
+                           f"({operation.error_code or 'no error code'}): {advice}.",
+                           permanent=operation.error_code not in ("INTERNAL_SERVER_ERROR", "TIMEOUT"),
+                           code=operation.error_code or "FAILED")
+    if operation.status in ("CANCELED", "EXPIRED"):
+        # Someone cancelled it, or its file is older than 7 days: only a new operation helps.
+        raise ShopifyError(f"Shopify's bulk operation {operation.id} is {operation.status}; run the sync again "
+                           "to start a new one.", permanent=False, code=operation.status)
+    raise ValueError(f"bulk operation {operation.id} has not finished ({operation.status})")
+
+
+def _bulk_access_denied(detail: str) -> ShopifyError:
+    return ShopifyError(f"Shopify denied the bulk query ({detail}): {BULK_ERROR_ADVICE['ACCESS_DENIED']}.",
+                        permanent=True, code="ACCESS_DENIED")

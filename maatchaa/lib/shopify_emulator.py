@@ -13,6 +13,11 @@ What it serves (all on one host; every shop lives on it):
                                        Also webhookSubscriptions / webhookSubscriptionCreate /
                                        webhookSubscriptionDelete (the app's per-shop subscriptions;
                                        `deliver()` sends an event to every subscribed uri).
+                                       Also bulk queries (see `_bulk_graphql`): bulkOperationRunQuery over
+                                       products (CREATED -> RUNNING -> COMPLETED over `bulk_polls_to_complete`
+                                       polls of bulkOperation(id:) / currentBulkOperation), productsCount,
+                                       and faults `bulk_denied` / `bulk_fail_code` / `bulk_corrupt_line`.
+- GET  /_bulk/<token>.jsonl            a bulk operation's result file (JSONL, children with __parentId).
 - GET  /cdn/<handle>.svg               a small generated product image (no network needed).
 - /_emulator/...                       control endpoints for other processes (see `_control`).
 
@@ -227,6 +232,36 @@ class _Fault:
 
 
 @dataclass
+class _BulkOperation:
+    id: str
+    shop: str
+    query: str
+    group_objects: bool
+    created_at: str
+    status: str = "CREATED"
+    polls: int = 0
+    error_code: str | None = None
+    object_count: int = 0
+    root_object_count: int = 0
+    completed_at: str | None = None
+    url: str | None = None
+    partial_data_url: str | None = None
+    file_size: int | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("CREATED", "RUNNING")
+
+    def as_node(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "status": self.status, "errorCode": self.error_code, "createdAt": self.created_at,
+            "completedAt": self.completed_at, "objectCount": str(self.object_count),
+            "rootObjectCount": str(self.root_object_count), "fileSize": None if self.file_size is None else str(self.file_size),
+            "url": self.url, "partialDataUrl": self.partial_data_url, "query": self.query, "type": "QUERY",
+        }
+
+
+@dataclass
 class _Code:
     shop: str
     scope: str
@@ -301,6 +336,17 @@ class ShopifyEmulator:
         self._refresh: dict[str, _Refresh] = {}
         self._faults: list[_Fault] = []
         self._next_subscription = 1
+        # Bulk operations: a poll of a running one advances it; it finishes at this poll (CREATED -> RUNNING
+        # at the first, COMPLETED at the second by default).
+        self.bulk_polls_to_complete = 2
+        # Faults, until reset: "user_error" or "graphql_error" (the two ways Shopify may deny a bulk query to
+        # an app without "Allow bulk queries"); an errorCode the next operations FAIL with; a 1-based line
+        # of the result file replaced by garbage.
+        self.bulk_denied = ""
+        self.bulk_fail_code = ""
+        self.bulk_corrupt_line = 0
+        self.bulk_operations: dict[str, _BulkOperation] = {}
+        self._bulk_files: dict[str, bytes] = {}
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._background: BackgroundServer | None = None
@@ -685,6 +731,8 @@ class ShopifyEmulator:
     def _graphql(self, shop: EmulatedShop, payload: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         if "webhookSubscription" in str(payload.get("query") or ""):
             return self._graphql_webhook_subscriptions(shop, payload)
+        if _root_field(str(payload.get("query") or "")) in BULK_ROOT_FIELDS:
+            return self._bulk_graphql(shop, payload)
         query = str(payload.get("query") or "")
         variables = payload.get("variables") or {}
         if not isinstance(variables, dict) or "products" not in query:
@@ -759,6 +807,150 @@ class ShopifyEmulator:
                                         "throttleStatus": bucket.status()}},
             }
             return 200, body, {}
+
+
+    # --- bulk operations (API_FACTS §2.8) -----------------------------------------------------------
+
+    def _bulk_graphql(self, shop: EmulatedShop, payload: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """bulkOperationRunQuery, bulkOperation(id:), currentBulkOperation and productsCount."""
+        query = str(payload.get("query") or "")
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            return 200, {"errors": [{"message": "variables must be an object", "extensions": {"code": "BAD_REQUEST"}}]}, {}
+        root = _root_field(query)
+        cost = {"cost": {"requestedQueryCost": 10 if root == "bulkOperationRunQuery" else 1,
+                         "actualQueryCost": 10 if root == "bulkOperationRunQuery" else 1,
+                         "throttleStatus": shop.bucket.status()}}
+        with self._lock:
+            if root == "productsCount":
+                # Shopify counts up to `limit` (10,000 by default) and says AT_LEAST beyond it.
+                count = len(shop.products)
+                return 200, {"data": {"productsCount": {"count": min(count, 10_000),
+                                                        "precision": "EXACT" if count <= 10_000 else "AT_LEAST"}},
+                             "extensions": cost}, {}
+            if root == "bulkOperationRunQuery":
+                return 200, {**self._run_bulk_query(shop, query, variables), "extensions": cost}, {}
+            if root == "currentBulkOperation":
+                mine = [op for op in self.bulk_operations.values() if op.shop == shop.domain]
+                current = self._advance(shop, mine[-1]) if mine else None
+                return 200, {"data": {"currentBulkOperation": current}, "extensions": cost}, {}
+            operation_id = variables.get("id")
+            if operation_id is None:
+                literal = re.search(r'bulkOperation\s*\(\s*id\s*:\s*"([^"]+)"', query)
+                operation_id = literal.group(1) if literal else None
+            operation = self.bulk_operations.get(str(operation_id))
+            if operation is None or operation.shop != shop.domain:
+                return 200, {"data": {"bulkOperation": None}, "extensions": cost}, {}
+            return 200, {"data": {"bulkOperation": self._advance(shop, operation)}, "extensions": cost}, {}
+
+    def _run_bulk_query(self, shop: EmulatedShop, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        def refused(code: str, message: str) -> dict[str, Any]:
+            return {"data": {"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
+                {"field": ["query"] if code == "INVALID" else None, "message": message, "code": code}]}}}
+
+        if self.bulk_denied == "graphql_error":
+            return {"data": {"bulkOperationRunQuery": None}, "errors": [{
+                "message": "Access denied for bulkOperationRunQuery field. Enable bulk queries for this app in the "
+                           "Partner Dashboard.",
+                "extensions": {"code": "ACCESS_DENIED",
+                               "documentation": "https://shopify.dev/changelog/apps-must-enable-bulk-operations-before-use"},
+                "path": ["bulkOperationRunQuery"]}]}
+        if self.bulk_denied:
+            return refused("ACCESS_DENIED", "Access denied: this app may not run bulk queries. Enable "
+                                            "\"Allow bulk queries\" in the Partner Dashboard.")
+        inner = variables.get("query")
+        if inner is None:
+            literal = re.search(r'query\s*:\s*"""(.*?)"""', query, re.S)
+            inner = literal.group(1) if literal else None
+        if not isinstance(inner, str) or not re.search(r"\bproducts\b[^{]*\{\s*edges\s*\{\s*node", inner):
+            return refused("INVALID", "The emulator runs bulk queries over `products { edges { node { ... } } }` only.")
+        grouped = variables.get("groupObjects")
+        if grouped is None:
+            literal = re.search(r"groupObjects\s*:\s*(true|false)", query)
+            grouped = literal is not None and literal.group(1) == "true"  # false by default since 2026-07
+        running = [op for op in self.bulk_operations.values() if op.shop == shop.domain and op.running]
+        if running:
+            return refused("OPERATION_IN_PROGRESS", "A bulk query operation for this app and shop is already in "
+                                                    f"progress: {running[0].id}.")
+        operation = _BulkOperation(id=f"gid://shopify/BulkOperation/{len(self.bulk_operations) + 1}",
+                                   shop=shop.domain, query=inner, group_objects=bool(grouped),
+                                   created_at=format_rfc3339(_now()))
+        self.bulk_operations[operation.id] = operation
+        return {"data": {"bulkOperationRunQuery": {"bulkOperation": operation.as_node(), "userErrors": []}}}
+
+    def _advance(self, shop: EmulatedShop, operation: _BulkOperation) -> dict[str, Any]:
+        """One poll: a running operation moves on (RUNNING, then finished at `bulk_polls_to_complete`)."""
+        if operation.running:
+            operation.polls += 1
+            rows = _bulk_rows(shop.products, operation.query, grouped=operation.group_objects,
+                              base=self._base_or_blank())
+            if operation.polls < self.bulk_polls_to_complete:
+                operation.status = "RUNNING"
+                operation.object_count = len(rows) * operation.polls // self.bulk_polls_to_complete
+                operation.root_object_count = sum(1 for r in rows if "__parentId" not in r) * operation.polls \
+                    // self.bulk_polls_to_complete
+            else:
+                self._finish(operation, rows)
+        return operation.as_node()
+
+    def _finish(self, operation: _BulkOperation, rows: list[dict[str, Any]]) -> None:
+        operation.completed_at = format_rfc3339(_now())
+        lines = [json.dumps(r, separators=(",", ":")) for r in rows]
+        if self.bulk_fail_code:
+            # A failed operation may leave what it read so far behind partialDataUrl.
+            operation.status = "FAILED"
+            operation.error_code = self.bulk_fail_code
+            half = lines[: len(lines) // 2]
+            operation.object_count = len(half)
+            operation.partial_data_url = self._store_bulk_file(half) if half else None
+            return
+        if self.bulk_corrupt_line and lines:
+            lines[min(self.bulk_corrupt_line, len(lines)) - 1] = '{"id": "gid://shopify/Product/1", "title": '
+        operation.status = "COMPLETED"
+        operation.object_count = len(rows)
+        operation.root_object_count = sum(1 for r in rows if "__parentId" not in r)
+        # Shopify gives no file when nothing matched.
+        operation.url = self._store_bulk_file(lines) if lines else None
+        operation.file_size = len(("\n".join(lines) + "\n").encode()) if lines else None
+
+    def _store_bulk_file(self, lines: list[str]) -> str:
+        token = secrets.token_urlsafe(16)
+        self._bulk_files[token] = ("\n".join(lines) + "\n").encode()
+        return f"{self._base_or_blank()}/_bulk/{token}.jsonl"
+
+
+# --- bulk helpers ------------------------------------------------------------------------------------
+
+BULK_ROOT_FIELDS = ("bulkOperationRunQuery", "bulkOperation", "currentBulkOperation", "productsCount")
+# The connections of a product node the emulator can emit as child rows, by field name.
+BULK_CHILD_CONNECTIONS = ("variants",)
+
+
+def _root_field(query: str) -> str:
+    """The first field of a GraphQL document's selection (past `query Name($x: T) {`), e.g. "products"."""
+    body = query.split("{", 1)[1] if "{" in query else query
+    match = re.match(r"\s*(\w+)", body)
+    return match.group(1) if match else ""
+
+
+def _bulk_rows(products: list[dict[str, Any]], query: str, *, grouped: bool, base: str) -> list[dict[str, Any]]:
+    """The rows of a bulk products file as Shopify writes them: one per product without its connections,
+    one per connection node with `__parentId`; grouped, each product's children right below it,
+    otherwise (as ungrouped files may be) all products first."""
+    parents: list[dict[str, Any]] = []
+    children: list[list[dict[str, Any]]] = []
+    for node in _sort(products, "ID"):
+        rendered = _render(node, base)
+        kids = []
+        for name in BULK_CHILD_CONNECTIONS:
+            connection = rendered.pop(name, None) or {}
+            if re.search(rf"\b{name}\b", query):
+                kids.extend({**child, "__parentId": rendered["id"]} for child in connection.get("nodes") or [])
+        parents.append(rendered)
+        children.append(kids)
+    if grouped:
+        return [row for parent, kids in zip(parents, children, strict=True) for row in (parent, *kids)]
+    return [*parents, *(row for kids in children for row in kids)]
 
 
 # --- products query helpers --------------------------------------------------------------------------
@@ -910,6 +1102,12 @@ class _Handler(BaseHTTPRequestHandler):
             domain = self._shop_domain(query)
             self.emulator._log(kind="install", method="GET", path=parts.path, status=302, shop=domain)
             return self._redirect(self.emulator.install_url(domain))
+        if parts.path.startswith("/_bulk/") and parts.path.endswith(".jsonl"):
+            content = self.emulator._bulk_files.get(parts.path[len("/_bulk/"):-len(".jsonl")])
+            self.emulator._log(kind="bulk_file", method="GET", path=parts.path, status=200 if content is not None else 404)
+            if content is None:
+                return self._json(404, {"errors": "Not Found"})
+            return send_body(self, 200, content, "application/jsonl")
         if parts.path.startswith("/cdn/") and parts.path.endswith(".svg"):
             handle = parts.path[len("/cdn/"):-len(".svg")]
             self.emulator._log(kind="cdn", method="GET", path=parts.path, status=200)
@@ -990,6 +1188,7 @@ class _Handler(BaseHTTPRequestHandler):
         token = self.headers.get("X-Shopify-Access-Token", "")
         entry: dict[str, Any] = {"kind": "graphql", "method": "POST", "version": version, "shop": domain,
                                  "variables": data.get("variables") or {}}
+        entry["operation"] = _root_field(str(data.get("query") or ""))
         if domain not in emulator.shops:
             emulator._log(**entry, status=404, returned=0)
             return self._json(404, {"errors": "Not Found"})
@@ -1016,6 +1215,7 @@ class _Handler(BaseHTTPRequestHandler):
         POST /_emulator/products/delete  {shop?, id}
         POST /_emulator/throttle         {kind, times?, retry_after?, available?}
         POST /_emulator/tokens/expire    {shop?}
+        POST /_emulator/bulk             {denied?, fail_code?, corrupt_line?, polls_to_complete?}
         POST /_emulator/webhooks         {topic, payload? | product_id?, shop?, forged?, webhook_id?}
         GET  /_emulator/webhook_subscriptions?shop=      the app's subscriptions
         POST /_emulator/webhooks/deliver {topic, payload? | product_id?, shop?}   to every subscribed uri
@@ -1042,6 +1242,13 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "POST" and path == "/_emulator/throttle":
                 emulator.throttle(str(data.get("kind", "THROTTLED")), times=int(data.get("times", 1)),
                                   retry_after=float(data.get("retry_after", 1)), available=float(data.get("available", 0)))
+                return self._json(200, {"ok": True})
+            if method == "POST" and path == "/_emulator/bulk":
+                with emulator._lock:
+                    emulator.bulk_denied = str(data.get("denied", emulator.bulk_denied))
+                    emulator.bulk_fail_code = str(data.get("fail_code", emulator.bulk_fail_code))
+                    emulator.bulk_corrupt_line = int(data.get("corrupt_line", emulator.bulk_corrupt_line))
+                    emulator.bulk_polls_to_complete = int(data.get("polls_to_complete", emulator.bulk_polls_to_complete))
                 return self._json(200, {"ok": True})
             if method == "POST" and path == "/_emulator/tokens/expire":
                 return self._json(200, {"expired": emulator.expire_access_tokens(shop)})

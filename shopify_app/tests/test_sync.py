@@ -17,6 +17,11 @@ from shopify_app.shopify import ShopifyClient
 pytestmark = pytest.mark.django_db
 
 
+def page_calls(emulator: ShopifyEmulator) -> list[dict[str, Any]]:
+    """The paged products queries (a full sync first asks productsCount, to choose pages or a bulk query)."""
+    return [c for c in emulator.graphql_calls() if c["operation"] == "products"]
+
+
 def recording_client(shop: Shop) -> tuple[ShopifyClient, list[float]]:
     """A client whose throttling waits are recorded instead of slept."""
     waits: list[float] = []
@@ -33,7 +38,8 @@ def test_a_catalog_of_several_pages_syncs_completely_then_incrementally(
     # Pages as large as Shopify's 1000-point query limit allows for our query: 142 nodes x 7 points + 2.
     assert (first.created, first.updated, first.deleted, first.full, first.pages) == (600, 0, 0, True, 5)
     assert Product.objects.filter(shop=connected_shop).count() == 600
-    calls = shopify_emulator.graphql_calls()
+    counted, *calls = shopify_emulator.graphql_calls()
+    assert counted["operation"] == "productsCount"  # 600 is below the bulk threshold: pages
     assert [c["variables"]["first"] for c in calls] == [142] * 5
     assert [c["returned"] for c in calls] == [142, 142, 142, 142, 32]
     assert all(c["variables"]["q"] is None for c in calls)
@@ -111,7 +117,7 @@ def test_throttled_answers_are_waited_out_as_the_cost_figures_say(
     # requested 996 points (2 + 142 x 7), 2 available, 50 restored per second: (996 - 2) / 50 = 19.88 s.
     assert waits == [19.88, 19.88]
     assert result.created == 14
-    assert [c["error"] for c in shopify_emulator.graphql_calls()] == ["THROTTLED", "THROTTLED", ""]
+    assert [c["error"] for c in page_calls(shopify_emulator)] == ["THROTTLED", "THROTTLED", ""]
 
 
 def test_a_429_is_waited_out_for_its_retry_after(connected_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
@@ -131,7 +137,7 @@ def test_a_real_wait_is_short_when_the_bucket_refills_fast(connected_shop: Shop,
     result = services.sync_shop_products(shop=connected_shop)  # sleeps for real: 996 / 5,000 s
 
     assert result.created == 14
-    assert [c["error"] for c in shopify_emulator.graphql_calls()] == ["THROTTLED", ""]
+    assert [c["error"] for c in page_calls(shopify_emulator)] == ["THROTTLED", ""]
 
 
 def test_endless_throttling_gives_up_and_stores_nothing(connected_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
@@ -173,7 +179,8 @@ def test_a_401_refreshes_the_token_once_and_the_sync_goes_on(connected_shop: Sho
 
     assert result.created == 14
     assert _token_grants(shopify_emulator) == ["refresh_token"]
-    assert [c["status"] for c in shopify_emulator.graphql_calls()] == [401, 200]
+    assert [(c["operation"], c["status"]) for c in shopify_emulator.graphql_calls()] == [
+        ("productsCount", 401), ("productsCount", 200), ("products", 200)]
 
 
 def test_a_refused_refresh_marks_the_shop_as_needing_reauthorisation(
@@ -272,7 +279,7 @@ def test_a_page_too_costly_for_shopify_is_shrunk_to_what_its_figures_allow(
     result = services.sync_shop_products(shop=connected_shop, page_size=250)
 
     assert result.created == 300
-    calls = shopify_emulator.graphql_calls()
+    calls = page_calls(shopify_emulator)
     assert [c["error"] for c in calls][:1] == ["MAX_COST_EXCEEDED"]
     # cost 1752 for 250 nodes: 7 a node, so (1000 - 2) // 7 = 142 a page.
     assert [c["variables"]["first"] for c in calls] == [250, 142, 142, 142]
