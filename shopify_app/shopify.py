@@ -416,13 +416,19 @@ def parse_product_node(node: Any) -> ShopifyProduct:
     )
 
 
+def _node_gid(node: Any, kind: str, what: str) -> str:
+    """The `id` of a GraphQL node that must be a `kind` (ValueError names `what` otherwise)."""
+    if not isinstance(node, dict):
+        raise ValueError(f"{what} is not an object")
+    gid = _str(node, "id")
+    if not gid.startswith(f"gid://shopify/{kind}/"):
+        raise ValueError(f"unexpected {what} id {gid!r}")
+    return gid
+
+
 def parse_bulk_operation(node: Any) -> BulkOperation:
     """A BulkOperation object (ValueError on anything malformed)."""
-    if not isinstance(node, dict):
-        raise ValueError("bulk operation is not an object")
-    gid = _str(node, "id")
-    if not gid.startswith("gid://shopify/BulkOperation/"):
-        raise ValueError(f"unexpected bulk operation id {gid!r}")
+    gid = _node_gid(node, "BulkOperation", "bulk operation")
     status = _str(node, "status")
     if status not in BULK_STATUSES:
         raise ValueError(f"unknown bulk operation status {status!r}")
@@ -529,11 +535,7 @@ def updated_since_query(moment: datetime) -> str:
 
 def parse_webhook_subscription_node(node: Any) -> WebhookSubscription:
     """A WebhookSubscription node ({id topic uri}) as a WebhookSubscription (ValueError if malformed)."""
-    if not isinstance(node, dict):
-        raise ValueError("webhook subscription node is not an object")
-    gid = _str(node, "id")
-    if not gid.startswith("gid://shopify/WebhookSubscription/"):
-        raise ValueError(f"unexpected webhook subscription id {gid!r}")
+    gid = _node_gid(node, "WebhookSubscription", "webhook subscription")
     topic = _str(node, "topic")
     if not topic:
         raise ValueError("webhook subscription has no topic")

@@ -616,13 +616,8 @@ class ShopifyEmulator:
             requested = 2 + first
         with self._lock:
             bucket = shop.bucket
-            bucket.refill()
-            if requested > bucket.available:
-                return 200, {
-                    "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                    "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
-                                            "throttleStatus": bucket.status()}},
-                }, {}
+            if (throttled := _throttled(bucket, requested)) is not None:
+                return throttled
             if "webhookSubscriptionCreate" in query:
                 data = {"webhookSubscriptionCreate": self._create_subscription(shop, variables)}
                 actual = requested
@@ -776,13 +771,8 @@ class ShopifyEmulator:
                                             "throttleStatus": status}},
                 }, {}
             bucket = shop.bucket
-            bucket.refill()
-            if requested > bucket.available:
-                return 200, {
-                    "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                    "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
-                                            "throttleStatus": bucket.status()}},
-                }, {}
+            if (throttled := _throttled(bucket, requested)) is not None:
+                return throttled
             try:
                 nodes = _filter(shop.products, str(search))
             except ValueError as exc:
@@ -951,6 +941,18 @@ def _bulk_rows(products: list[dict[str, Any]], query: str, *, grouped: bool, bas
     if grouped:
         return [row for parent, kids in zip(parents, children, strict=True) for row in (parent, *kids)]
     return [*parents, *(row for kids in children for row in kids)]
+
+
+def _throttled(bucket: Bucket, requested: float) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    """Shopify's THROTTLED answer when the bucket cannot pay `requested` now (the caller holds the lock)."""
+    bucket.refill()
+    if requested <= bucket.available:
+        return None
+    return 200, {
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
+                                "throttleStatus": bucket.status()}},
+    }, {}
 
 
 # --- products query helpers --------------------------------------------------------------------------
