@@ -259,6 +259,9 @@ if SHOPIFY_WEBHOOK_URL and not SHOPIFY_WEBHOOK_URL.startswith(("https://", "http
 # A full sync (the first, or a reconciliation) of a shop with at least this many products runs as one
 # bulk operation instead of pages: cursor paging stops at 25,000 objects (API_FACTS §2.8).
 SHOPIFY_BULK_SYNC_THRESHOLD = env_int("SHOPIFY_BULK_SYNC_THRESHOLD", 2000)
+# The install's first sync runs inside the page Shopify sends the merchant back to for catalogs up to this
+# size (a few pages); a larger catalog is read by the worker, so nobody waits minutes on a loading page.
+SHOPIFY_INLINE_SYNC_MAX_PRODUCTS = env_int("SHOPIFY_INLINE_SYNC_MAX_PRODUCTS", 500)
 # First wait between polls of a running bulk operation (it grows to 30 s), and how long a sync waits.
 SHOPIFY_BULK_POLL_SECONDS = env_int("SHOPIFY_BULK_POLL_SECONDS", 2)
 SHOPIFY_BULK_TIMEOUT_SECONDS = env_int("SHOPIFY_BULK_TIMEOUT_SECONDS", 3600)

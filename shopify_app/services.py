@@ -649,13 +649,41 @@ def start_discovery_after_install(*, shop: Shop, result: SyncResult | None) -> N
         trigger_discovery(company=shop.company, trigger=DiscoveryRun.Trigger.IMMEDIATE)
 
 
-def enqueue_sync(*, shop: Shop, full: bool = False) -> None:
-    """Sync the shop in the worker, after the current transaction commits."""
+def enqueue_sync(*, shop: Shop, full: bool = False, after_install: bool = False) -> None:
+    """Sync the shop in the worker, after the current transaction commits. `after_install`: then start
+    discovery as the install would have (start_discovery_after_install)."""
     from django_q.tasks import async_task
 
     shop_id = shop.pk
-    transaction.on_commit(lambda: async_task("shopify_app.tasks.sync_shop", shop_id, full,
+    transaction.on_commit(lambda: async_task("shopify_app.tasks.sync_shop", shop_id, full, after_install,
                                              task_name=f"shopify-sync-{shop_id}"), robust=True)
+
+
+def count_products(*, shop: Shop) -> int:
+    """How many products the store has (Shopify's productsCount: one cheap query)."""
+    client = get_client(shop=shop)
+    try:
+        client.access_token = ensure_access_token(shop=shop, client=client)
+        return _with_token_refresh(shop=shop, client=client, call=client.products_count)
+    except ShopifyError as exc:
+        raise _shopify_failure(exc, what="Could not count the store's products") from exc
+
+
+def sync_after_install(*, shop: Shop) -> SyncResult | int:
+    """The install's first sync: now, for a catalog small enough to read while the merchant waits for the
+    page (the SyncResult); in the worker for a larger one (its product count, queued). Discovery starts
+    after it either way."""
+    try:
+        count = count_products(shop=shop)
+    except ApplicationError:
+        count = 0  # unknown: the sync below meets the same failure and says so
+    if count > settings.SHOPIFY_INLINE_SYNC_MAX_PRODUCTS:
+        enqueue_sync(shop=shop, full=True, after_install=True)
+        log.info("%s: %s products, read by the worker", shop.domain, f"{count:,}")
+        return count
+    result = sync_shop_products(shop=shop)
+    start_discovery_after_install(shop=shop, result=result)
+    return result
 
 
 # --- Disconnect, uninstall, redact -------------------------------------------------------------------

@@ -12,7 +12,7 @@ def process_webhook_delivery(delivery_id: int) -> str:
     return services.process_webhook_delivery(delivery_id=delivery_id)
 
 
-def sync_shop(shop_id: int, full: bool = False) -> str:
+def sync_shop(shop_id: int, full: bool = False, after_install: bool = False) -> str:
     shop = Shop.objects.filter(pk=shop_id, status=Shop.Status.ACTIVE).first()
     if shop is None:
         return "shop gone or not connected"
@@ -20,6 +20,8 @@ def sync_shop(shop_id: int, full: bool = False) -> str:
         result = services.sync_shop_products(shop=shop, full=full)
     except ApplicationError as exc:
         return f"not synced: {exc.message}"
+    if after_install:
+        services.start_discovery_after_install(shop=shop, result=result)
     return str(result)
 
 

@@ -117,17 +117,20 @@ def callback(request: HttpRequest) -> HttpResponse:
         messages.warning(request, f"{shop.domain} is connected, but Shopify did not accept our update "
                                   "notifications yet; product changes will arrive with the next sync.")
     try:
-        result = services.sync_shop_products(shop=shop)
+        result = services.sync_after_install(shop=shop)
     except ApplicationError as exc:
         # Connected all the same; a transient failure is retried by the worker, and the products page
         # says what is missing.
         if not exc.details.get("permanent", True):
-            services.enqueue_sync(shop=shop)
+            services.enqueue_sync(shop=shop, after_install=True)
         messages.warning(request, f"{shop.domain} is connected, but its products could not be read yet: {exc.message}")
         return HttpResponseRedirect(PRODUCTS_URL)
-    services.start_discovery_after_install(shop=shop, result=result)
-    messages.success(request, f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
-                              "products synced. Finding creators has started.")
+    if isinstance(result, int):
+        messages.success(request, f"{shop.domain} is connected. Its {result:,} products are being read from Shopify "
+                                  "in the background; finding creators starts as soon as they are in.")
+    else:
+        messages.success(request, f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
+                                  "products synced. Finding creators has started.")
     return HttpResponseRedirect(PRODUCTS_URL)
 
 

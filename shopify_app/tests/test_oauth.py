@@ -268,3 +268,34 @@ def test_a_callback_whose_sync_fails_still_connects_and_queues_a_retry(
     assert Shop.objects.get().status == Shop.Status.ACTIVE
     assert not Product.objects.exists()
     assert [task.name() for task in OrmQ.objects.all()] == [f"shopify-sync-{Shop.objects.get().pk}"]
+
+
+def test_a_large_catalog_is_read_by_the_worker_after_install_and_discovery_follows(
+    member_client: Any, member: Any, shopify_emulator: ShopifyEmulator, settings: Any,
+    django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_q.models import OrmQ
+
+    from shopify_app import tasks
+
+    settings.SHOPIFY_INLINE_SYNC_MAX_PRODUCTS = 10  # the demo store has 14
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.get(follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver"))
+
+    assert response.status_code == 302 and response["Location"] == "/dashboard/products"
+    page = member_client.get("/dashboard/products").content.decode()
+    assert "Its 14 products are being read from Shopify in the background" in page
+    assert "Your products are being read from juniper-pine.myshopify.com" in page
+    assert not Product.objects.exists()
+    # Nothing but the count was asked of the catalog while the merchant waited.
+    assert [c["operation"] for c in shopify_emulator.graphql_calls()] == ["productsCount"]
+    shop = Shop.objects.get()
+    [task] = OrmQ.objects.all()
+    assert task.name() == f"shopify-sync-{shop.pk}" and task.task["args"] == (shop.pk, True, True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sync_shop(*task.task["args"])
+
+    assert Product.objects.filter(company=member[1], status="ACTIVE").count() == 12
+    assert DiscoveryRun.objects.filter(company=member[1], trigger="immediate", status="queued").count() == 1
+    assert "being read from" not in member_client.get("/dashboard/products").content.decode()
