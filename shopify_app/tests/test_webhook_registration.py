@@ -57,6 +57,7 @@ def test_installing_a_store_subscribes_it_to_the_apps_topics_at_the_webhook_url(
     assert shop.webhooks_error == ""
     # The compliance topics are the app's (shopify.app.toml), never asked for per shop.
     assert not [c for c in create_calls(shopify_emulator) if "CUSTOMERS" in c["topic"] or "SHOP_" in c["topic"]]
+    assert 'data-webhooks="active"' in member_client.get("/dashboard/settings").content.decode()
 
 
 def test_registering_a_second_time_creates_nothing(
@@ -129,6 +130,8 @@ def test_a_refused_subscription_is_recorded_and_the_install_still_connects_the_s
     assert all(topic in shop.webhooks_error for topic in OUR_TOPICS)
     warnings = [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
     assert warnings and "did not accept our update notifications" in warnings[0]
+    page = member_client.get("/dashboard/settings").content.decode()
+    assert 'data-webhooks="failing"' in page and "Maatchaa retries every hour" in page
 
 
 def test_a_refusal_raises_an_error_naming_the_topic_and_shopifys_reason(
