@@ -70,7 +70,8 @@ class DiscoveryRunSerializer(serializers.Serializer):
     units = serializers.IntegerField()
     videos_found = serializers.IntegerField()
     matches_made = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.CharField())
+    # DRF's metaclass moves declared fields off the class, so Serializer.errors is not shadowed at run time.
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     message = serializers.CharField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
