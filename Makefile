@@ -5,11 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test serve venv browser migrate check clean-db help
+.PHONY: demo test typecheck serve venv browser migrate check clean-db help
 
 help:
 	@echo "make demo   - set up and run discovery end to end on the embedded database (offline)"
-	@echo "make test   - set up and run the whole test suite"
+	@echo "make test   - set up, type-check (make typecheck) and run the whole test suite"
+	@echo "make typecheck - mypy with django-stubs over the whole repository (mypy.ini)"
 	@echo "make serve  - run the web app, both emulators and the worker on http://127.0.0.1:8000"
 
 $(STAMP): requirements.txt bin/find-python
@@ -34,7 +35,13 @@ migrate: venv
 demo: venv migrate
 	MAATCHAA_DEV=true $(PY) manage.py demo
 
-test: venv browser
+# mypy.ini's django plugin imports the settings, which read the environment: MAATCHAA_DEV as for the tests.
+# ~13 s cold on 2 cores, ~1 s with its .mypy_cache (gitignored).
+typecheck: venv
+	MAATCHAA_DEV=true $(PY) -m mypy .
+
+# Types first: CI (.ci/run) runs `make test`, so a type error fails it before the slower suite starts.
+test: venv browser typecheck
 	MAATCHAA_DEV=true $(PY) -m pytest
 
 # The web app, both emulators and the django-q2 cluster, for a person to try the dashboard.

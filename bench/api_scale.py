@@ -357,7 +357,7 @@ def wsgi_requester(cookies: Any) -> Callable[[str], tuple[int, bytes]]:
 
     def get(url: str) -> tuple[int, bytes]:
         path, _, query = url.partition("?")
-        environ = factory._base_environ(
+        environ = factory._base_environ(  # type: ignore[attr-defined]  # private, absent from django-stubs
             PATH_INFO=path,
             QUERY_STRING=query,
             REQUEST_METHOD="GET",
@@ -366,7 +366,8 @@ def wsgi_requester(cookies: Any) -> Callable[[str], tuple[int, bytes]]:
             HTTP_HOST="localhost",
         )
         status: list[str] = []
-        chunks = handler(environ, lambda line, headers, *exc: status.append(line))
+        # The WSGI write() callable start_response should return is never used here.
+        chunks = handler(environ, lambda line, headers, *exc: status.append(line))  # type: ignore[arg-type]
         try:
             body = b"".join(chunks)
         finally:

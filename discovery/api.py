@@ -10,8 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
@@ -40,7 +39,7 @@ def _parse_uuid(value: Any, *, field: str) -> uuid.UUID:
         raise ApplicationError(f"{field} must be a UUID, got {str(value)[:100]!r}.", details={field: "invalid"}) from None
 
 
-def company_for_member(*, user: AbstractBaseUser | AnonymousUser, company_id: Any) -> Company:
+def company_for_member(*, user: User | AnonymousUser, company_id: Any) -> Company:
     """One of the caller's companies; another company's id answers like a missing one (404)."""
     company = companies_for(user).filter(pk=_parse_uuid(company_id, field="company_id")).first()
     if company is None:
@@ -48,7 +47,7 @@ def company_for_member(*, user: AbstractBaseUser | AnonymousUser, company_id: An
     return company
 
 
-def discovery_runs_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[DiscoveryRun]:
+def discovery_runs_for(*, user: User | AnonymousUser) -> QuerySet[DiscoveryRun]:
     return DiscoveryRun.objects.filter(company__in=companies_for(user)).select_related("company")
 
 
@@ -71,7 +70,8 @@ class DiscoveryRunSerializer(serializers.Serializer):
     units = serializers.IntegerField()
     videos_found = serializers.IntegerField()
     matches_made = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.CharField())
+    # DRF's metaclass moves declared fields off the class, so Serializer.errors is not shadowed at run time.
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     message = serializers.CharField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)

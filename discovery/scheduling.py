@@ -23,10 +23,9 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -36,6 +35,9 @@ from django_q.tasks import async_task
 from discovery import quota, runs, selectors
 from discovery.models import CompanyQuotaDay, DiscoveryRun
 from shopify_app.models import Company, Product, Shop
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 logger = logging.getLogger("maatchaa.worker")
 
@@ -485,7 +487,7 @@ def trigger_discovery(
     *,
     company: Company,
     trigger: str,
-    user: AbstractBaseUser | None = None,
+    user: User | AnonymousUser | None = None,
     product_ids: Sequence[int] | None = None,
 ) -> tuple[DiscoveryRun, bool]:
     """Create a discovery run for `company` and enqueue it after commit, or return its active run.

@@ -380,7 +380,7 @@ class _MeteredHttp(httplib2.Http):
         super().__init__(timeout=timeout)
         self._before_send = before_send
 
-    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
         self._before_send(uri)
         return super().request(uri, method, *args, **kwargs)
 

@@ -10,11 +10,11 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
@@ -30,12 +30,15 @@ from maatchaa.tenancy import SESSION_KEY
 from matches.models import CreatorMatch
 from shopify_app.models import ApiToken, Company, Membership
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # Recognisable in a leaked file or a commit (secret scanners match on it); the rest is 40 hex digits.
 API_TOKEN_PREFIX = "mtc_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
-def sign_up_member(*, company_name: str, email: str, password: str) -> AbstractBaseUser:
+def sign_up_member(*, company_name: str, email: str, password: str) -> User:
     """Creates a user, their company and the owner membership, all or nothing."""
     email = email.strip().lower()
     with transaction.atomic():
@@ -49,7 +52,7 @@ CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
 MAX_OWN_CHANNELS = 20
 
 
-def issue_api_token(*, user: AbstractBaseUser) -> str:
+def issue_api_token(*, user: User) -> str:
     """A new API token for the user, replacing any previous one; returns the key, which is not stored
     (only its digest is) and so can be shown this once only."""
     key = API_TOKEN_PREFIX + secrets.token_hex(20)
@@ -64,7 +67,7 @@ def api_token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def user_for_api_token(key: str) -> AbstractBaseUser | None:
+def user_for_api_token(key: str) -> User | None:
     """The active user whose token this is, or None. Marks the token used (at most once a minute, so a
     busy script does not write on every request)."""
     token = ApiToken.objects.select_related("user").filter(digest=api_token_digest(key)).first()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -12,7 +11,7 @@ from shopify_app.models import Company
 SESSION_KEY = "company_id"
 
 
-def companies_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Company]:
+def companies_for(user: User | AnonymousUser) -> QuerySet[Company]:
     if not user.is_authenticated:
         return Company.objects.none()
     return Company.objects.filter(memberships__user=user)

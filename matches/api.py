@@ -11,7 +11,7 @@ import csv
 import io
 from datetime import tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from django.utils import timezone
@@ -36,6 +36,10 @@ from matches.display import CSV_COLUMNS, creator_csv_row, creator_record, json_d
 from matches.models import CreatorDecision
 from shopify_app.models import Company, Product
 
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+
 CSV_ROW_LIMIT = 10_000
 
 ERROR_RESPONSE = inline_serializer(
@@ -54,7 +58,8 @@ class FastJSONRenderer(JSONRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
             return b""
-        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+        # DRF's get_indent takes None (its own render passes it through); the stub says str.
+        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:  # type: ignore[arg-type]
             return super().render(data, accepted_media_type, renderer_context)
         try:
             text = orjson.dumps(data, default=_JSON_FALLBACK.default, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
@@ -229,6 +234,7 @@ class ProductListApi(GenericAPIView):
             params.is_valid(raise_exception=True)
             query = params.validated_data
         named = query.get("company_id")
+        company_id: uuid.UUID | None
         if named:
             company_id = selectors.get_company_for_user(user=request.user, company_id=named).pk
         else:
@@ -243,7 +249,8 @@ class ProductListApi(GenericAPIView):
         )
         # One query for the page's rows with their counts, as plain dicts; `product_record` gives them
         # ProductSerializer's exact representation without a serializer per row (bench/api_scale).
-        page = self.paginate_queryset(selectors.ProductPages(products)) or []
+        # ProductPages has what the paginator uses (count() and slices), not the whole Sequence type.
+        page = self.paginate_queryset(cast("Sequence[dict[str, Any]]", selectors.ProductPages(products))) or []
         zone = timezone.get_current_timezone()
         return self.get_paginated_response([product_record(row, zone=zone) for row in page])
 
@@ -352,7 +359,7 @@ class ProductCreatorsApi(GenericAPIView):
                 [creator_csv_row(creator_record(c, now=now)) for c in rows],
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'},
             )
-        page = self.paginate_queryset(creators)
+        page = self.paginate_queryset(cast("Sequence[dict[str, Any]]", creators))  # as ProductPages above
         page = selectors.attach_matched_videos(product=product, creators=list(page or []))
         # The records are already the documented shape (CreatorSerializer describes them for the schema);
         # passing 25 nested records through the serializer cost ~50 ms a page at 1M matches (bench/api_scale).

@@ -7,7 +7,8 @@ re-ranking: PIPELINE rewrites CreatorMatch rows, the decision stays and keeps sh
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from maatchaa.api import ApplicationError
@@ -15,9 +16,12 @@ from matches.models import CreatorDecision
 from matches.selectors import get_product_creator
 from shopify_app.models import Product
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 
 def decide_creator(
-    *, product: Product, channel_id: str, status: str, user: AbstractBaseUser | None
+    *, product: Product, channel_id: str, status: str, user: User | AnonymousUser | None
 ) -> CreatorDecision:
     """Shortlists or dismisses one of the product's ranked creators (idempotent)."""
     if status not in CreatorDecision.Status.values:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
@@ -42,7 +42,7 @@ from maatchaa.tenancy import companies_for
 from matches.models import CreatorDecision, CreatorMatch, Match
 from shopify_app.models import Company, Product, Shop
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser
 
 BIGINT_MAX = 2**63 - 1
 CHANNEL_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")

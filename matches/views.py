@@ -7,7 +7,7 @@ never disagree about what a member may see. A product of another company is a pl
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -29,6 +29,9 @@ from matches.decisions import decide_creator, restore_creator
 from matches.display import creator_record, duration_text
 from shopify_app.models import ApiToken, Company, Product
 from shopify_app.services import sync_shop_products
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PAGE_SIZE = 25
 # The filter form offers round values; the API takes any fraction and any number of days.
@@ -162,7 +165,7 @@ def runs_page(request: HttpRequest, company: Company) -> HttpResponse:
 @member_view
 @require_GET
 def settings_page(request: HttpRequest, company: Company) -> HttpResponse:
-    token = ApiToken.objects.filter(user=request.user).first()
+    token = ApiToken.objects.filter(user=cast("User", request.user)).first()  # member_view: signed in
     return render(
         request,
         "dashboard/settings.html",
@@ -181,7 +184,7 @@ def settings_page(request: HttpRequest, company: Company) -> HttpResponse:
 def create_token(request: HttpRequest, company: Company) -> HttpResponse:
     # One token per user: a new one revokes the old one. Shown once: only its digest is stored, and the
     # page afterwards shows its last characters.
-    key = issue_api_token(user=request.user)
+    key = issue_api_token(user=cast("User", request.user))  # member_view: signed in
     messages.success(request, f"Your new API token (copy it now; any previous token no longer works): {key}")
     return redirect("dashboard:settings")
 

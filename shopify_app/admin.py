@@ -1,23 +1,29 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from shopify_app.models import ApiToken, Company, Membership, Product, Shop, WebhookDelivery
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
 
 def _run_discovery_now(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
     companies: list[Company],
-    product_ids: dict[object, list[int]] | None = None,
+    product_ids: dict[UUID, list[int]] | None = None,
 ) -> None:
     """Trigger discovery for each company (one active run per company; a running one is reported)."""
     from discovery.models import DiscoveryRun
     from discovery.scheduling import trigger_discovery
 
-    started, running = [], []
+    started: list[str] = []
+    running: list[str] = []
     for company in companies:
         run, created = trigger_discovery(
             company=company,
@@ -42,7 +48,7 @@ def run_discovery_for_companies(modeladmin: admin.ModelAdmin, request: HttpReque
 @admin.action(description="Run discovery now")
 def run_discovery_for_products(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Product]) -> None:
     """Discovery for the selected products (a company's run takes its selected products only)."""
-    selected: dict[object, list[int]] = {}
+    selected: dict[UUID, list[int]] = {}
     for product_id, company_id in queryset.values_list("pk", "company_id"):
         selected.setdefault(company_id, []).append(product_id)
     _run_discovery_now(modeladmin, request, list(Company.objects.filter(pk__in=selected)), selected)

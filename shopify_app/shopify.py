@@ -830,7 +830,7 @@ class ShopifyClient:
     def create_webhook_subscription(self, *, topic: str, uri: str) -> WebhookSubscription:
         """Subscribe the shop's `topic` (the enum, e.g. PRODUCTS_UPDATE) to `uri`, JSON payloads."""
         data = self.graphql(WEBHOOK_SUBSCRIPTION_CREATE, {"topic": topic, "uri": uri})
-        payload = data.get("webhookSubscriptionCreate")
+        payload: Any = data.get("webhookSubscriptionCreate")
         _user_errors(payload, f"the {topic} subscription")
         try:
             return parse_webhook_subscription_node(payload["webhookSubscription"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import cast
 
 import pytest
 import time_machine
@@ -93,7 +94,7 @@ def test_with_derived_metrics_off_changed_statistics_change_no_score(settings, e
 def test_a_forgotten_channel_is_not_stored_again_by_the_next_discovery_run(emulator, whisk) -> None:
     with time_machine.travel(T0, tick=False):
         discover_products(run=None, products=[whisk])
-    forgotten = CreatorMatch.objects.order_by("rank").first().channel_id
+    forgotten = cast(CreatorMatch, CreatorMatch.objects.order_by("rank").first()).channel_id
     call_command("forget_channel", forgotten, "--reason", "creator asked by e-mail", stdout=io.StringIO())
     assert not Channel.objects.filter(pk=forgotten).exists()
 

@@ -242,6 +242,7 @@ def test_rotation_reaches_every_product_within_the_expected_number_of_cycles(you
 
     assert len(discovered()) == 5 == len(products)
     third = DiscoveryRun.objects.order_by("-created_at").first()
+    assert third is not None
     taken = set(third.products.values_list("pk", flat=True))
     never_before = {p.pk for p in products} - set(first_round)
     # The never-discovered product first, then the one discovered longest ago.

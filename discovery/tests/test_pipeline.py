@@ -104,6 +104,7 @@ def test_a_vector_made_another_way_is_re_embedded_before_it_is_compared(emulator
     discover_products(run=None, products=[product])
 
     video = Video.objects.get(video_id="whisk00000aa")
+    assert video.embedding is not None
     assert video.embedding_model == label and video.embedding[-1] != 1.0
     assert len(calls_to(emulator, "videos")) == videos_calls  # re-embedded from storage, not fetched again
     assert Match.objects.filter(product=product, video_id="whisk00000aa").exists()
@@ -193,6 +194,7 @@ def test_stale_records_are_refreshed_and_fresh_ones_are_not(emulator, settings):
     assert video_ids == ["whisk00001aa"]
     assert channel_ids == ["UCteaChannel000000000001"]
     refreshed = Video.objects.get(video_id="whisk00001aa")
+    assert refreshed.fetched_at is not None
     assert refreshed.title.startswith("How to use") and refreshed.fetched_at > old
 
 

@@ -76,7 +76,7 @@ def running(pid: int) -> bool:
     return state != "Z"  # a zombie has exited; only its exit status is left
 
 
-def wait_for(condition: Callable[[], object], *, seconds: float, process: subprocess.Popen, output: Path) -> object:
+def wait_for[T](condition: Callable[[], T | None], *, seconds: float, process: subprocess.Popen, output: Path) -> T:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
@@ -218,6 +218,7 @@ def test_a_cluster_killed_mid_run_keeps_its_results_and_the_next_start_resumes_w
 
     # Fifteen silent minutes later (the heartbeat is aged rather than waited for), the next start
     # marks the run abandoned, and the next cycle takes a product the dead run did not reach.
+    assert first.heartbeat_at is not None
     DiscoveryRun.objects.filter(pk=first.pk).update(heartbeat_at=first.heartbeat_at - timedelta(minutes=20))
     Schedule.objects.filter(name="maatchaa-discovery-cycle").update(next_run=first.created_at)
     emulator.configure(latency_ms=0)

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httplib2
 import pytest
@@ -168,7 +168,7 @@ def test_order_and_published_after_are_honoured(yt) -> None:
     assert min(published) >= "2025-06-01T00:00:00Z"
     corpus = corpus_for(DEMO_CORPUS)
     by_views = corpus.search("review", max_results=50, order="viewCount").items
-    assert [v.view_count for v in by_views] == sorted((v.view_count for v in by_views), reverse=True)
+    assert [v.view_count for v in by_views] == sorted((cast(int, v.view_count) for v in by_views), reverse=True)
 
 
 def test_relevance_language_prefers_videos_in_that_language() -> None:
@@ -534,7 +534,8 @@ def test_the_command_serves_the_demo_corpus_and_stops_cleanly_on_sigterm() -> No
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        lines = []
+        lines: list[str] = []
+        assert process.stdout is not None
         while not any(line.startswith("URL:") for line in lines):
             line = process.stdout.readline()
             assert line, "".join(lines)

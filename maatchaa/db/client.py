@@ -6,7 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.db.backends.postgresql import client
@@ -21,7 +21,7 @@ def _psql() -> str:
 
 
 class DatabaseClient(client.DatabaseClient):
-    def runshell(self, parameters: Sequence[str]) -> None:
+    def runshell(self, parameters: Iterable[str]) -> None:
         # Connecting starts (or attaches to) the server and keeps it up while this process lives.
         self.connection.ensure_connection()
         settings_dict = {**self.connection.settings_dict, "HOST": self.connection.get_connection_params()["host"]}

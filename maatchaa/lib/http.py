@@ -37,8 +37,8 @@ class _CappedRetry(Retry):
 
     def new(self, **kw: Any) -> _CappedRetry:
         retry = super().new(**kw)
-        retry.retry_after_cap = self.retry_after_cap  # type: ignore[attr-defined]
-        return retry  # type: ignore[return-value]
+        retry.retry_after_cap = self.retry_after_cap
+        return retry
 
 
 class TimeoutSession(requests.Session):
@@ -48,7 +48,7 @@ class TimeoutSession(requests.Session):
         super().__init__()
         self.default_timeout = default_timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.default_timeout)
         return super().request(method, url, *args, **kwargs)
 

@@ -931,7 +931,7 @@ def _bulk_rows(products: list[dict[str, Any]], query: str, *, grouped: bool, bas
     children: list[list[dict[str, Any]]] = []
     for node in _sort(products, "ID"):
         rendered = _render(node, base)
-        kids = []
+        kids: list[dict[str, Any]] = []
         for name in BULK_CHILD_CONNECTIONS:
             connection = rendered.pop(name, None) or {}
             if re.search(rf"\b{name}\b", query):

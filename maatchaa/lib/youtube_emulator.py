@@ -52,7 +52,7 @@ from functools import cached_property
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -483,7 +483,7 @@ class Corpus:
         lengths: list[float] = []
         for index, video in enumerate(self.videos):
             # The description (the bulk) is counted in C; the short weighted fields are added on top.
-            counts: dict[str, float] = Counter(tokenize(video.description))
+            counts = cast("dict[str, float]", Counter(tokenize(video.description)))
             length = float(sum(counts.values()))
             for text, weight in ((video.title, 3.0), (" ".join(video.tags), 2.0), (video.channel_title, 1.5)):
                 tokens = tokenize(text)
@@ -885,7 +885,7 @@ class EmulatorState:
                 self.config = replace(self.initial_config, fail_next=list(self.initial_config.fail_next))
             self.random = random.Random(self.config.seed)
 
-    def usage_today(self) -> dict[str, int]:
+    def usage_today(self) -> dict[str, int | str]:
         with self.lock:
             day = self.pacific_day()
             used = self.usage.get(day, {"search_calls": 0, "units": 0})
@@ -1641,7 +1641,7 @@ class EmulatorServer:
         with self.state.lock:
             return list(self.state.calls)
 
-    def usage(self) -> dict[str, int]:
+    def usage(self) -> dict[str, int | str]:
         return self.state.usage_today()
 
     def start(self) -> EmulatorServer:

@@ -9,18 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import global_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, make_password
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from discovery.models import Channel, DiscoveryRun, Video
 from matches.models import CreatorMatch, Match
 from shopify_app.models import Company, Membership, Product, Shop
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PASSWORD = "a-long-test-password-42"
 
@@ -37,7 +39,7 @@ def _hashed_password(algorithm: str) -> str:
     return make_password(PASSWORD, hasher=algorithm)
 
 
-def make_member(email: str, company_name: str) -> tuple[AbstractBaseUser, Company]:
+def make_member(email: str, company_name: str) -> tuple[User, Company]:
     password = _hashed_password(get_hasher().algorithm)
     user = get_user_model().objects.create(username=email, email=email, password=password)
     company = Company.objects.create(name=company_name)
@@ -82,11 +84,11 @@ def rank_creator(
 
 @dataclass
 class World:
-    user: AbstractBaseUser
+    user: User
     company: Company
     whisk: Product
     kettle: Product
-    other_user: AbstractBaseUser
+    other_user: User
     other_company: Company
     other_product: Product
     fetched: datetime

@@ -16,7 +16,7 @@ from matches.tests.dashboard_data import World, fast_hashing
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
 
 
-def creators(api: APIClient, world: World, **params: object) -> list[dict]:
+def creators(api: APIClient, world: World, **params: str) -> list[dict]:
     response = api.get(f"/products/{world.whisk.pk}/creators", params)
     assert response.status_code == 200, response.json()
     return response.json()["results"]
@@ -209,7 +209,7 @@ def test_strangers_get_no_creators(world: World) -> None:
 
 
 def test_a_page_of_creators_costs_a_few_queries_whatever_its_size(
-    api: APIClient, world: World, django_assert_max_num_queries  # type: ignore[no-untyped-def]
+    api: APIClient, world: World, django_assert_max_num_queries
 ) -> None:
     with django_assert_max_num_queries(7):
         assert len(creators(api, world)) == 3

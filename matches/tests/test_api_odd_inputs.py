@@ -16,7 +16,7 @@ CREATOR_PARAMS = ["min_subscribers", "max_subscribers", "min_engagement", "count
                   "uploaded_within_days", "ordering", "include_dismissed", "page", "page_size", "format"]
 
 
-def assert_clean(response) -> None:  # type: ignore[no-untyped-def]
+def assert_clean(response) -> None:
     assert response.status_code < 500, (response.status_code, response.content[:300])
     if response.status_code >= 400 and response["Content-Type"].startswith("application/json"):
         assert response.json()["message"]

@@ -113,7 +113,7 @@ def test_strangers_are_refused_with_a_message(db: None) -> None:
     assert response.json()["message"] == "Authentication credentials were not provided."
 
 
-def test_a_user_without_a_company_is_told_so(db: None, django_user_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_without_a_company_is_told_so(db: None, django_user_model) -> None:
     client = APIClient()
     client.force_login(django_user_model.objects.create_user(username="loner@test", password="x"))
     response = client.get("/products")
@@ -144,7 +144,7 @@ def test_counts_are_right_on_every_page(api: APIClient) -> None:
 
 
 def test_a_page_costs_the_same_few_queries_whatever_its_size(
-    api: APIClient, django_assert_max_num_queries  # type: ignore[no-untyped-def]
+    api: APIClient, django_assert_max_num_queries
 ) -> None:
     with django_assert_max_num_queries(6):
         assert len(api.get("/products", {"page_size": 100}).json()["results"]) == 3

@@ -36,6 +36,6 @@ def test_the_docs_page_is_served() -> None:
 
 
 @pytest.mark.django_db
-def test_the_schema_is_valid_and_generates_without_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_schema_is_valid_and_generates_without_warnings(tmp_path) -> None:
     # A warning usually means two components share a name and one silently replaced the other.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))

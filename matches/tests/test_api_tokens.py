@@ -68,7 +68,7 @@ def test_an_unknown_user_is_a_command_error(world: World) -> None:
         run("nobody@test")
 
 
-def test_a_user_without_a_company_is_warned(world: World, django_user_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_without_a_company_is_warned(world: World, django_user_model) -> None:
     django_user_model.objects.create(username="loner@test")
     assert any("not a member of any company" in line for line in run("loner@test"))
 
@@ -95,7 +95,7 @@ def test_tokens_issued_in_clear_before_keep_working_and_their_clear_keys_are_era
             cursor.execute("DROP TABLE authtoken_token")
 
 
-def test_the_admin_lists_tokens_without_their_digest_and_revokes_by_deleting(world: World, admin_client) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_lists_tokens_without_their_digest_and_revokes_by_deleting(world: World, admin_client) -> None:
     key = run("ana@juniper.test")[0]
     token = ApiToken.objects.get(user=world.user)
 

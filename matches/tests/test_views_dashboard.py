@@ -190,7 +190,7 @@ def test_switching_to_a_company_one_is_not_in_is_refused(browser: Client, world:
     assert "Rival Secret Whisk" not in browser.get("/dashboard/products").content.decode()
 
 
-def test_a_user_without_a_company_is_told_so(db: None, django_user_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_without_a_company_is_told_so(db: None, django_user_model) -> None:
     client = Client()
     client.force_login(django_user_model.objects.create(username="loner@test"))
     response = client.get("/dashboard/products")

@@ -96,6 +96,7 @@ def test_the_bulk_file_carries_variants_as_child_rows_gathered_back_under_their_
 
     assert Product.objects.get(handle="ceremonial-matcha-whisk-set").price == Decimal("47.50")
     [operation] = shopify_emulator.bulk_operations.values()
+    assert operation.url is not None
     rows = [line for line in make_session(timeout=5, retries=0).get(operation.url).text.splitlines() if line]
     children = [r for r in rows if "__parentId" in r]
     # Every product of the demo catalog has variants; the generated ones one each.

@@ -168,6 +168,7 @@ def test_a_token_about_to_expire_is_refreshed_before_the_sync(connected_shop: Sh
     assert _token_grants(shopify_emulator) == ["refresh_token"]
     assert connected_shop.access_token not in ("", old_access)
     assert connected_shop.refresh_token not in ("", old_refresh)  # rotated
+    assert connected_shop.access_token_expires_at is not None
     assert connected_shop.access_token_expires_at > timezone.now() + timedelta(minutes=55)
     assert Product.objects.count() == 14
 

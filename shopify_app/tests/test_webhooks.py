@@ -94,6 +94,7 @@ def test_a_payload_older_than_the_stored_product_changes_nothing(
     synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any
 ) -> None:
     stored = Product.objects.get(shopify_id=WHISK)
+    assert stored.shopify_updated_at is not None
     older = (stored.shopify_updated_at - timedelta(hours=1)).isoformat()
     payload = {**shopify_emulator.product_payload(WHISK), "title": "An old title", "updated_at": older}
 
@@ -138,6 +139,7 @@ def test_app_uninstalled_revokes_the_tokens_and_stops_discovery(
 def test_an_uninstall_event_older_than_a_reinstall_changes_nothing(
     synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any
 ) -> None:
+    assert synced_shop.installed_at is not None
     before = synced_shop.installed_at - timedelta(minutes=5)
     status, _ = send(shopify_emulator, on_commit, "app/uninstalled", {"id": 1}, triggered_at=before)
     assert status == 200

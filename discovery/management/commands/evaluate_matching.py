@@ -15,7 +15,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -199,6 +199,7 @@ class Command(BaseCommand):
         bm25: dict[str, list[tuple[str, float]]] = {}
         candidates: dict[str, int] = {}
         reachable: dict[str, set[str]] = {}
+        query: str | list[str]  # typing: a searched query below, then the product's BM25 tokens
         for label_id, product in by_label.items():
             ours[label_id] = list(
                 CreatorMatch.objects.filter(product=product).order_by("rank").values_list("channel_id", "score")
@@ -227,7 +228,7 @@ class Command(BaseCommand):
             heuristic[label_id] = _by_best_video(heuristic_scores, channel_of)
             documents = [evaluation.tokenize(video_embedding_text(video_text(v))) for v in videos]
             query = evaluation.tokenize(product_embedding_text(product_text(product)))
-            bm25_scores = evaluation.BM25(documents).scores(query) if videos else []
+            bm25_scores: Iterable[float] = evaluation.BM25(documents).scores(query) if videos else []
             bm25[label_id] = _by_best_video(
                 {v.video_id: float(score) for v, score in zip(videos, bm25_scores, strict=True)}, channel_of
             )
