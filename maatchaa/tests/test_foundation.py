@@ -141,7 +141,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
 def pgdata(tmp_path: Path):
     """A fresh data folder inside the project: PostgreSQL runs as another system user when we are root,
     and pytest's own temporary folders (mode 0700, shared by concurrent runs) are not traversable for it."""
-    folder = ROOT / ".pgdata-tests" / tmp_path.name
+    # tmp_path's name is the test's, the same in two runs at once: the pid keeps their servers apart.
+    folder = ROOT / ".pgdata-tests" / f"{os.getpid()}-{tmp_path.name}"
     folder.parent.mkdir(exist_ok=True)
     yield folder / "pgdata"
     shutil.rmtree(folder, ignore_errors=True)
