@@ -1106,7 +1106,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._redirect(self.emulator.install_url(domain))
         if parts.path.startswith("/_bulk/") and parts.path.endswith(".jsonl"):
             content = self.emulator._bulk_files.get(parts.path[len("/_bulk/"):-len(".jsonl")])
-            self.emulator._log(kind="bulk_file", method="GET", path=parts.path, status=200 if content is not None else 404)
+            # Shopify's file sits in cloud storage behind a signed URL: a client must not send it the shop's token.
+            self.emulator._log(kind="bulk_file", method="GET", path=parts.path, status=200 if content is not None else 404,
+                               sent_access_token="X-Shopify-Access-Token" in self.headers)
             if content is None:
                 return self._json(404, {"errors": "Not Found"})
             return send_body(self, 200, content, "application/jsonl")
