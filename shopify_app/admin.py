@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from shopify_app.models import ApiToken, Company, Membership, Product, Shop, WebhookDelivery
+from shopify_app.models import ApiToken, Company, Membership, Product, Shop, SignInFailure, WebhookDelivery
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -165,6 +165,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "last_four"]
     readonly_fields = ["user", "last_four", "created_at", "last_used_at"]
     exclude = ["digest"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SignInFailure)
+class SignInFailureAdmin(admin.ModelAdmin):
+    """Refused sign-ins in the last 15 minutes; deleting an email's rows unlocks it at once."""
+
+    list_display = ["username", "created_at"]
+    search_fields = ["username"]
+    readonly_fields = ["username", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

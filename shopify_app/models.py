@@ -71,6 +71,18 @@ class ApiToken(models.Model):
         return f"…{self.last_four} ({self.user})"
 
 
+class SignInFailure(models.Model):
+    """A refused sign-in, by the email it was for: enough of them within the window lock that email's
+    sign-in for a while (maatchaa/accounts.py), in every web process at once. Rows older than the window
+    are deleted as new ones come."""
+
+    username = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "created_at"], name="signinfailure_user_time_idx")]
+
+
 class Shop(TimestampedModel):
     """A connected Shopify store. Tokens are stored encrypted (settings.FIELD_ENCRYPTION_KEYS)."""
 

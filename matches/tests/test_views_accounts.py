@@ -90,3 +90,54 @@ def test_a_wrong_password_is_refused_with_a_message() -> None:
     response = Client().post("/accounts/login/", {"username": "ana@juniper.test", "password": "wrong"})
     assert response.status_code == 400
     assert "Please enter a correct email and password" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_ten_wrong_passwords_lock_the_email_for_a_while_even_for_the_right_one(settings) -> None:
+    import datetime as dt
+
+    import time_machine
+
+    from shopify_app.models import SignInFailure
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    make_member("ana@juniper.test", "Juniper & Pine Co.")
+    start = dt.datetime(2026, 11, 29, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        client = Client()
+        for _ in range(10):
+            assert client.post("/accounts/login/", {"username": "Ana@Juniper.test", "password": "wrong"}).status_code == 400
+        assert SignInFailure.objects.filter(username="ana@juniper.test").count() == 10
+
+        locked = client.post("/accounts/login/", {"username": "ana@juniper.test", "password": PASSWORD})
+        assert locked.status_code == 429
+        assert "Too many failed sign-ins for this email. Try again in 15 minutes" in locked.content.decode()
+        assert locked["Retry-After"] == "901"
+        assert client.get("/dashboard/products").status_code == 302  # still signed out
+        # Another member's email is not affected.
+        make_member("bo@juniper.test", "Juniper & Pine Co.")
+        assert Client().post("/accounts/login/", {"username": "bo@juniper.test", "password": PASSWORD}).status_code == 302
+
+        clock.move_to(start + dt.timedelta(minutes=15, seconds=1))
+        signed_in = client.post("/accounts/login/", {"username": "ana@juniper.test", "password": PASSWORD})
+        assert signed_in.status_code == 302
+        assert client.get("/dashboard/products").status_code == 200
+        assert not SignInFailure.objects.filter(username="ana@juniper.test").exists()
+
+
+@pytest.mark.django_db
+def test_an_admin_unlocks_an_email_by_deleting_its_failures(admin_client) -> None:
+    from maatchaa.accounts import SIGN_IN_FAILURE_LIMIT, record_sign_in_failure, sign_in_locked_for
+    from shopify_app.models import SignInFailure
+
+    for _ in range(SIGN_IN_FAILURE_LIMIT):
+        record_sign_in_failure(username="ana@juniper.test")
+    assert sign_in_locked_for(username="ana@juniper.test") is not None
+    assert "ana@juniper.test" in admin_client.get("/admin/shopify_app/signinfailure/").content.decode()
+
+    admin_client.post("/admin/shopify_app/signinfailure/", {
+        "action": "delete_selected", "_selected_action": list(SignInFailure.objects.values_list("pk", flat=True)),
+        "post": "yes",
+    })
+
+    assert sign_in_locked_for(username="ana@juniper.test") is None
