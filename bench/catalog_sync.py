@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import timedelta
 from typing import Any
 
 from bench._common import log, ratio, setup_django, table, throwaway_database, write_results
@@ -31,22 +30,14 @@ DOMAIN = "bench-catalog.myshopify.com"
 
 def sync_once(*, emulator: Any, bulk: bool, products: int) -> dict[str, Any]:
     from django.conf import settings
-    from django.utils import timezone
 
+    from maatchaa.testing.shopify_fixtures import connect_emulated_shop
     from shopify_app.models import Company, Product, Shop
     from shopify_app.services import sync_shop_products
 
     Shop.objects.all().delete()
     Company.objects.all().delete()
-    grant = emulator.grant_tokens(DOMAIN)
-    now = timezone.now()
-    shop = Shop(domain=DOMAIN, company=Company.objects.create(name="Bench Brand"), status=Shop.Status.ACTIVE,
-                installed_at=now, scopes=grant["scope"],
-                access_token_expires_at=now + timedelta(seconds=grant["expires_in"]),
-                refresh_token_expires_at=now + timedelta(seconds=grant["refresh_token_expires_in"]))
-    shop.access_token = grant["access_token"]
-    shop.refresh_token = grant["refresh_token"]
-    shop.save()
+    shop = connect_emulated_shop(emulator, company=Company.objects.create(name="Bench Brand"), domain=DOMAIN)
     settings.SHOPIFY_BULK_SYNC_THRESHOLD = 1 if bulk else products + 1
     emulator.reset_log()
 

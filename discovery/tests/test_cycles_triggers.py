@@ -100,26 +100,12 @@ def test_discovery_bookkeeping_saves_do_not_trigger_another_discovery(django_cap
 
 
 def test_shopifys_sync_of_500_products_enqueues_one_run(shopify_emulator, django_capture_on_commit_callbacks):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from maatchaa.lib.shopify_emulator import make_products
-    from maatchaa.testing.shopify_fixtures import create_member
+    from maatchaa.testing.shopify_fixtures import connect_emulated_shop, create_member
     from shopify_app.services import sync_shop_products
 
     _, company = create_member()
-    grant = shopify_emulator.grant_tokens()
-    shop = Shop(
-        domain=shopify_emulator.default_shop,
-        company=company,
-        status=Shop.Status.ACTIVE,
-        access_token_expires_at=timezone.now() + timedelta(seconds=grant["expires_in"]),
-        refresh_token_expires_at=timezone.now() + timedelta(seconds=grant["refresh_token_expires_in"]),
-    )
-    shop.access_token = grant["access_token"]
-    shop.refresh_token = grant["refresh_token"]
-    shop.save()
+    shop = connect_emulated_shop(shopify_emulator, company=company)
     shopify_emulator.shop().products = make_products(500)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -56,6 +56,27 @@ def shopify_emulator(settings: Any, client: Any) -> Iterator[ShopifyEmulator]:
         emulator.stop()
 
 
+def connect_emulated_shop(emulator: ShopifyEmulator, *, company: Any, domain: str | None = None) -> Any:
+    """The emulator's store connected to `company` with a live token pair, as after an install, nothing
+    synced yet (for tests and benchmarks that start past the OAuth flow)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopify_app.models import Shop
+
+    domain = domain or emulator.default_shop
+    grant = emulator.grant_tokens(domain)
+    now = timezone.now()
+    shop = Shop(domain=domain, company=company, status=Shop.Status.ACTIVE, installed_at=now, scopes=grant["scope"],
+                access_token_expires_at=now + timedelta(seconds=grant["expires_in"]),
+                refresh_token_expires_at=now + timedelta(seconds=grant["refresh_token_expires_in"]))
+    shop.access_token = grant["access_token"]
+    shop.refresh_token = grant["refresh_token"]
+    shop.save()
+    return shop
+
+
 def create_member(*, username: str = "member", company_name: str = "Juniper & Pine Co.",
                   password: str | None = None) -> tuple[Any, Any]:
     """A user with a company membership (owner), as the dashboard's sign-up creates them. Without a

@@ -24,19 +24,6 @@ def on_commit(django_capture_on_commit_callbacks: Any) -> Iterator[Any]:
 def connected_shop(shopify_emulator: Any, member: Any) -> Any:
     """The demo store connected to the member's company, with a live token pair from the emulator
     (as after an install) and nothing synced yet."""
-    from datetime import timedelta
+    from maatchaa.testing.shopify_fixtures import connect_emulated_shop
 
-    from django.utils import timezone
-
-    from shopify_app.models import Shop
-
-    grant = shopify_emulator.grant_tokens()
-    now = timezone.now()
-    shop = Shop(domain=shopify_emulator.default_shop, company=member[1], status=Shop.Status.ACTIVE,
-                installed_at=now, scopes=grant["scope"],
-                access_token_expires_at=now + timedelta(seconds=grant["expires_in"]),
-                refresh_token_expires_at=now + timedelta(seconds=grant["refresh_token_expires_in"]))
-    shop.access_token = grant["access_token"]
-    shop.refresh_token = grant["refresh_token"]
-    shop.save()
-    return shop
+    return connect_emulated_shop(shopify_emulator, company=member[1])
