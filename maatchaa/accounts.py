@@ -10,17 +10,18 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -220,6 +221,9 @@ class SignInView(auth_views.LoginView):
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "password_reset_enabled": settings.PASSWORD_RESET_ENABLED}
+
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         # Checked before the password is: a locked email learns nothing, right password or not.
         locked = sign_in_locked_for(username=_sign_in_name(request))
@@ -253,8 +257,47 @@ def _sign_in_name(request: HttpRequest) -> str:
     return str(request.POST.get("username", "")).strip().lower()
 
 
+class PasswordResetEnabledMixin:
+    """The reset pages exist only where mail can be sent (settings.PASSWORD_RESET_ENABLED)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.PASSWORD_RESET_ENABLED:
+            raise Http404("Password reset is not set up here: an operator can run manage.py changepassword.")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class PasswordResetView(PasswordResetEnabledMixin, auth_views.PasswordResetView):
+    # Django's form mails every active member with that email and says the same for an unknown one.
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+
+class PasswordResetDoneView(PasswordResetEnabledMixin, auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(PasswordResetEnabledMixin, auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # A new password ends a lockout: whoever guessed before now guesses against another password.
+        clear_sign_in_failures(username=form.user.get_username().lower())
+        return super().form_valid(form)
+
+
+class PasswordResetCompleteView(PasswordResetEnabledMixin, auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
 urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", signup, name="signup"),
+    path("password-reset/", PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("reset/done/", PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]

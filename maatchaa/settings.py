@@ -70,6 +70,27 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The public base URL of this app, used for Shopify's OAuth redirect and webhook addresses.
 APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- Email (password resets) ---
+# EMAIL_URL as django-environ reads it, e.g. smtp+tls://user:password@smtp.example.com:587. Without it,
+# development prints mails to the console, and production offers no password reset at all (a reset link
+# written to the logs would be a leak).
+EMAIL_URL = env.str("EMAIL_URL", default="")
+MAILERS: dict[str, dict[str, object]] = {}  # Django 6.1's replacement for EMAIL_BACKEND and EMAIL_HOST...
+if EMAIL_URL:
+    _mail = env.email_url_config(EMAIL_URL)
+    MAILERS["default"] = {"BACKEND": _mail["EMAIL_BACKEND"]}
+    if _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        MAILERS["default"]["OPTIONS"] = {
+            "host": _mail.get("EMAIL_HOST") or "localhost", "port": _mail.get("EMAIL_PORT") or None,
+            "username": _mail.get("EMAIL_HOST_USER") or "", "password": _mail.get("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": bool(_mail.get("EMAIL_USE_TLS")), "use_ssl": bool(_mail.get("EMAIL_USE_SSL")), "timeout": 15,
+        }
+elif DEV:
+    MAILERS["default"] = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+PASSWORD_RESET_ENABLED = bool(EMAIL_URL) or DEV
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Maatchaa <no-reply@localhost>")
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 3600)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -141,3 +141,55 @@ def test_an_admin_unlocks_an_email_by_deleting_its_failures(admin_client) -> Non
     })
 
     assert sign_in_locked_for(username="ana@juniper.test") is None
+
+
+def _reset_link(mail_body: str) -> str:
+    import re
+
+    [link] = re.findall(r"http://testserver(/accounts/reset/\S+/)", mail_body)
+    return link
+
+
+@pytest.mark.django_db
+def test_a_member_who_forgot_the_password_resets_it_by_email_and_the_lockout_ends(settings, mailoutbox) -> None:
+    from maatchaa.accounts import SIGN_IN_FAILURE_LIMIT, record_sign_in_failure, sign_in_locked_for
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    make_member("ana@juniper.test", "Juniper & Pine Co.")
+    for _ in range(SIGN_IN_FAILURE_LIMIT):
+        record_sign_in_failure(username="ana@juniper.test")
+    client = Client()
+    assert 'href="/accounts/password-reset/"' in client.get("/accounts/login/").content.decode()
+
+    response = client.post("/accounts/password-reset/", {"email": "Ana@Juniper.test"})
+
+    assert response.status_code == 302 and response["Location"] == "/accounts/password-reset/sent/"
+    [mail] = mailoutbox
+    assert mail.to == ["ana@juniper.test"] and mail.subject == "Your Maatchaa password"
+    form = client.get(_reset_link(mail.body), follow=True)
+    assert "Choose a new password" in form.content.decode()
+    new = "another long passphrase"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302 and done["Location"] == "/accounts/reset/done/"
+
+    assert sign_in_locked_for(username="ana@juniper.test") is None
+    assert Client().post("/accounts/login/", {"username": "ana@juniper.test", "password": PASSWORD}).status_code == 400
+    assert Client().post("/accounts/login/", {"username": "ana@juniper.test", "password": new}).status_code == 302
+    # The link worked once.
+    assert "This link no longer works" in Client().get(_reset_link(mail.body), follow=True).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(mailoutbox) -> None:
+    response = Client().post("/accounts/password-reset/", {"email": "nobody@example.com"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/password-reset/sent/"
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_without_mail_set_up_there_is_no_password_reset(settings) -> None:
+    settings.PASSWORD_RESET_ENABLED = False
+    client = Client()
+    assert "Forgot your password?" not in client.get("/accounts/login/").content.decode()
+    assert client.get("/accounts/password-reset/").status_code == 404
+    assert client.post("/accounts/password-reset/", {"email": "ana@juniper.test"}).status_code == 404
