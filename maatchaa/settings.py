@@ -87,6 +87,9 @@ if EMAIL_URL:
         }
 elif DEV:
     MAILERS["default"] = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+else:
+    # Nothing to send with: the reset pages are off, and anything else that mails is dropped, not failed.
+    MAILERS["default"] = {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
 PASSWORD_RESET_ENABLED = bool(EMAIL_URL) or DEV
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Maatchaa <no-reply@localhost>")
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 3600)
