@@ -328,7 +328,7 @@ def _save(product: Product, changed: list[str]) -> None:
 
 
 def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient | None = None,
-                       page_size: int = shopify.DEFAULT_PAGE_SIZE) -> SyncResult:
+                       page_size: int = shopify.DEFAULT_PAGE_SIZE, product_count: int | None = None) -> SyncResult:
     """Bring the shop's products in step with Shopify.
 
     The first sync (or `full=True`) reads every product and removes the ones Shopify no longer has,
@@ -347,7 +347,7 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
     started = timezone.now()
 
     if full:
-        operation = _bulk_products_operation(shop=shop, client=client)
+        operation = _bulk_products_operation(shop=shop, client=client, count=product_count)
         if operation is not None:
             if operation.url is None:
                 # COMPLETED without a file means no product at all, yet the count said thousands: reading
@@ -408,13 +408,16 @@ def _with_token_refresh[T](*, shop: Shop, client: ShopifyClient, call: Callable[
     return call()
 
 
-def _bulk_products_operation(*, shop: Shop, client: ShopifyClient) -> shopify.BulkOperation | None:
+def _bulk_products_operation(*, shop: Shop, client: ShopifyClient,
+                             count: int | None = None) -> shopify.BulkOperation | None:
     """The COMPLETED bulk operation over the shop's products when the catalog is large enough to need one;
-    None to read pages instead (a small catalog, or bulk queries denied to the app)."""
-    try:
-        count = _with_token_refresh(shop=shop, client=client, call=client.products_count)
-    except ShopifyError as exc:
-        raise _shopify_failure(exc, what="Could not count the store's products") from exc
+    None to read pages instead (a small catalog, or bulk queries denied to the app). `count`: the store's
+    product count when the caller has just asked it (else it is asked here)."""
+    if count is None:
+        try:
+            count = _with_token_refresh(shop=shop, client=client, call=client.products_count)
+        except ShopifyError as exc:
+            raise _shopify_failure(exc, what="Could not count the store's products") from exc
     threshold = settings.SHOPIFY_BULK_SYNC_THRESHOLD
     if count < threshold:
         return None
@@ -674,14 +677,15 @@ def sync_after_install(*, shop: Shop) -> SyncResult | int:
     page (the SyncResult); in the worker for a larger one (its product count, queued). Discovery starts
     after it either way."""
     try:
-        count = count_products(shop=shop)
+        count: int | None = count_products(shop=shop)
     except ApplicationError:
-        count = 0  # unknown: the sync below meets the same failure and says so
-    if count > settings.SHOPIFY_INLINE_SYNC_MAX_PRODUCTS:
+        count = None  # unknown: the sync below asks again, meets the same failure and says so
+    if count is not None and count > settings.SHOPIFY_INLINE_SYNC_MAX_PRODUCTS:
         enqueue_sync(shop=shop, full=True, after_install=True)
         log.info("%s: %s products, read by the worker", shop.domain, f"{count:,}")
         return count
-    result = sync_shop_products(shop=shop)
+    # The count just asked decides pages or a bulk operation too: no second productsCount.
+    result = sync_shop_products(shop=shop, product_count=count)
     start_discovery_after_install(shop=shop, result=result)
     return result
 

@@ -446,6 +446,14 @@ def parse_bulk_operation(node: Any) -> BulkOperation:
                          query=_str(node, "query"))
 
 
+def _bulk_operation_from(node: Any) -> BulkOperation:
+    """parse_bulk_operation for an answer from Shopify: a malformed one is a permanent ShopifyError."""
+    try:
+        return parse_bulk_operation(node)
+    except ValueError as exc:
+        raise ShopifyError(f"Malformed bulk operation from Shopify: {exc}", permanent=True) from exc
+
+
 def assemble_bulk_nodes(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Product nodes from a grouped bulk file's rows: each product row followed by its child rows
     (`__parentId`), which are gathered under `<connection>.nodes` as the paged query shapes them.
@@ -847,6 +855,7 @@ class ShopifyClient:
         if not isinstance(deleted, str) or not deleted:
             raise ShopifyError("Malformed webhookSubscriptionDelete answer from Shopify: no deleted id", permanent=True)
         return deleted
+
     # --- bulk operations (API_FACTS §2.8) ---
 
     def products_count(self) -> int:
@@ -891,17 +900,11 @@ class ShopifyClient:
                                    "the sync can run again once it has finished.", permanent=False, code=code)
             raise ShopifyError(f"Shopify refused the bulk query ({code or 'userError'}: {message})",
                                permanent=True, code=code)
-        try:
-            return parse_bulk_operation(payload.get("bulkOperation"))
-        except ValueError as exc:
-            raise ShopifyError(f"Malformed bulk operation from Shopify: {exc}", permanent=True) from exc
+        return _bulk_operation_from(payload.get("bulkOperation"))
 
     def bulk_operation(self, operation_id: str) -> BulkOperation:
         data = self.graphql(BULK_OPERATION_QUERY, {"id": operation_id})
-        try:
-            return parse_bulk_operation(data.get("bulkOperation"))
-        except ValueError as exc:
-            raise ShopifyError(f"Malformed bulk operation from Shopify: {exc}", permanent=True) from exc
+        return _bulk_operation_from(data.get("bulkOperation"))
 
     def current_bulk_operation(self) -> BulkOperation | None:
         """The app's most recent bulk query on this shop, or None when it never ran one."""
@@ -909,10 +912,7 @@ class ShopifyClient:
         node = data.get("currentBulkOperation")
         if node is None:
             return None
-        try:
-            return parse_bulk_operation(node)
-        except ValueError as exc:
-            raise ShopifyError(f"Malformed bulk operation from Shopify: {exc}", permanent=True) from exc
+        return _bulk_operation_from(node)
 
     def iter_bulk_products(self, url: str) -> Iterator[ShopifyProduct]:
         """The products of a bulk operation's JSONL file, streamed: read line by line, each product parsed
