@@ -567,11 +567,13 @@ class ShopifyEmulator:
         """Add a subscription as webhookSubscriptionCreate would, without its checks (a test's starting
         point, e.g. one left behind at an old address)."""
         with self._lock:
-            subscription = {"id": f"gid://shopify/WebhookSubscription/{self._next_subscription}",
-                            "topic": _topic_enum(topic), "uri": uri}
-            self._next_subscription += 1
-            self.shop(shop).webhook_subscriptions.append(subscription)
-            return dict(subscription)
+            return self._add_subscription(self.shop(shop), _topic_enum(topic), uri)
+
+    def _add_subscription(self, shop: EmulatedShop, topic: str, uri: str) -> dict[str, str]:
+        subscription = {"id": f"gid://shopify/WebhookSubscription/{self._next_subscription}", "topic": topic, "uri": uri}
+        self._next_subscription += 1
+        shop.webhook_subscriptions.append(subscription)
+        return dict(subscription)
 
     def subscriptions(self, shop: str | None = None) -> list[dict[str, str]]:
         with self._lock:
@@ -647,10 +649,7 @@ class ShopifyEmulator:
                            if parts.scheme == "http" else "Address is invalid")
         if any(s["topic"] == topic and s["uri"] == uri for s in shop.webhook_subscriptions):
             return refused(["webhookSubscription", "uri"], "Address for this topic has already been taken")
-        subscription = {"id": f"gid://shopify/WebhookSubscription/{self._next_subscription}", "topic": topic, "uri": uri}
-        self._next_subscription += 1
-        shop.webhook_subscriptions.append(subscription)
-        return {"webhookSubscription": dict(subscription), "userErrors": []}
+        return {"webhookSubscription": self._add_subscription(shop, topic, uri), "userErrors": []}
 
     def _delete_subscription(self, shop: EmulatedShop, variables: dict[str, Any]) -> dict[str, Any]:
         gid = str(variables.get("id") or "")
