@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from maatchaa.api import ApplicationError
 from maatchaa.tenancy import current_company
 from shopify_app import selectors, services, shopify
+from shopify_app.models import Company
 
 log = logging.getLogger("maatchaa.shopify")
 
@@ -43,12 +44,7 @@ def connect(request: HttpRequest) -> HttpResponse:
     company = current_company(request)
     if company is None:
         return _refuse(request, "Your account is not part of a company yet.", status=403)
-    try:
-        url = services.start_oauth(session=request.session, company=company,
-                                   shop_domain=request.POST.get("shop", ""), redirect_uri=_redirect_uri(request))
-    except ApplicationError as exc:
-        return _refuse(request, exc.message, status=exc.status)
-    return HttpResponseRedirect(url)
+    return _to_shopify_approval(request, company, request.POST.get("shop", ""))
 
 
 @require_GET
@@ -88,8 +84,13 @@ def _begin_install(request: HttpRequest, domain: str) -> HttpResponse:
     if selectors.is_connected(company=company, shop_domain=domain):
         # The app opened from the store's admin: it is installed already, nothing to ask Shopify.
         return HttpResponseRedirect(PRODUCTS_URL)
+    return _to_shopify_approval(request, company, domain)
+
+
+def _to_shopify_approval(request: HttpRequest, company: Company, shop_domain: str) -> HttpResponse:
+    """Start the authorization code grant: the state goes in the session, the browser to Shopify."""
     try:
-        url = services.start_oauth(session=request.session, company=company, shop_domain=domain,
+        url = services.start_oauth(session=request.session, company=company, shop_domain=shop_domain,
                                    redirect_uri=_redirect_uri(request))
     except ApplicationError as exc:
         return _refuse(request, exc.message, status=exc.status)
