@@ -209,7 +209,11 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def _safe_next(request: HttpRequest) -> str:
     """Where to go after signing up, if the request names a page of this site (never another host)."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    return same_site_url(request, request.POST.get("next") or request.GET.get("next") or "")
+
+
+def same_site_url(request: HttpRequest, candidate: str) -> str:
+    """`candidate` if it is a page of this site (never another host), else ""."""
     if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
                                                      require_https=request.is_secure()):
         return candidate

@@ -17,10 +17,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from maatchaa.accounts import issue_api_token, parse_channel_ids, set_own_channels
+from maatchaa.accounts import issue_api_token, parse_channel_ids, same_site_url, set_own_channels
 from maatchaa.api import ApplicationError
 from maatchaa.tenancy import SESSION_KEY, companies_for, current_company
 from matches import selectors
@@ -147,10 +146,8 @@ def decision(request: HttpRequest, company: Company, product_id: int, channel_id
         messages.success(request, "Creator shortlisted." if action == "shortlisted" else "Creator dismissed.")
     else:
         return HttpResponseBadRequest("Unknown action: use shortlisted, dismissed or restore.")
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("dashboard:product", args=[product.pk])
-    return redirect(back)
+    back = same_site_url(request, request.POST.get("next", ""))
+    return redirect(back or reverse("dashboard:product", args=[product.pk]))
 
 
 @member_view
