@@ -82,6 +82,9 @@ class SignInFailure(models.Model):
     class Meta:
         indexes = [models.Index(fields=["username", "created_at"], name="signinfailure_user_time_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.username} at {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class Shop(TimestampedModel):
     """A connected Shopify store. Tokens are stored encrypted (settings.FIELD_ENCRYPTION_KEYS)."""

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from django.conf import settings
 from django.test import Client
 from django_q.models import OrmQ
 

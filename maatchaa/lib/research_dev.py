@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from maatchaa.lib.categories import predict_category
 from maatchaa.lib.embedding import get_embedder
 from maatchaa.lib.evaluation import (
     LabelledSet,
@@ -51,19 +52,18 @@ from maatchaa.lib.evaluation import (
     precision_at_k,
     rank_channels_by_best_video,
 )
-from maatchaa.lib.categories import predict_category
 from maatchaa.lib.queries import build_queries, next_query, planned_searches
 from maatchaa.lib.ranking import (
     ProductText,
     ScoringWeights,
-    mean_of_views,
-    product_niche_text,
-    video_headline_text,
     VideoText,
+    mean_of_views,
     product_embedding_text,
+    product_niche_text,
     rank_creators,
     score_videos,
     video_embedding_text,
+    video_headline_text,
 )
 from maatchaa.lib.youtube_emulator import Corpus, Video, load_corpus
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from maatchaa.tenancy import SESSION_KEY
 from matches import selectors
 from matches.api import ProductSerializer
 from matches.tests.dashboard_data import World, fast_hashing
-from maatchaa.tenancy import SESSION_KEY
 from shopify_app.models import Membership, Product
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)

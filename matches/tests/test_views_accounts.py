@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from matches.tests.dashboard_data import PASSWORD, fast_hashing, make_member
+from shopify_app.models import Company, Membership
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
-from shopify_app.models import Company, Membership
 
 GOOD = {
     "company_name": "Kettle & Leaf",

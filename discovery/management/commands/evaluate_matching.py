@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.test.utils import override_settings
@@ -28,9 +27,9 @@ from django.test.utils import override_settings
 from discovery.models import DiscoveryRun, SearchQuery, Video
 from discovery.runs import create_discovery_run, execute_discovery_run
 from discovery.services import product_text, query_key, video_text
-from maatchaa.lib.ranking import product_embedding_text, video_embedding_text
 from maatchaa.lib import evaluation
 from maatchaa.lib.categories import CATEGORIES
+from maatchaa.lib.ranking import product_embedding_text, video_embedding_text
 from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
 from matches.models import CreatorMatch
 from shopify_app.models import Company, Product

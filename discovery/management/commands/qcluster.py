@@ -55,7 +55,7 @@ class Command(DjangoQClusterCommand):
         # django-q2 forks its sentinel and workers next; a forked child must not share our socket.
         connections.close_all()
         # As django-q2's own handle() does, with the cluster above in place of its Cluster.
-        settings.SECRET_KEY  # signing needs it: fail here, before forking, not inside a worker
+        settings.SECRET_KEY  # noqa: B018 -- signing needs it: fail here, before forking, not inside a worker
         if options.get("cluster_name"):
             os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
         cluster = StopOnceCluster()
