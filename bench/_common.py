@@ -86,7 +86,12 @@ class Latency:
     mean_ms: float
 
     def as_dict(self) -> dict[str, float]:
-        return {"samples": self.samples, "p50_ms": round(self.p50_ms, 3), "p95_ms": round(self.p95_ms, 3), "mean_ms": round(self.mean_ms, 3)}
+        return {
+            "samples": self.samples,
+            "p50_ms": round(self.p50_ms, 3),
+            "p95_ms": round(self.p95_ms, 3),
+            "mean_ms": round(self.mean_ms, 3),
+        }
 
 
 def latency(samples_ms: list[float]) -> Latency:
@@ -147,7 +152,9 @@ def git_state() -> dict[str, Any]:
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines() if line.endswith(".py")]
+    changed = [
+        line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines() if line.endswith(".py")
+    ]
     return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_python_files": changed}
 
 
@@ -180,7 +187,9 @@ def table(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)))
+        lines.append(
+            "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        )
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
     return "\n".join(lines)
@@ -230,7 +239,9 @@ def bulk_load(cursor: Any, tables: list[str]) -> Iterator[None]:
         for _, definition in saved.indexes:
             cursor.execute(definition)
         cursor.execute(f'ANALYZE "{table}"')
-        log(f"  {table}: {len(saved.indexes)} indexes and {len(saved.constraints)} constraints rebuilt in {time.perf_counter() - started:.1f} s")
+        log(
+            f"  {table}: {len(saved.indexes)} indexes and {len(saved.constraints)} constraints rebuilt in {time.perf_counter() - started:.1f} s"
+        )
 
 
 def default_required_columns(cursor: Any, table: str, *, filled: set[str]) -> None:

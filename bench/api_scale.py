@@ -69,7 +69,9 @@ def _copy_lines(cursor: Any, statement: str, lines: Any) -> int:
     return count
 
 
-def seed(cursor: Any, *, company_id: str, products: int, matches_per_product: int, rng: random.Random) -> dict[str, Any]:
+def seed(
+    cursor: Any, *, company_id: str, products: int, matches_per_product: int, rng: random.Random
+) -> dict[str, Any]:
     channels_per_product = max(1, matches_per_product // 4)
     videos_per_channel = 10
     channels = max(products * 2, channels_per_product * 4)
@@ -116,7 +118,7 @@ def seed(cursor: Any, *, company_id: str, products: int, matches_per_product: in
                     v = c * videos_per_channel + k
                     views = rng.randint(100, 3_000_000)
                     language = LANGUAGES[(c + k) % len(LANGUAGES)]
-                    signals = "{\"#ad\"}" if v % 7 == 0 else "{}"
+                    signals = '{"#ad"}' if v % 7 == 0 else "{}"
                     yield (
                         f"vs{v:09d}\tUCscale{c:017d}\tCreator {c}\t{WORDS[v % len(WORDS)].title()} review: "
                         f"{WORDS[(v * 7) % len(WORDS)]} and {WORDS[(v * 13) % len(WORDS)]} after a month\t"
@@ -156,7 +158,9 @@ def seed(cursor: Any, *, company_id: str, products: int, matches_per_product: in
         cursor.execute("SELECT setval(pg_get_serial_sequence('company_products', 'id'), %s)", [products])
 
         # Each product: `channels_per_product` creators, 4 matched videos each, scores descending with rank.
-        plan: dict[int, list[int]] = {p: rng.sample(range(channels), channels_per_product) for p in range(1, products + 1)}
+        plan: dict[int, list[int]] = {
+            p: rng.sample(range(channels), channels_per_product) for p in range(1, products + 1)
+        }
 
         def match_lines() -> Any:
             for p, chosen in plan.items():
@@ -179,10 +183,16 @@ def seed(cursor: Any, *, company_id: str, products: int, matches_per_product: in
             for p, chosen in plan.items():
                 for rank, c in enumerate(chosen):
                     videos = [
-                        {"video_id": f"vs{c * videos_per_channel + (p + k) % videos_per_channel:09d}", "score": round(0.9 - rank * 0.01 - k * 0.002, 4), "terms": [WORDS[p % len(WORDS)]]}
+                        {
+                            "video_id": f"vs{c * videos_per_channel + (p + k) % videos_per_channel:09d}",
+                            "score": round(0.9 - rank * 0.01 - k * 0.002, 4),
+                            "terms": [WORDS[p % len(WORDS)]],
+                        }
                         for k in range(3)
                     ]
-                    evidence = json.dumps({"videos": videos, "terms": [WORDS[p % len(WORDS)]], "attributes": ["material"]})
+                    evidence = json.dumps(
+                        {"videos": videos, "terms": [WORDS[p % len(WORDS)]], "attributes": ["material"]}
+                    )
                     yield f"{p}\tUCscale{c:017d}\t{0.9 - rank * 0.01:.4f}\t{rank + 1}\t4\t{evidence}\t{TIMESTAMP}\t{TIMESTAMP}\n"
 
         counts["creator_matches"] = _copy_lines(
@@ -435,7 +445,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument(
-        "--creators-params", default="", help="query string added to GET /products/{id}/creators, e.g. include_dismissed=true"
+        "--creators-params",
+        default="",
+        help="query string added to GET /products/{id}/creators, e.g. include_dismissed=true",
     )
     parser.add_argument(
         "--no-proposed-index", action="store_true", help="skip re-measuring GET /products with the proposed index"
@@ -469,7 +481,7 @@ def main() -> None:
     reuse = args.reuse_db and _seeded_database_exists(DATABASE)
     if args.reuse_db and not reuse:
         log(f"--reuse-db: no seeded {DATABASE} found; seeding a new one (kept)")
-    with (kept_database() if reuse else throwaway_database(database=DATABASE, keep=args.keep_db or args.reuse_db)):
+    with kept_database() if reuse else throwaway_database(database=DATABASE, keep=args.keep_db or args.reuse_db):
         if reuse:
             user = get_user_model().objects.get(username="bench")
             company = Company.objects.get(memberships__user=user)
@@ -480,8 +492,16 @@ def main() -> None:
             user = get_user_model().objects.create_user(username="bench", password="bench-scale-password")
             Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
             with connection.cursor() as cursor:
-                seeded = seed(cursor, company_id=str(company.pk), products=args.products, matches_per_product=args.matches_per_product, rng=rng)
-            log(f"seeded in {seeded['seconds']['total_s']} s (COPY {seeded['seconds']['copy_s']} s, indexes {seeded['seconds']['indexes_s']} s)")
+                seeded = seed(
+                    cursor,
+                    company_id=str(company.pk),
+                    products=args.products,
+                    matches_per_product=args.matches_per_product,
+                    rng=rng,
+                )
+            log(
+                f"seeded in {seeded['seconds']['total_s']} s (COPY {seeded['seconds']['copy_s']} s, indexes {seeded['seconds']['indexes_s']} s)"
+            )
 
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
@@ -504,7 +524,13 @@ def main() -> None:
 
         def creators_expected(product_id: int) -> int:
             # The seed dismisses one creator of every fifth product; dismissed creators are left out.
-            dismissed = 1 if product_id % 5 == 0 and channels_per_product >= 4 and "include_dismissed=true" not in args.creators_params else 0
+            dismissed = (
+                1
+                if product_id % 5 == 0
+                and channels_per_product >= 4
+                and "include_dismissed=true" not in args.creators_params
+                else 0
+            )
             return min(PAGE_SIZE, channels_per_product - dismissed)
 
         captured_sql: dict[str, list[dict[str, str]]] = {}
@@ -557,7 +583,9 @@ def main() -> None:
             for _ in range(20):
                 page, product_id = rng.randint(1, pages), rng.randint(1, args.products)
                 query_counts["products"] = call(products_page_url.format(page), PAGE_SIZE, capture="products")
-                query_counts["creators"] = call(creators_url.format(product_id), creators_expected(product_id), capture="creators")
+                query_counts["creators"] = call(
+                    creators_url.format(product_id), creators_expected(product_id), capture="creators"
+                )
                 raw_products(raw_cursor, user_id=user.pk, page=page)
                 raw_creators(raw_cursor, user_id=user.pk, product_id=product_id)
             results["products"] = measure(
@@ -595,15 +623,25 @@ def main() -> None:
                 results[name]["queries_per_request"] = query_counts[name]
                 # The endpoint's own queries (the last warm-up request's), slowest first, with the slowest one's plan.
                 queries = sorted(captured_sql.get(name, []), key=lambda q: float(q["time"]), reverse=True)
-                results[name]["endpoint_queries"] = [{"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"]} for q in queries]
+                results[name]["endpoint_queries"] = [
+                    {"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"]} for q in queries
+                ]
                 if queries and queries[0]["sql"].lstrip().upper().startswith("SELECT"):
                     with connection.cursor() as cursor:
                         results[name]["slowest_endpoint_query_plan"] = explain_analyze(cursor, queries[0]["sql"], [])
         else:
             log("The endpoints are not routed yet (matches/api_urls.py): measuring the raw SQL only.")
             for name, raw, pick in (
-                ("products", lambda page: raw_products(raw_cursor, user_id=user.pk, page=page), lambda: rng.randint(1, pages)),
-                ("creators", lambda pid: raw_creators(raw_cursor, user_id=user.pk, product_id=pid), lambda: rng.randint(1, args.products)),
+                (
+                    "products",
+                    lambda page: raw_products(raw_cursor, user_id=user.pk, page=page),
+                    lambda: rng.randint(1, pages),
+                ),
+                (
+                    "creators",
+                    lambda pid: raw_creators(raw_cursor, user_id=user.pk, product_id=pid),
+                    lambda: rng.randint(1, args.products),
+                ),
             ):
                 samples = []
                 for _ in range(args.samples):
@@ -615,7 +653,9 @@ def main() -> None:
         with connection.cursor() as cursor:
             product_id = rng.randint(1, args.products)
             results["plans"] = {
-                "products_page": explain_analyze(cursor, RAW_PRODUCTS_PAGE, [str(company.pk), PAGE_SIZE, 100 * PAGE_SIZE]),
+                "products_page": explain_analyze(
+                    cursor, RAW_PRODUCTS_PAGE, [str(company.pk), PAGE_SIZE, 100 * PAGE_SIZE]
+                ),
                 "creators_page": explain_analyze(cursor, RAW_CREATORS_PAGE, [product_id, PAGE_SIZE]),
             }
         raw_cursor.close()

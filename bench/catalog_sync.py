@@ -61,8 +61,12 @@ def sync_once(*, emulator: Any, bulk: bool, products: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=25_000)
-    parser.add_argument("--restore-rate", type=float, default=0.0,
-                        help="GraphQL points restored a second (0: the bucket refills at once)")
+    parser.add_argument(
+        "--restore-rate",
+        type=float,
+        default=0.0,
+        help="GraphQL points restored a second (0: the bucket refills at once)",
+    )
     parser.add_argument("--poll-seconds", type=int, default=1, help="SHOPIFY_BULK_POLL_SECONDS for the bulk run")
     args = parser.parse_args()
     if args.products < 1:
@@ -74,8 +78,9 @@ def main() -> None:
     from maatchaa.lib.shopify_emulator import ShopifyEmulator, make_products
 
     log(f"emulator: {args.products:,} products")
-    emulator = ShopifyEmulator(make_products(args.products), shop_domain=DOMAIN, api_key="bench-key",
-                               api_secret="bench-secret").start()
+    emulator = ShopifyEmulator(
+        make_products(args.products), shop_domain=DOMAIN, api_key="bench-key", api_secret="bench-secret"
+    ).start()
     emulator.set_bucket(maximum=2000, restore_rate=args.restore_rate or 1_000_000_000)
     settings.SHOPIFY_BASE_URL = emulator.url
     settings.SHOPIFY_API_KEY, settings.SHOPIFY_API_SECRET = "bench-key", "bench-secret"
@@ -97,14 +102,23 @@ def main() -> None:
         rows.append([run["path"], f"{run['seconds']:.1f}", str(run["graphql_calls"]), f"{run['stored']:,}"])
     speedup = ratio(paged["seconds"], bulk["seconds"])
     log("")
-    log(f"First sync of {args.products:,} products (bucket restore rate: "
-        f"{args.restore_rate or 'instant'}; bulk polled from {args.poll_seconds} s)")
+    log(
+        f"First sync of {args.products:,} products (bucket restore rate: "
+        f"{args.restore_rate or 'instant'}; bulk polled from {args.poll_seconds} s)"
+    )
     log(table(rows))
     log(f"paged / bulk wall time: {speedup:.2f}x")
-    path = write_results("catalog_sync", {
-        "products": args.products, "restore_rate": args.restore_rate, "poll_seconds": args.poll_seconds,
-        "paged": paged, "bulk": bulk, "paged_over_bulk": round(speedup, 2),
-    })
+    path = write_results(
+        "catalog_sync",
+        {
+            "products": args.products,
+            "restore_rate": args.restore_rate,
+            "poll_seconds": args.poll_seconds,
+            "paged": paged,
+            "bulk": bulk,
+            "paged_over_bulk": round(speedup, 2),
+        },
+    )
     log(f"written: {path}")
 
 

@@ -46,23 +46,108 @@ UNIT_BUDGET = 100_000
 
 # Products in the kinds the corpus's Howto, Tech, Autos, Pets and Gaming creators review.
 EXTRA_PRODUCTS = [
-    ("Wireless Noise-Cancelling Headphones", "Headphones", "Over-ear Bluetooth headphones with active noise cancelling, 30-hour battery and a foldable design.", ["headphones", "noise cancelling", "bluetooth", "audio"]),
-    ("4K Waterproof Action Camera", "Camera", "A pocket action camera that films 4K60 video, waterproof to 10 m, with image stabilisation for biking and surfing.", ["action camera", "4k", "vlogging", "waterproof"]),
-    ("3-Axis Smartphone Gimbal", "Camera Accessory", "A folding gimbal that steadies phone video, with face tracking and a built-in tripod.", ["gimbal", "stabilizer", "smartphone", "filmmaking"]),
-    ("Foldable Electric Scooter", "Scooter", "A 350 W commuter e-scooter with 25 km range, disc brake and app lock.", ["electric scooter", "commute", "e-scooter"]),
-    ("Semi-Automatic Espresso Machine", "Coffee Machine", "A 15-bar espresso machine with a steam wand for lattes and cappuccinos at home.", ["espresso", "coffee", "latte art", "barista"]),
-    ("5.8 Qt Digital Air Fryer", "Kitchen Appliance", "An air fryer that crisps fries, wings and vegetables with little oil; eight presets.", ["air fryer", "cooking", "recipes", "kitchen"]),
-    ("Lightweight Wireless Gaming Mouse", "Gaming Mouse", "A 60 g wireless gaming mouse with a 26K DPI sensor and 70-hour battery.", ["gaming mouse", "esports", "fps", "pc gaming"]),
-    ("Robot Vacuum with Mapping", "Robot Vacuum", "A lidar-mapping robot vacuum that cleans room by room and empties itself.", ["robot vacuum", "smart home", "cleaning"]),
-    ("Matte Liquid Lipstick Set", "Makeup", "Six long-wear matte liquid lipsticks in nude and red shades that do not transfer.", ["makeup", "lipstick", "beauty", "matte"]),
-    ("Ceramic Hair Straightener", "Hair Tool", "A ceramic flat iron with adjustable heat up to 230 °C for straightening and curls.", ["hair", "straightener", "hairstyle", "flat iron"]),
-    ("1440p Car Dash Cam", "Dash Cam", "A front dash camera that records 1440p with night vision, parking mode and GPS.", ["dash cam", "car", "driving", "road"]),
-    ("Multi-Level Cat Tree Tower", "Cat Furniture", "A 150 cm cat tree with scratching posts, a condo and two perches.", ["cat", "cat tree", "pets", "kitten"]),
-    ("Foldable 4K Camera Drone", "Drone", "A sub-250 g folding drone with a 4K gimbal camera and 30-minute flights.", ["drone", "aerial", "4k", "fpv"]),
-    ("Fitness Smartwatch with GPS", "Smartwatch", "A smartwatch tracking runs with GPS, heart rate, sleep and workouts; 10-day battery.", ["smartwatch", "fitness tracker", "running", "gps"]),
-    ("Acrylic Paint Set 24 Colors", "Art Supplies", "Twenty-four acrylic paints with brushes for canvas painting, for beginners and artists.", ["acrylic painting", "art", "painting", "canvas"]),
-    ("Portable Bluetooth Speaker", "Speaker", "A waterproof portable speaker with deep bass and 20-hour playtime.", ["speaker", "bluetooth", "music", "party"]),
-    ("Mechanical Pencil Drafting Set", "Stationery", "Drafting mechanical pencils in 0.3 to 0.9 mm with leads and erasers for drawing.", ["drawing", "sketching", "stationery", "art"]),
+    (
+        "Wireless Noise-Cancelling Headphones",
+        "Headphones",
+        "Over-ear Bluetooth headphones with active noise cancelling, 30-hour battery and a foldable design.",
+        ["headphones", "noise cancelling", "bluetooth", "audio"],
+    ),
+    (
+        "4K Waterproof Action Camera",
+        "Camera",
+        "A pocket action camera that films 4K60 video, waterproof to 10 m, with image stabilisation for biking and surfing.",
+        ["action camera", "4k", "vlogging", "waterproof"],
+    ),
+    (
+        "3-Axis Smartphone Gimbal",
+        "Camera Accessory",
+        "A folding gimbal that steadies phone video, with face tracking and a built-in tripod.",
+        ["gimbal", "stabilizer", "smartphone", "filmmaking"],
+    ),
+    (
+        "Foldable Electric Scooter",
+        "Scooter",
+        "A 350 W commuter e-scooter with 25 km range, disc brake and app lock.",
+        ["electric scooter", "commute", "e-scooter"],
+    ),
+    (
+        "Semi-Automatic Espresso Machine",
+        "Coffee Machine",
+        "A 15-bar espresso machine with a steam wand for lattes and cappuccinos at home.",
+        ["espresso", "coffee", "latte art", "barista"],
+    ),
+    (
+        "5.8 Qt Digital Air Fryer",
+        "Kitchen Appliance",
+        "An air fryer that crisps fries, wings and vegetables with little oil; eight presets.",
+        ["air fryer", "cooking", "recipes", "kitchen"],
+    ),
+    (
+        "Lightweight Wireless Gaming Mouse",
+        "Gaming Mouse",
+        "A 60 g wireless gaming mouse with a 26K DPI sensor and 70-hour battery.",
+        ["gaming mouse", "esports", "fps", "pc gaming"],
+    ),
+    (
+        "Robot Vacuum with Mapping",
+        "Robot Vacuum",
+        "A lidar-mapping robot vacuum that cleans room by room and empties itself.",
+        ["robot vacuum", "smart home", "cleaning"],
+    ),
+    (
+        "Matte Liquid Lipstick Set",
+        "Makeup",
+        "Six long-wear matte liquid lipsticks in nude and red shades that do not transfer.",
+        ["makeup", "lipstick", "beauty", "matte"],
+    ),
+    (
+        "Ceramic Hair Straightener",
+        "Hair Tool",
+        "A ceramic flat iron with adjustable heat up to 230 °C for straightening and curls.",
+        ["hair", "straightener", "hairstyle", "flat iron"],
+    ),
+    (
+        "1440p Car Dash Cam",
+        "Dash Cam",
+        "A front dash camera that records 1440p with night vision, parking mode and GPS.",
+        ["dash cam", "car", "driving", "road"],
+    ),
+    (
+        "Multi-Level Cat Tree Tower",
+        "Cat Furniture",
+        "A 150 cm cat tree with scratching posts, a condo and two perches.",
+        ["cat", "cat tree", "pets", "kitten"],
+    ),
+    (
+        "Foldable 4K Camera Drone",
+        "Drone",
+        "A sub-250 g folding drone with a 4K gimbal camera and 30-minute flights.",
+        ["drone", "aerial", "4k", "fpv"],
+    ),
+    (
+        "Fitness Smartwatch with GPS",
+        "Smartwatch",
+        "A smartwatch tracking runs with GPS, heart rate, sleep and workouts; 10-day battery.",
+        ["smartwatch", "fitness tracker", "running", "gps"],
+    ),
+    (
+        "Acrylic Paint Set 24 Colors",
+        "Art Supplies",
+        "Twenty-four acrylic paints with brushes for canvas painting, for beginners and artists.",
+        ["acrylic painting", "art", "painting", "canvas"],
+    ),
+    (
+        "Portable Bluetooth Speaker",
+        "Speaker",
+        "A waterproof portable speaker with deep bass and 20-hour playtime.",
+        ["speaker", "bluetooth", "music", "party"],
+    ),
+    (
+        "Mechanical Pencil Drafting Set",
+        "Stationery",
+        "Drafting mechanical pencils in 0.3 to 0.9 mm with leads and erasers for drawing.",
+        ["drawing", "sketching", "stationery", "art"],
+    ),
 ]
 
 
@@ -70,17 +155,40 @@ def build_products(count: int) -> list[dict[str, Any]]:
     from bench.corpus import read_labels
 
     products = [
-        {"id": p["id"], "title": p["title"], "description": p.get("description", ""), "product_type": p.get("product_type", ""), "vendor": p.get("vendor", ""), "tags": p.get("tags", [])}
+        {
+            "id": p["id"],
+            "title": p["title"],
+            "description": p.get("description", ""),
+            "product_type": p.get("product_type", ""),
+            "vendor": p.get("vendor", ""),
+            "tags": p.get("tags", []),
+        }
         for p in read_labels()["products"]
     ]
     catalog = json.loads((ROOT / "shopify_app" / "fixtures" / "demo" / "catalog.json").read_text())
     for p in catalog["products"]:
         if p.get("status", "ACTIVE") == "ACTIVE":
             products.append(
-                {"id": p["id"], "title": p["title"], "description": p.get("description", ""), "product_type": p.get("productType", ""), "vendor": p.get("vendor", ""), "tags": p.get("tags", [])}
+                {
+                    "id": p["id"],
+                    "title": p["title"],
+                    "description": p.get("description", ""),
+                    "product_type": p.get("productType", ""),
+                    "vendor": p.get("vendor", ""),
+                    "tags": p.get("tags", []),
+                }
             )
     for index, (title, kind, description, tags) in enumerate(EXTRA_PRODUCTS):
-        products.append({"id": f"gid://shopify/Product/9900000000{index:03d}", "title": title, "description": description, "product_type": kind, "vendor": "Bench Goods", "tags": tags})
+        products.append(
+            {
+                "id": f"gid://shopify/Product/9900000000{index:03d}",
+                "title": title,
+                "description": description,
+                "product_type": kind,
+                "vendor": "Bench Goods",
+                "tags": tags,
+            }
+        )
     if count > len(products):
         raise SystemExit(f"--products {count}: only {len(products)} are defined")
     return products[:count]
@@ -243,7 +351,12 @@ def main() -> None:
     products = build_products(args.products)
     log(f"emulator: starting over {corpus_path()} with {args.latency_ms} ms added latency")
     emulator = Emulator(corpus=corpus_path(), latency_ms=args.latency_ms)
-    results: dict[str, Any] = {"products": len(products), "latency_ms": args.latency_ms, "settings": PRODUCTION, "cpu_count": os.cpu_count()}
+    results: dict[str, Any] = {
+        "products": len(products),
+        "latency_ms": args.latency_ms,
+        "settings": PRODUCTION,
+        "cpu_count": os.cpu_count(),
+    }
     try:
         if not args.skip_guide:
             log("guide's loop: one sequential cycle (no sleeps)")
@@ -271,7 +384,11 @@ def main() -> None:
         "wall_seconds": round(wall, 2),
         "run": summary,
         "calls": calls,
-        "embedding": {"seconds": round(embed_seconds, 2), "texts": texts, "texts_per_second": round(texts / embed_seconds, 1) if embed_seconds else None},
+        "embedding": {
+            "seconds": round(embed_seconds, 2),
+            "texts": texts,
+            "texts_per_second": round(texts / embed_seconds, 1) if embed_seconds else None,
+        },
         "other_seconds": round(wall - calls["in_flight_seconds"] - embed_seconds, 2),
         "floor_seconds_at_its_concurrency": round(floor, 2),
         "ratio_to_floor": round(ratio(wall, floor), 2),
@@ -283,7 +400,12 @@ def main() -> None:
     }
     if not args.skip_guide:
         guide_calls = call_stats(intervals, guide_window[0], guide_window[1])
-        results["guide"] = {"wall_seconds": round(guide_window[1] - guide_window[0], 2), "calls": guide_calls, "sleeps_omitted_seconds": guide_calls["by_resource"].get("search", 0) * 20 + guide_calls["by_resource"].get("channels", 0) * 4}
+        results["guide"] = {
+            "wall_seconds": round(guide_window[1] - guide_window[0], 2),
+            "calls": guide_calls,
+            "sleeps_omitted_seconds": guide_calls["by_resource"].get("search", 0) * 20
+            + guide_calls["by_resource"].get("channels", 0) * 4,
+        }
     report(results)
 
 
@@ -319,7 +441,9 @@ def report(results: dict[str, Any]) -> None:
             str(c["max_concurrency"]),
         ]
     )
-    rows.append(["floor: Maatchaa's calls at its concurrency", f"{m['floor_seconds_at_its_concurrency']:.1f} s", "", "", "", ""])
+    rows.append(
+        ["floor: Maatchaa's calls at its concurrency", f"{m['floor_seconds_at_its_concurrency']:.1f} s", "", "", "", ""]
+    )
     log(table(rows))
     log(
         f"  where Maatchaa's time goes: YouTube calls {c['in_flight_seconds']:.1f} s, embedding {m['embedding']['seconds']:.1f} s "

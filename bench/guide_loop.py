@@ -116,7 +116,9 @@ class GuideLoop:
     def cycle_products(self, products: Sequence[GuideProduct]) -> list[GuideProduct]:
         if not self.rotate:
             return list(products[: self.products_per_cycle])
-        chosen = [products[(self._next + i) % len(products)] for i in range(min(self.products_per_cycle, len(products)))]
+        chosen = [
+            products[(self._next + i) % len(products)] for i in range(min(self.products_per_cycle, len(products)))
+        ]
         self._next = (self._next + len(chosen)) % len(products)
         return chosen
 
@@ -136,7 +138,13 @@ class GuideLoop:
         self.tally.products_searched.add(product.key)
         found = self._get(
             "search",
-            {"part": "snippet", "q": keyword, "type": "video", "maxResults": self.videos_per_keyword, "order": self.order},
+            {
+                "part": "snippet",
+                "q": keyword,
+                "type": "video",
+                "maxResults": self.videos_per_keyword,
+                "order": self.order,
+            },
         )
         items = [item for item in found.get("items", []) if item.get("id", {}).get("videoId")]
         self.tally.videos_returned += len(items)
@@ -153,7 +161,10 @@ class GuideLoop:
             # One channels.list per video for an "email" the original never extracted.
             self._get("channels", {"part": "snippet,statistics", "id": snippet["channelId"]})
             score = heuristic_score(
-                keyword=keyword, product_title=product.title, video_title=snippet.get("title", ""), description=snippet.get("description", "")
+                keyword=keyword,
+                product_title=product.title,
+                video_title=snippet.get("title", ""),
+                description=snippet.get("description", ""),
             )
             if score >= MIN_SCORE_KEPT and views >= MIN_VIEWS_KEPT:
                 self.tally.kept.add((product.key, snippet["channelId"]))

@@ -39,7 +39,11 @@ RELEVANT_GRADE = 2
 
 
 def relevant_pairs(pairs: set[tuple[str, str]], creator_qrels: dict[str, dict[str, int]]) -> set[tuple[str, str]]:
-    return {(product, channel) for product, channel in pairs if creator_qrels.get(product, {}).get(channel, 0) >= RELEVANT_GRADE}
+    return {
+        (product, channel)
+        for product, channel in pairs
+        if creator_qrels.get(product, {}).get(channel, 0) >= RELEVANT_GRADE
+    }
 
 
 def emulator_spend(emulator: Any) -> dict[str, int]:
@@ -53,7 +57,9 @@ def emulator_spend(emulator: Any) -> dict[str, int]:
     }
 
 
-def run_guide(emulator: Any, products: list[Any], *, settings: Any, cycles: int, rotate: bool, order: str, qrels: dict[str, Any]) -> dict[str, Any]:
+def run_guide(
+    emulator: Any, products: list[Any], *, settings: Any, cycles: int, rotate: bool, order: str, qrels: dict[str, Any]
+) -> dict[str, Any]:
     from bench.guide_loop import GuideLoop
 
     emulator.reset()
@@ -142,15 +148,22 @@ def run_maatchaa(emulator: Any, labels: dict[str, Any], *, cycles: int) -> dict[
             break
     spend = emulator_spend(emulator)
     by_product = dict(Product.objects.filter(company=company).values_list("pk", "shopify_id"))
-    pairs = {(by_product[p], c) for p, c in CreatorMatch.objects.filter(product__company=company).values_list("product_id", "channel_id")}
+    pairs = {
+        (by_product[p], c)
+        for p, c in CreatorMatch.objects.filter(product__company=company).values_list("product_id", "channel_id")
+    }
     top10 = {
         (by_product[p], c)
-        for p, c in CreatorMatch.objects.filter(product__company=company, rank__lte=10).values_list("product_id", "channel_id")
+        for p, c in CreatorMatch.objects.filter(product__company=company, rank__lte=10).values_list(
+            "product_id", "channel_id"
+        )
     }
     found = relevant_pairs(pairs, labels["creator_qrels"])
     return {
         "cycles": len(history),
-        "stopped": "steady state (a full rotation spent nothing)" if idle_cycles >= per_rotation else history[-1]["message"],
+        "stopped": "steady state (a full rotation spent nothing)"
+        if idle_cycles >= per_rotation
+        else history[-1]["message"],
         **spend,
         "products_searched": len({p for p, _ in pairs}),
         "creators_returned": len(pairs),
@@ -182,8 +195,12 @@ def main() -> None:
     corpus = load_corpus(corpus_path())
     config = {
         "products": len(products),
-        "products_with_relevant_creators": sum(1 for p in products if any(g >= RELEVANT_GRADE for g in qrels.get(p.key, {}).values())),
-        "relevant_pairs_labelled": sum(1 for p in products for g in qrels.get(p.key, {}).values() if g >= RELEVANT_GRADE),
+        "products_with_relevant_creators": sum(
+            1 for p in products if any(g >= RELEVANT_GRADE for g in qrels.get(p.key, {}).values())
+        ),
+        "relevant_pairs_labelled": sum(
+            1 for p in products for g in qrels.get(p.key, {}).values() if g >= RELEVANT_GRADE
+        ),
         "cycle_interval_minutes": settings.WORKER_CYCLE_INTERVAL_MINUTES,
         "cycles_per_day": cycles,
         "products_per_cycle": settings.WORKER_PRODUCTS_PER_CYCLE,
@@ -195,9 +212,13 @@ def main() -> None:
     results: dict[str, Any] = {"config": config}
     with EmulatorServer(corpus, search_calls_per_day=SEARCH_CALLS_PER_DAY, units_per_day=UNITS_PER_DAY) as emulator:
         log("(a) the guide's loop, literally")
-        results["guide_literal"] = run_guide(emulator, products, settings=settings, cycles=cycles, rotate=False, order="viewCount", qrels=qrels)
+        results["guide_literal"] = run_guide(
+            emulator, products, settings=settings, cycles=cycles, rotate=False, order="viewCount", qrels=qrels
+        )
         log("(a') the guide's loop with rotation and relevance order")
-        results["guide_fair"] = run_guide(emulator, products, settings=settings, cycles=cycles, rotate=True, order="relevance", qrels=qrels)
+        results["guide_fair"] = run_guide(
+            emulator, products, settings=settings, cycles=cycles, rotate=True, order="relevance", qrels=qrels
+        )
         log("(b) Maatchaa's planner (discovery/runs.py)")
         with throwaway_database(database=DATABASE, keep=args.keep_db):
             results["maatchaa"] = run_maatchaa(emulator, labels, cycles=cycles)
@@ -237,7 +258,9 @@ def report(results: dict[str, Any]) -> None:
     versus_fair = ratio(b["relevant_per_search_call"], fair["relevant_per_search_call"])
     results["ratio_per_search_call_vs_literal"] = round(headline, 2) if math.isfinite(headline) else "inf"
     results["ratio_per_search_call_vs_fair"] = round(versus_fair, 2) if math.isfinite(versus_fair) else "inf"
-    results["ratio_relevant_creators_vs_literal"] = round(ratio(b["relevant_creators"], a["relevant_creators"]), 2) if a["relevant_creators"] else "inf"
+    results["ratio_relevant_creators_vs_literal"] = (
+        round(ratio(b["relevant_creators"], a["relevant_creators"]), 2) if a["relevant_creators"] else "inf"
+    )
     log(
         f"=> (b)/(a): {headline:.1f}x relevant creators per search call (target {TARGET:.0f}x); "
         f"{ratio(b['relevant_creators'], a['relevant_creators']):.1f}x relevant creators in total; "

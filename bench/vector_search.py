@@ -52,7 +52,9 @@ def _blend(base: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray
     return _normalise(first + 0.35 * second + 0.45 * noise)
 
 
-def build_vectors(*, videos: int, queries: int, use_random: bool, seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+def build_vectors(
+    *, videos: int, queries: int, use_random: bool, seed: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     rng = np.random.default_rng(seed)
     if use_random:
         data = _normalise(rng.standard_normal((videos, DIMENSIONS)).astype(np.float32))
@@ -69,11 +71,15 @@ def build_vectors(*, videos: int, queries: int, use_random: bool, seed: int) -> 
     products = read_labels()["products"]
     product_vectors, _ = embed_texts([product_text(product) for product in products], cache_name="dev-products")
     query = np.vstack([_normalise(product_vectors), _blend(base, max(0, queries - len(products)), rng)])[:queries]
-    return data, query, {
-        "vectors": f"{len(base)} corpus video titles embedded with {model}, blended with noise up to {videos}",
-        "queries": f"{min(len(products), queries)} dev.json products embedded with {model} + {max(0, queries - len(products))} fresh blends",
-        "model": model,
-    }
+    return (
+        data,
+        query,
+        {
+            "vectors": f"{len(base)} corpus video titles embedded with {model}, blended with noise up to {videos}",
+            "queries": f"{min(len(products), queries)} dev.json products embedded with {model} + {max(0, queries - len(products))} fresh blends",
+            "model": model,
+        },
+    )
 
 
 def load(cursor: Any, vectors: np.ndarray) -> dict[str, float]:
@@ -85,7 +91,9 @@ def load(cursor: Any, vectors: np.ndarray) -> dict[str, float]:
         with cursor.copy("COPY discovery_channel (channel_id, title) FROM STDIN") as copy:
             for index in range(channels):
                 copy.write_row((f"UCbench{index:017d}", f"Bench creator {index}"))
-        with cursor.copy("COPY creator_videos (video_id, channel_id, title, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
+        with cursor.copy(
+            "COPY creator_videos (video_id, channel_id, title, embedding) FROM STDIN WITH (FORMAT BINARY)"
+        ) as copy:
             copy.set_types(["varchar", "varchar", "varchar", "vector"])
             for index, vector in enumerate(vectors):
                 copy.write_row((f"bv{index:09d}", f"UCbench{index % channels:017d}", f"Bench video {index}", vector))
@@ -120,7 +128,9 @@ def explain(cursor: Any, query: np.ndarray, *, exact: bool) -> str:
     return plan
 
 
-def timed_pass(cursor: Any, queries: np.ndarray, *, exact: bool, ef_search: int = 0) -> tuple[list[float], list[list[str]]]:
+def timed_pass(
+    cursor: Any, queries: np.ndarray, *, exact: bool, ef_search: int = 0
+) -> tuple[list[float], list[list[str]]]:
     samples, answers = [], []
     for query in queries:
         elapsed, ids = search(cursor, query, exact=exact, ef_search=ef_search)
@@ -130,7 +140,9 @@ def timed_pass(cursor: Any, queries: np.ndarray, *, exact: bool, ef_search: int 
 
 
 def recall(answers: list[list[str]], truth: list[list[str]]) -> float:
-    return float(np.mean([len(set(got) & set(expected)) / len(expected) for got, expected in zip(answers, truth, strict=True)]))
+    return float(
+        np.mean([len(set(got) & set(expected)) / len(expected) for got, expected in zip(answers, truth, strict=True)])
+    )
 
 
 def main() -> None:
@@ -146,7 +158,9 @@ def main() -> None:
     from django.db import connection
     from pgvector.psycopg import register_vector
 
-    data, queries, provenance = build_vectors(videos=args.videos, queries=args.queries, use_random=args.random, seed=args.seed)
+    data, queries, provenance = build_vectors(
+        videos=args.videos, queries=args.queries, use_random=args.random, seed=args.seed
+    )
     log(f"vectors: {provenance['vectors']}")
     with throwaway_database(database=DATABASE, keep=args.keep_db):
         # Register the vector type before opening the cursor: a psycopg cursor copies its adapters at creation.
@@ -158,7 +172,9 @@ def main() -> None:
             cursor.execute("SHOW shared_buffers")
             shared_buffers = cursor.fetchone()[0]
             timings = load(cursor, data)
-            cursor.execute("SELECT pg_size_pretty(pg_relation_size('video_embedding_hnsw')), pg_size_pretty(pg_table_size('creator_videos'))")
+            cursor.execute(
+                "SELECT pg_size_pretty(pg_relation_size('video_embedding_hnsw')), pg_size_pretty(pg_table_size('creator_videos'))"
+            )
             index_size, table_size = cursor.fetchone()
             plans = {"hnsw": explain(cursor, queries[0], exact=False), "exact": explain(cursor, queries[0], exact=True)}
             if "video_embedding_hnsw" not in plans["hnsw"] or "video_embedding_hnsw" in plans["exact"]:
@@ -172,7 +188,9 @@ def main() -> None:
             sweep = []
             for ef_search in EF_SEARCH_VALUES:
                 samples, answers = timed_pass(cursor, queries, exact=False, ef_search=ef_search)
-                sweep.append({"ef_search": ef_search, "recall_at_10": recall(answers, truth), **latency(samples).as_dict()})
+                sweep.append(
+                    {"ef_search": ef_search, "recall_at_10": recall(answers, truth), **latency(samples).as_dict()}
+                )
 
     chosen = next((row for row in sweep if row["recall_at_10"] >= TARGET_RECALL), sweep[-1])
     rows = [["method", "ef_search", "recall@10", "p50 ms", "p95 ms", "p50 vs exact", "p95 vs exact"]]
@@ -192,7 +210,9 @@ def main() -> None:
     log("")
     log(f"Vector search: {len(data):,} videos x {DIMENSIONS} dims, {len(queries)} queries, top-10 by cosine")
     log(f"  {provenance['vectors']}; queries: {provenance.get('queries', 'random unit vectors')}")
-    log(f"  pgvector {pgvector_version}, HNSW m=16 ef_construction=64, shared_buffers {shared_buffers}; table {table_size}, index {index_size}")
+    log(
+        f"  pgvector {pgvector_version}, HNSW m=16 ef_construction=64, shared_buffers {shared_buffers}; table {table_size}, index {index_size}"
+    )
     log(f"  load: COPY {timings['copy_seconds']} s, index build {timings['index_seconds']} s")
     log(table(rows))
     speedup = ratio(exact.p50_ms, chosen["p50_ms"])

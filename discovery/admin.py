@@ -139,4 +139,11 @@ class SuppressedChannelAdmin(admin.ModelAdmin):
 
 @admin.register(RetentionRun)
 class RetentionRunAdmin(RetentionSummaryMixin, admin.ModelAdmin):
-    list_display = ["started_at", "videos_refreshed", "channels_refreshed", "videos_deleted", "channels_deleted", "units"]
+    list_display = [
+        "started_at",
+        "videos_refreshed",
+        "channels_refreshed",
+        "videos_deleted",
+        "channels_deleted",
+        "units",
+    ]

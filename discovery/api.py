@@ -36,7 +36,9 @@ def _parse_uuid(value: Any, *, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise ApplicationError(f"{field} must be a UUID, got {str(value)[:100]!r}.", details={field: "invalid"}) from None
+        raise ApplicationError(
+            f"{field} must be a UUID, got {str(value)[:100]!r}.", details={field: "invalid"}
+        ) from None
 
 
 def company_for_member(*, user: User | AnonymousUser, company_id: Any) -> Company:

@@ -320,8 +320,8 @@ def run_retention(
 
     with transaction.atomic():
         # Past (or about to pass) the limit: unreferenced records, and those the refresh did not reach.
-        tally.videos_deleted += Video.objects.filter(_fetched_before(delete_cutoff)).delete()[1].get(
-            "discovery.Video", 0
+        tally.videos_deleted += (
+            Video.objects.filter(_fetched_before(delete_cutoff)).delete()[1].get("discovery.Video", 0)
         )
         deleted = Channel.objects.filter(_fetched_before(delete_cutoff)).delete()[1]
         tally.channels_deleted += deleted.get("discovery.Channel", 0)

@@ -404,8 +404,10 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
     )
     if budget.search_calls <= 0:
         report.note = "no search calls in this cycle's share of the day"
-        emit(f"⏸️  No search calls in this cycle's share: {budget.search_calls_left_today} left today, spread over "
-             f"{budget.cycles_left} cycles")
+        emit(
+            f"⏸️  No search calls in this cycle's share: {budget.search_calls_left_today} left today, spread over "
+            f"{budget.cycles_left} cycles"
+        )
         return
     now = now or timezone.now()
     spent = _spent_today(company_ids=[c.pk for c in companies], now=now)
@@ -437,8 +439,10 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
             report.skipped[str(company.pk)] = f"run {run.pk} already {run.status}"
             emit(f"⏭️  {company.name}: discovery run #{run.pk} is already {run.status}; its share goes to the others")
             continue
-        emit(f"🏢 {company.name}: up to {settings.WORKER_PRODUCTS_PER_CYCLE} products, "
-             f"{search_limit} search calls, {unit_limit} units")
+        emit(
+            f"🏢 {company.name}: up to {settings.WORKER_PRODUCTS_PER_CYCLE} products, "
+            f"{search_limit} search calls, {unit_limit} units"
+        )
         try:
             run = runs.execute_discovery_run(
                 run_id=run.pk,
@@ -457,8 +461,10 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
         report.matches_made += run.matches_made
         carry_search = max(0, search_limit - run.search_calls)
         units_left = max(0, units_left - run.units)
-        emit(f"✅ {company.name}: {run.products_done} products, {run.search_calls} search calls, "
-             f"{run.matches_made} matches ({run.status})")
+        emit(
+            f"✅ {company.name}: {run.products_done} products, {run.search_calls} search calls, "
+            f"{run.matches_made} matches ({run.status})"
+        )
         if quota.breaker_open_until() is not None:
             emit("⛔ YouTube answered quotaExceeded: this cycle stops; cycles resume after the Pacific reset")
             break

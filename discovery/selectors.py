@@ -72,9 +72,9 @@ def fresh_video_ids(*, video_ids: Iterable[str], now: datetime | None = None) ->
 
 def fresh_channel_ids(*, channel_ids: Iterable[str], now: datetime | None = None) -> set[str]:
     return set(
-        Channel.objects.filter(
-            channel_id__in=list(channel_ids), fetched_at__gte=freshness_cutoff(now=now)
-        ).values_list("channel_id", flat=True)
+        Channel.objects.filter(channel_id__in=list(channel_ids), fetched_at__gte=freshness_cutoff(now=now)).values_list(
+            "channel_id", flat=True
+        )
     )
 
 

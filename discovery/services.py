@@ -563,9 +563,7 @@ class _Pipeline:
             # it first every cycle would let one bad query hold a slot forever.)
             Product.objects.filter(pk=product.pk).update(last_discovered_at=timezone.now())
             self.tally.products_done += 1
-            self.emit(
-                f"   🏁 {product.title}: {len(candidates)} videos considered, {made.creators} creators ranked"
-            )
+            self.emit(f"   🏁 {product.title}: {len(candidates)} videos considered, {made.creators} creators ranked")
         self.save_progress()
 
     def next_query(
@@ -586,7 +584,9 @@ class _Pipeline:
             product_text(product),
             product_vector,
             [video_text(v) for v in videos],
-            np.asarray([v.embedding for v in videos], dtype=np.float32) if videos else np.zeros((0, product_vector.shape[-1]), np.float32),
+            np.asarray([v.embedding for v in videos], dtype=np.float32)
+            if videos
+            else np.zeros((0, product_vector.shape[-1]), np.float32),
             previous=asked,
         )
         if query is not None:
@@ -645,9 +645,9 @@ def discover_products(
         return DiscoveryTally()
     company = company or (run.company if run is not None else products[0].company)
     eligible_ids = set(
-        selectors.discoverable_products(company=company).filter(pk__in=[p.pk for p in products]).values_list(
-            "pk", flat=True
-        )
+        selectors.discoverable_products(company=company)
+        .filter(pk__in=[p.pk for p in products])
+        .values_list("pk", flat=True)
     )
     pipeline = _Pipeline(
         run=run,

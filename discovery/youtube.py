@@ -229,7 +229,10 @@ def parse_duration(value: str) -> int:
         raise _malformed(f"contentDetails.duration is not an ISO 8601 duration: {value!r}")
     parts = {name: float(number) if number else 0.0 for name, number in match.groupdict().items()}
     return int(
-        parts["weeks"] * 604800 + parts["days"] * 86400 + parts["hours"] * 3600 + parts["minutes"] * 60
+        parts["weeks"] * 604800
+        + parts["days"] * 86400
+        + parts["hours"] * 3600
+        + parts["minutes"] * 60
         + parts["seconds"]
     )
 

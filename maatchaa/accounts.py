@@ -87,8 +87,11 @@ def user_for_api_token(key: str) -> User | None:
 def sign_in_locked_for(*, username: str) -> timedelta | None:
     """How long this email's sign-in stays locked, or None when it may try."""
     since = timezone.now() - SIGN_IN_WINDOW
-    recent = list(SignInFailure.objects.filter(username=username, created_at__gte=since)
-                  .order_by("-created_at").values_list("created_at", flat=True)[:SIGN_IN_FAILURE_LIMIT])
+    recent = list(
+        SignInFailure.objects.filter(username=username, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:SIGN_IN_FAILURE_LIMIT]
+    )
     if len(recent) < SIGN_IN_FAILURE_LIMIT:
         return None
     return recent[-1] + SIGN_IN_WINDOW - timezone.now()
@@ -203,8 +206,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         # A new company has nothing yet: connecting a store is the next step (unless it is already under
         # way: an install from Shopify waits at `next`).
         return redirect(next_url or "dashboard:settings")
-    return render(request, "accounts/signup.html", {"form": form, "next": next_url},
-                  status=400 if form.errors else 200)
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url}, status=400 if form.errors else 200)
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -214,8 +216,9 @@ def _safe_next(request: HttpRequest) -> str:
 
 def same_site_url(request: HttpRequest, candidate: str) -> str:
     """`candidate` if it is a page of this site (never another host), else ""."""
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return ""
 
@@ -233,8 +236,9 @@ class SignInView(auth_views.LoginView):
         locked = sign_in_locked_for(username=_sign_in_name(request))
         if locked is not None:
             minutes = max(1, -(-int(locked.total_seconds()) // 60))
-            message = (f"Too many failed sign-ins for this email. Try again in {minutes} minute"
-                       f"{'s' if minutes != 1 else ''}.")
+            message = (
+                f"Too many failed sign-ins for this email. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            )
             # An unbound form: a bound one would check the password as soon as the page shows its errors.
             form = self.get_form_class()(request, initial={"username": _sign_in_name(request)})
             context = self.get_context_data(form=form, locked_out=message)

@@ -81,9 +81,13 @@ if EMAIL_URL:
     MAILERS["default"] = {"BACKEND": _mail["EMAIL_BACKEND"]}
     if _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
         MAILERS["default"]["OPTIONS"] = {
-            "host": _mail.get("EMAIL_HOST") or "localhost", "port": _mail.get("EMAIL_PORT") or None,
-            "username": _mail.get("EMAIL_HOST_USER") or "", "password": _mail.get("EMAIL_HOST_PASSWORD") or "",
-            "use_tls": bool(_mail.get("EMAIL_USE_TLS")), "use_ssl": bool(_mail.get("EMAIL_USE_SSL")), "timeout": 15,
+            "host": _mail.get("EMAIL_HOST") or "localhost",
+            "port": _mail.get("EMAIL_PORT") or None,
+            "username": _mail.get("EMAIL_HOST_USER") or "",
+            "password": _mail.get("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": bool(_mail.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(_mail.get("EMAIL_USE_SSL")),
+            "timeout": 15,
         }
 elif DEV:
     MAILERS["default"] = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}

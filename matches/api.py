@@ -281,11 +281,16 @@ class CreatorFilterSerializer(serializers.Serializer):
         required=False, min_value=0, max_value=1, help_text="(likes + comments) per view, e.g. 0.02 for 2%"
     )
     country = serializers.RegexField(
-        r"^[A-Za-z]{2}$", required=False, allow_blank=True, help_text="ISO 3166 code, e.g. US",
+        r"^[A-Za-z]{2}$",
+        required=False,
+        allow_blank=True,
+        help_text="ISO 3166 code, e.g. US",
         error_messages={"invalid": "Use a two-letter country code such as US or GB."},
     )
     language = serializers.RegexField(
-        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", required=False, allow_blank=True,
+        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
+        required=False,
+        allow_blank=True,
         help_text="e.g. en (also matches en-US)",
         error_messages={"invalid": "Use a language code such as en or pt-BR."},
     )

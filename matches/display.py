@@ -28,7 +28,7 @@ def compact_number(value: int | float | None) -> str:
 
 
 def short_date(moment: datetime | None, *, now: datetime) -> str:
-    """"3 Nov" within the current year, "3 Nov 2025" otherwise; "an unknown date" when missing."""
+    """ "3 Nov" within the current year, "3 Nov 2025" otherwise; "an unknown date" when missing."""
     if moment is None:
         return "an unknown date"
     # strftime's %b in the C locale Django runs in, without strftime (~4 us a call, ~125 calls a page).
@@ -50,7 +50,7 @@ def stat_label(
     hidden: bool = False,
     when: str | None = None,
 ) -> str:
-    """"1.2M subscribers, as of 3 Nov"; a hidden or missing count says so instead of guessing.
+    """ "1.2M subscribers, as of 3 Nov"; a hidden or missing count says so instead of guessing.
 
     `when` is `short_date(as_of, now=now)` when the caller already has it (a record's statistics
     share one fetch date)."""
@@ -64,7 +64,7 @@ def stat_label(
 
 
 def duration_text(start: datetime | None, end: datetime | None) -> str:
-    """"45 s", "2 min 5 s", "1 h 3 min"; empty while either end is unknown."""
+    """ "45 s", "2 min 5 s", "1 h 3 min"; empty while either end is unknown."""
     if start is None or end is None:
         return ""
     seconds = max(0, int((end - start).total_seconds()))

@@ -171,16 +171,20 @@ def with_counts(products: Iterable[Product]) -> list[Product]:
     """
     ids = [product.pk for product in products]
     shortlisted = CreatorDecision.objects.filter(product=OuterRef("pk"), status=CreatorDecision.Status.SHORTLISTED)
-    rows = Product.objects.filter(pk__in=ids).select_related("shop").annotate(
-        match_count=Coalesce(_count_of(Match), 0),
-        creator_count=Coalesce(_count_of(CreatorMatch), 0),
-        shortlisted_count=Coalesce(
-            Subquery(
-                shortlisted.order_by().values("product").annotate(n=Count("pk")).values("n"),
-                output_field=IntegerField(),
+    rows = (
+        Product.objects.filter(pk__in=ids)
+        .select_related("shop")
+        .annotate(
+            match_count=Coalesce(_count_of(Match), 0),
+            creator_count=Coalesce(_count_of(CreatorMatch), 0),
+            shortlisted_count=Coalesce(
+                Subquery(
+                    shortlisted.order_by().values("product").annotate(n=Count("pk")).values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
             ),
-            0,
-        ),
+        )
     )
     by_id = {row.pk: row for row in rows}
     return [by_id[pk] for pk in ids if pk in by_id]
@@ -286,8 +290,7 @@ _ENGAGEMENT_AS_OF = (
     "(SELECT min(v.fetched_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.view_count > 0)"
 )
 _LAST_UPLOAD = (
-    "coalesce(ch.last_upload_at,"
-    " (SELECT max(v.published_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id))"
+    "coalesce(ch.last_upload_at, (SELECT max(v.published_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id))"
 )
 # A channel without a default language speaks the language of its latest video that declares one.
 _LANGUAGE = (

@@ -41,7 +41,9 @@ def _run_discovery_now(
 
 
 @admin.action(description="Run discovery now")
-def run_discovery_for_companies(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Company]) -> None:
+def run_discovery_for_companies(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Company]
+) -> None:
     _run_discovery_now(modeladmin, request, list(queryset))
 
 
@@ -102,8 +104,12 @@ def resync_shops(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Q
     for shop in connected:
         enqueue_sync(shop=shop, full=True)
     skipped = len(queryset) - len(connected)
-    modeladmin.message_user(request, f"Queued a full product sync for {len(connected)} store(s)"
-                            + (f"; {skipped} not connected, skipped." if skipped else "."), messages.SUCCESS)
+    modeladmin.message_user(
+        request,
+        f"Queued a full product sync for {len(connected)} store(s)"
+        + (f"; {skipped} not connected, skipped." if skipped else "."),
+        messages.SUCCESS,
+    )
 
 
 @admin.action(description="Register webhooks")
@@ -127,8 +133,14 @@ class ShopAdmin(admin.ModelAdmin):
     search_fields = ["domain", "company__name"]
     # Tokens are encrypted at rest and never shown.
     exclude = ["access_token_encrypted", "refresh_token_encrypted"]
-    readonly_fields = ["access_token_expires_at", "refresh_token_expires_at", "installed_at", "uninstalled_at",
-                       "webhooks_registered_at", "webhooks_error"]
+    readonly_fields = [
+        "access_token_expires_at",
+        "refresh_token_expires_at",
+        "installed_at",
+        "uninstalled_at",
+        "webhooks_registered_at",
+        "webhooks_error",
+    ]
     actions = [resync_shops, register_shop_webhooks]
 
 

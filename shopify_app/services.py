@@ -62,19 +62,28 @@ class SyncResult:
 
 def _shopify_failure(exc: ShopifyError, *, what: str) -> ApplicationError:
     if exc.permanent:
-        return ApplicationError(f"{what}: {exc.message}", status=502,
-                                details={"reason": "shopify_error", "permanent": True})
-    return ApplicationError(f"{what}: Shopify is unavailable right now, try again shortly.", status=503,
-                            details={"reason": "shopify_unavailable", "permanent": False})
+        return ApplicationError(
+            f"{what}: {exc.message}", status=502, details={"reason": "shopify_error", "permanent": True}
+        )
+    return ApplicationError(
+        f"{what}: Shopify is unavailable right now, try again shortly.",
+        status=503,
+        details={"reason": "shopify_unavailable", "permanent": False},
+    )
 
 
 def _bulk_failure(exc: ShopifyError) -> ApplicationError:
     """Like _shopify_failure, but the message always says what happened: a failed bulk operation's reason
     and advice (run again, or enable bulk queries) matter even when retrying may help."""
-    return ApplicationError(f"Could not read the store's products in bulk: {exc.message}",
-                            status=502 if exc.permanent else 503,
-                            details={"reason": "shopify_error" if exc.permanent else "shopify_unavailable",
-                                     "permanent": exc.permanent, "code": exc.code})
+    return ApplicationError(
+        f"Could not read the store's products in bulk: {exc.message}",
+        status=502 if exc.permanent else 503,
+        details={
+            "reason": "shopify_error" if exc.permanent else "shopify_unavailable",
+            "permanent": exc.permanent,
+            "code": exc.code,
+        },
+    )
 
 
 def get_client(*, shop: Shop | str, access_token: str = "") -> ShopifyClient:
@@ -90,7 +99,8 @@ def start_oauth(*, session: MutableMapping[str, Any], company: Company, shop_dom
     domain = shopify.normalize_shop_domain(shop_domain)
     if not domain:
         raise ApplicationError(
-            "Enter your store's Shopify domain, like your-store.myshopify.com.", status=400,
+            "Enter your store's Shopify domain, like your-store.myshopify.com.",
+            status=400,
             details={"field": "shop"},
         )
     if not settings.SHOPIFY_API_KEY or not settings.SHOPIFY_API_SECRET:
@@ -99,8 +109,12 @@ def start_oauth(*, session: MutableMapping[str, Any], company: Company, shop_dom
     if owner is not None:
         raise ApplicationError("This store is connected to another Maatchaa account.", status=409)
     state = secrets.token_urlsafe(32)
-    session[OAUTH_SESSION_KEY] = {"state": state, "shop": domain, "company_id": str(company.pk),
-                                  "created": int(time.time())}
+    session[OAUTH_SESSION_KEY] = {
+        "state": state,
+        "shop": domain,
+        "company_id": str(company.pk),
+        "created": int(time.time()),
+    }
     return get_client(shop=domain).authorize_url(state=state, redirect_uri=redirect_uri)
 
 
@@ -111,8 +125,11 @@ def verify_install_request(*, query_string: str) -> str:
     try:
         params = shopify.parse_install(query_string)
     except ValueError as exc:
-        raise ApplicationError(f"This install link is incomplete ({exc}). Open Maatchaa again from your Shopify "
-                               "admin, or connect your store from Maatchaa's settings.", status=400) from None
+        raise ApplicationError(
+            f"This install link is incomplete ({exc}). Open Maatchaa again from your Shopify "
+            "admin, or connect your store from Maatchaa's settings.",
+            status=400,
+        ) from None
     if not settings.SHOPIFY_API_KEY or not settings.SHOPIFY_API_SECRET:
         raise ApplicationError("Shopify is not configured here (SHOPIFY_API_KEY and SHOPIFY_API_SECRET).", status=503)
     if not shopify.verify_oauth_hmac(query_string, secret=settings.SHOPIFY_API_SECRET):
@@ -120,8 +137,9 @@ def verify_install_request(*, query_string: str) -> str:
     if not shopify.is_valid_shop_domain(params.shop):
         raise ApplicationError("This install link names a shop that is not a *.myshopify.com domain.", status=400)
     if not shopify.timestamp_is_fresh(params.timestamp):
-        raise ApplicationError("This install link has expired (timestamp). Open Maatchaa again from your "
-                               "Shopify admin.", status=403)
+        raise ApplicationError(
+            "This install link has expired (timestamp). Open Maatchaa again from your Shopify admin.", status=403
+        )
     return params.shop
 
 
@@ -182,8 +200,9 @@ def complete_oauth(*, session: MutableMapping[str, Any], query_string: str, comp
     # A write_X scope includes read_X, and Shopify may list only the write scope.
     granted = set(grant.scopes) | {"read_" + s.removeprefix("write_") for s in grant.scopes if s.startswith("write_")}
     if not required.issubset(granted):
-        raise ApplicationError("The store did not grant the access Maatchaa needs "
-                               f"({', '.join(sorted(required))}).", status=403)
+        raise ApplicationError(
+            f"The store did not grant the access Maatchaa needs ({', '.join(sorted(required))}).", status=403
+        )
 
     now = timezone.now()
     try:
@@ -225,8 +244,14 @@ def _needs_refresh(shop: Shop) -> bool:
 
 
 def _copy_tokens(target: Shop, source: Shop) -> None:
-    for name in ("access_token_encrypted", "access_token_expires_at", "refresh_token_encrypted",
-                 "refresh_token_expires_at", "scopes", "status"):
+    for name in (
+        "access_token_encrypted",
+        "access_token_expires_at",
+        "refresh_token_encrypted",
+        "refresh_token_expires_at",
+        "scopes",
+        "status",
+    ):
         setattr(target, name, getattr(source, name))
 
 
@@ -250,7 +275,9 @@ def ensure_access_token(*, shop: Shop, force: bool = False, client: ShopifyClien
         if locked.status != Shop.Status.ACTIVE:
             _copy_tokens(shop, locked)
             raise _not_connected(locked)
-        expired_refresh = locked.refresh_token_expires_at is not None and locked.refresh_token_expires_at <= timezone.now()
+        expired_refresh = (
+            locked.refresh_token_expires_at is not None and locked.refresh_token_expires_at <= timezone.now()
+        )
         if not locked.refresh_token or expired_refresh:
             refused = ShopifyError("No usable refresh token", permanent=True)
         else:
@@ -262,9 +289,16 @@ def ensure_access_token(*, shop: Shop, force: bool = False, client: ShopifyClien
                 refused = exc
             else:
                 _store_grant(locked, grant)
-                locked.save(update_fields=["access_token_encrypted", "access_token_expires_at",
-                                           "refresh_token_encrypted", "refresh_token_expires_at", "scopes",
-                                           "updated_at"])
+                locked.save(
+                    update_fields=[
+                        "access_token_encrypted",
+                        "access_token_expires_at",
+                        "refresh_token_encrypted",
+                        "refresh_token_expires_at",
+                        "scopes",
+                        "updated_at",
+                    ]
+                )
         if refused is not None:
             locked.status = Shop.Status.NEEDS_REAUTH
             locked.save(update_fields=["status", "updated_at"])
@@ -277,10 +311,14 @@ def ensure_access_token(*, shop: Shop, force: bool = False, client: ShopifyClien
 
 def _not_connected(shop: Shop) -> ApplicationError:
     if shop.status == Shop.Status.NEEDS_REAUTH:
-        return ApplicationError(f"{shop.domain} needs to be reconnected: Shopify no longer accepts our access.",
-                                status=409, details={"reason": "needs_reauth", "permanent": True})
-    return ApplicationError(f"{shop.domain} is not connected.", status=409,
-                            details={"reason": "not_connected", "permanent": True})
+        return ApplicationError(
+            f"{shop.domain} needs to be reconnected: Shopify no longer accepts our access.",
+            status=409,
+            details={"reason": "needs_reauth", "permanent": True},
+        )
+    return ApplicationError(
+        f"{shop.domain} is not connected.", status=409, details={"reason": "not_connected", "permanent": True}
+    )
 
 
 # --- Product sync -----------------------------------------------------------------------------------------
@@ -327,8 +365,14 @@ def _save(product: Product, changed: list[str]) -> None:
         product.save(update_fields=[*changed, "updated_at"])
 
 
-def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient | None = None,
-                       page_size: int = shopify.DEFAULT_PAGE_SIZE, product_count: int | None = None) -> SyncResult:
+def sync_shop_products(
+    *,
+    shop: Shop,
+    full: bool = False,
+    client: ShopifyClient | None = None,
+    page_size: int = shopify.DEFAULT_PAGE_SIZE,
+    product_count: int | None = None,
+) -> SyncResult:
     """Bring the shop's products in step with Shopify.
 
     The first sync (or `full=True`) reads every product and removes the ones Shopify no longer has,
@@ -352,13 +396,23 @@ def sync_shop_products(*, shop: Shop, full: bool = False, client: ShopifyClient 
             if operation.url is None:
                 # COMPLETED without a file means no product at all, yet the count said thousands: reading
                 # it as an empty catalog would delete every product, so stop instead.
-                raise _bulk_failure(ShopifyError(f"Shopify's bulk operation {operation.id} completed without a "
-                                                 "file; run the sync again.", permanent=False))
+                raise _bulk_failure(
+                    ShopifyError(
+                        f"Shopify's bulk operation {operation.id} completed without a file; run the sync again.",
+                        permanent=False,
+                    )
+                )
             # The file is streamed into the transaction product by product (25,000 products need not sit in
             # memory); the operation is finished, so this is one download, and a broken one rolls back.
             try:
-                return _store_products(shop=shop, items=client.iter_bulk_products(operation.url), full=True,
-                                       started=started, pages=0, bulk_operation_id=operation.id)
+                return _store_products(
+                    shop=shop,
+                    items=client.iter_bulk_products(operation.url),
+                    full=True,
+                    started=started,
+                    pages=0,
+                    bulk_operation_id=operation.id,
+                )
             except ShopifyError as exc:
                 raise _bulk_failure(exc) from exc
 
@@ -408,8 +462,9 @@ def _with_token_refresh[T](*, shop: Shop, client: ShopifyClient, call: Callable[
     return call()
 
 
-def _bulk_products_operation(*, shop: Shop, client: ShopifyClient,
-                             count: int | None = None) -> shopify.BulkOperation | None:
+def _bulk_products_operation(
+    *, shop: Shop, client: ShopifyClient, count: int | None = None
+) -> shopify.BulkOperation | None:
     """The COMPLETED bulk operation over the shop's products when the catalog is large enough to need one;
     None to read pages instead (a small catalog, or bulk queries denied to the app). `count`: the store's
     product count when the caller has just asked it (else it is asked here)."""
@@ -421,16 +476,23 @@ def _bulk_products_operation(*, shop: Shop, client: ShopifyClient,
     threshold = settings.SHOPIFY_BULK_SYNC_THRESHOLD
     if count < threshold:
         return None
-    log.info("%s has %s products (bulk from %s): reading them with a bulk operation", shop.domain,
-             f"{count:,}", f"{threshold:,}")
+    log.info(
+        "%s has %s products (bulk from %s): reading them with a bulk operation",
+        shop.domain,
+        f"{count:,}",
+        f"{threshold:,}",
+    )
     try:
         try:
             operation = _with_token_refresh(shop=shop, client=client, call=client.run_bulk_products_query)
         except ShopifyError as exc:
             # A sync that gave up waiting leaves its operation running; the next one waits for that
             # operation instead of failing until it ends.
-            current = (_with_token_refresh(shop=shop, client=client, call=client.current_bulk_operation)
-                       if exc.code == "OPERATION_IN_PROGRESS" else None)
+            current = (
+                _with_token_refresh(shop=shop, client=client, call=client.current_bulk_operation)
+                if exc.code == "OPERATION_IN_PROGRESS"
+                else None
+            )
             if current is None or current.finished or not current.reads_our_products:
                 raise
             log.info("%s: waiting for the bulk operation %s already running", shop.domain, current.id)
@@ -444,8 +506,9 @@ def _bulk_products_operation(*, shop: Shop, client: ShopifyClient,
         raise _bulk_failure(exc) from exc
 
 
-def _await_bulk_operation(*, shop: Shop, client: ShopifyClient,
-                          operation: shopify.BulkOperation) -> shopify.BulkOperation:
+def _await_bulk_operation(
+    *, shop: Shop, client: ShopifyClient, operation: shopify.BulkOperation
+) -> shopify.BulkOperation:
     """Poll until the operation has finished, waiting longer each time (bounded); it COMPLETED or this
     raises ShopifyError. The waits go through client.sleep, so tests wait without waiting."""
     waited = 0.0
@@ -453,8 +516,12 @@ def _await_bulk_operation(*, shop: Shop, client: ShopifyClient,
     timeout = float(settings.SHOPIFY_BULK_TIMEOUT_SECONDS)
     while not operation.finished:
         if waited >= timeout:
-            raise ShopifyError(f"Shopify's bulk operation {operation.id} is still {operation.status} after "
-                               f"{waited:.0f} s; sync again later.", permanent=False, code="BULK_TIMEOUT")
+            raise ShopifyError(
+                f"Shopify's bulk operation {operation.id} is still {operation.status} after "
+                f"{waited:.0f} s; sync again later.",
+                permanent=False,
+                code="BULK_TIMEOUT",
+            )
         pause = min(interval, timeout - waited)  # the last poll falls on the timeout, not past it
         client.sleep(pause)
         waited += pause
@@ -463,13 +530,25 @@ def _await_bulk_operation(*, shop: Shop, client: ShopifyClient,
         client.access_token = ensure_access_token(shop=shop, client=client)
         operation_id = operation.id
         operation = _with_token_refresh(shop=shop, client=client, call=lambda: client.bulk_operation(operation_id))
-        log.info("%s: bulk operation %s %s, %s objects so far", shop.domain, operation.id, operation.status,
-                 f"{operation.object_count:,}")
+        log.info(
+            "%s: bulk operation %s %s, %s objects so far",
+            shop.domain,
+            operation.id,
+            operation.status,
+            f"{operation.object_count:,}",
+        )
     return shopify.bulk_outcome(operation)
 
 
-def _store_products(*, shop: Shop, items: Iterable[ShopifyProduct], full: bool, started: datetime,
-                    pages: int, bulk_operation_id: str = "") -> SyncResult:
+def _store_products(
+    *,
+    shop: Shop,
+    items: Iterable[ShopifyProduct],
+    full: bool,
+    started: datetime,
+    pages: int,
+    bulk_operation_id: str = "",
+) -> SyncResult:
     """Save what Shopify returned, in one transaction under the shop's row lock; on a full sync, delete the
     shop's products that were not among `items`. `items` may be a stream: it is read in batches."""
     created = updated = unchanged = deleted = 0
@@ -486,8 +565,9 @@ def _store_products(*, shop: Shop, items: Iterable[ShopifyProduct], full: bool, 
             seen.update(item.shopify_id for item in batch)
             existing = {
                 p.shopify_id: p
-                for p in Product.objects.select_for_update().filter(company_id=locked.company_id,
-                                                                    shopify_id__in=[i.shopify_id for i in batch])
+                for p in Product.objects.select_for_update().filter(
+                    company_id=locked.company_id, shopify_id__in=[i.shopify_id for i in batch]
+                )
             }
             for item in batch:
                 if newest is None or item.updated_at > newest:
@@ -497,8 +577,11 @@ def _store_products(*, shop: Shop, items: Iterable[ShopifyProduct], full: bool, 
                     product = Product()
                     _save(product, _apply(product, item, shop=locked))
                     created += 1
-                elif (product.shop_id == locked.pk and product.shopify_updated_at is not None
-                      and product.shopify_updated_at >= item.updated_at):
+                elif (
+                    product.shop_id == locked.pk
+                    and product.shopify_updated_at is not None
+                    and product.shopify_updated_at >= item.updated_at
+                ):
                     unchanged += 1
                 else:
                     _save(product, _apply(product, item, shop=locked))
@@ -514,8 +597,15 @@ def _store_products(*, shop: Shop, items: Iterable[ShopifyProduct], full: bool, 
         _copy_tokens(shop, locked)
         shop.products_synced_until = locked.products_synced_until
         shop.last_synced_at = locked.last_synced_at
-    result = SyncResult(created=created, updated=updated, deleted=deleted, unchanged=unchanged, full=full,
-                        pages=pages, bulk_operation_id=bulk_operation_id)
+    result = SyncResult(
+        created=created,
+        updated=updated,
+        deleted=deleted,
+        unchanged=unchanged,
+        full=full,
+        pages=pages,
+        bulk_operation_id=bulk_operation_id,
+    )
     log.info("Synced %s: %s", shop.domain, result)
     return result
 
@@ -542,8 +632,10 @@ class RegistrationResult:
     def __str__(self) -> str:
         if self.skipped:
             return "skipped (SHOPIFY_WEBHOOK_URL is not set)"
-        return (f"{len(self.created)} created, {len(self.replaced)} replaced, {len(self.unchanged)} already there "
-                f"-> {self.uri}")
+        return (
+            f"{len(self.created)} created, {len(self.replaced)} replaced, {len(self.unchanged)} already there "
+            f"-> {self.uri}"
+        )
 
 
 def register_webhooks(*, shop: Shop, client: ShopifyClient | None = None) -> RegistrationResult:
@@ -558,8 +650,11 @@ def register_webhooks(*, shop: Shop, client: ShopifyClient | None = None) -> Reg
     """
     uri = settings.SHOPIFY_WEBHOOK_URL
     if not uri:
-        log.info("Not registering webhooks for %s: SHOPIFY_WEBHOOK_URL is not set (subscriptions must come "
-                 "from shopify.app.toml)", shop.domain)
+        log.info(
+            "Not registering webhooks for %s: SHOPIFY_WEBHOOK_URL is not set (subscriptions must come "
+            "from shopify.app.toml)",
+            shop.domain,
+        )
         return RegistrationResult(uri="", skipped=True)
     shop.refresh_from_db()
     if shop.status != Shop.Status.ACTIVE:
@@ -591,8 +686,14 @@ def register_webhooks(*, shop: Shop, client: ShopifyClient | None = None) -> Reg
             # Then the old ones: they would get every event too, to a host that may no longer answer.
             for subscription in stale:
                 client.delete_webhook_subscription(subscription.id)
-                log.info("Deleted %s subscription %s of %s at %s (now %s)", topic, subscription.id, shop.domain,
-                         subscription.uri, uri)
+                log.info(
+                    "Deleted %s subscription %s of %s at %s (now %s)",
+                    topic,
+                    subscription.id,
+                    shop.domain,
+                    subscription.uri,
+                    uri,
+                )
         except ShopifyError as exc:
             errors.append(f"{topic}: {exc.message}")
             continue
@@ -614,9 +715,11 @@ def retry_webhook_registrations() -> str:
     (an install while Shopify was down, a host that moved). Shops already registered are not asked."""
     if not settings.SHOPIFY_WEBHOOK_URL:
         return "skipped: SHOPIFY_WEBHOOK_URL is not set"
-    shops = list(Shop.objects.filter(status=Shop.Status.ACTIVE)
-                 .filter(Q(webhooks_registered_at__isnull=True) | ~Q(webhooks_error=""))
-                 .order_by("domain"))
+    shops = list(
+        Shop.objects.filter(status=Shop.Status.ACTIVE)
+        .filter(Q(webhooks_registered_at__isnull=True) | ~Q(webhooks_error=""))
+        .order_by("domain")
+    )
     failed = []
     for shop in shops:
         try:
@@ -658,8 +761,12 @@ def enqueue_sync(*, shop: Shop, full: bool = False, after_install: bool = False)
     from django_q.tasks import async_task
 
     shop_id = shop.pk
-    transaction.on_commit(lambda: async_task("shopify_app.tasks.sync_shop", shop_id, full, after_install,
-                                             task_name=f"shopify-sync-{shop_id}"), robust=True)
+    transaction.on_commit(
+        lambda: async_task(
+            "shopify_app.tasks.sync_shop", shop_id, full, after_install, task_name=f"shopify-sync-{shop_id}"
+        ),
+        robust=True,
+    )
 
 
 def count_products(*, shop: Shop) -> int:
@@ -764,10 +871,12 @@ def prune_webhook_deliveries(*, older_than: timedelta = WEBHOOK_RETENTION) -> in
     """Delete processed deliveries older than `older_than` (products/update fires on every inventory change,
     so the table grows fast). products/delete rows are kept: they stop a late update resurrecting a product."""
     cutoff = timezone.now() - older_than
-    deleted, _ = (WebhookDelivery.objects.filter(created_at__lt=cutoff, processed_at__isnull=False)
-                  .exclude(topic="products/delete").delete())
+    deleted, _ = (
+        WebhookDelivery.objects.filter(created_at__lt=cutoff, processed_at__isnull=False)
+        .exclude(topic="products/delete")
+        .delete()
+    )
     return deleted
-
 
 
 @dataclass(frozen=True)
@@ -797,8 +906,9 @@ def parse_webhook_payload(*, topic: str, payload: Any) -> dict[str, Any]:
     raise ValueError(f"unhandled topic {topic}")
 
 
-def receive_webhook(*, webhook_id: str, topic: str, shop_domain: str, triggered_at: datetime | None,
-                    payload: dict[str, Any]) -> WebhookReceipt:
+def receive_webhook(
+    *, webhook_id: str, topic: str, shop_domain: str, triggered_at: datetime | None, payload: dict[str, Any]
+) -> WebhookReceipt:
     """Record a verified delivery once (by X-Shopify-Webhook-Id) and enqueue its processing after commit.
     A repeated id is acknowledged and changes nothing."""
     from django_q.tasks import async_task
@@ -816,8 +926,11 @@ def receive_webhook(*, webhook_id: str, topic: str, shop_domain: str, triggered_
             else:
                 delivery_id = delivery.pk
                 transaction.on_commit(
-                    lambda: async_task("shopify_app.tasks.process_webhook_delivery", delivery_id,
-                                       task_name=f"shopify-webhook-{delivery_id}")
+                    lambda: async_task(
+                        "shopify_app.tasks.process_webhook_delivery",
+                        delivery_id,
+                        task_name=f"shopify-webhook-{delivery_id}",
+                    )
                 )
     return WebhookReceipt(delivery=delivery, created=created)
 
@@ -825,11 +938,13 @@ def receive_webhook(*, webhook_id: str, topic: str, shop_domain: str, triggered_
 def apply_product_change(*, shop: Shop, item: ShopifyProduct) -> str:
     """A product from a webhook: "created", "updated", "stale" (older than or as old as what we hold) or
     "deleted earlier"."""
-    product = (Product.objects.select_for_update()
-               .filter(company_id=shop.company_id, shopify_id=item.shopify_id).first())
-    if product is None and WebhookDelivery.objects.filter(
-        topic="products/delete", shop_domain=shop.domain, payload__id=int(item.legacy_id)
-    ).exists():
+    product = Product.objects.select_for_update().filter(company_id=shop.company_id, shopify_id=item.shopify_id).first()
+    if (
+        product is None
+        and WebhookDelivery.objects.filter(
+            topic="products/delete", shop_domain=shop.domain, payload__id=int(item.legacy_id)
+        ).exists()
+    ):
         # Deliveries arrive in any order and Shopify never reuses a product id: an update delivered
         # after the product's deletion must not bring it back.
         return "deleted earlier"
@@ -844,8 +959,7 @@ def apply_product_change(*, shop: Shop, item: ShopifyProduct) -> str:
 def process_webhook_delivery(*, delivery_id: int) -> str:
     """Do what a recorded delivery asks, once. Returns what happened (for logs and tests)."""
     with transaction.atomic():
-        delivery = (WebhookDelivery.objects.select_for_update()
-                    .filter(pk=delivery_id, processed_at__isnull=True).first())
+        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id, processed_at__isnull=True).first()
         if delivery is None:
             return "already processed"
         outcome = _process(delivery)
@@ -858,7 +972,9 @@ def process_webhook_delivery(*, delivery_id: int) -> str:
 def _process(delivery: WebhookDelivery) -> str:
     topic, domain = delivery.topic, delivery.shop_domain
     if topic == "app/uninstalled":
-        return "uninstalled" if uninstall_shop(shop_domain=domain, triggered_at=delivery.triggered_at) else "unknown shop"
+        return (
+            "uninstalled" if uninstall_shop(shop_domain=domain, triggered_at=delivery.triggered_at) else "unknown shop"
+        )
     if topic == "shop/redact":
         return f"redacted {redact_shop(shop_domain=domain, triggered_at=delivery.triggered_at)} products"
     if topic not in PRODUCT_TOPICS:

@@ -59,7 +59,8 @@ PRODUCT_NODE_FIELDS = """
 
 # §2.4, without `variants`: we store the price range, and variants(first:10) under first:250 would
 # multiply the query cost by ten for data we never read.
-PRODUCTS_QUERY = """
+PRODUCTS_QUERY = (
+    """
 query Products($first: Int!, $after: String, $q: String) {
   products(first: $first, after: $after, query: $q, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
@@ -68,13 +69,16 @@ query Products($first: Int!, $after: String, $q: String) {
     }
   }
 }
-""".strip() % PRODUCT_NODE_FIELDS
+""".strip()
+    % PRODUCT_NODE_FIELDS
+)
 
 # API_FACTS §2.8. A bulk query has no per-query cost cap, so the variants ride along (a few rows per
 # product, and the price fallback of parse_product_node when a product has no price range). Connections
 # are edges/node here and each variant comes back as its own JSONL row with __parentId; the client
 # gathers them under `variants.nodes`, the shape the paged query would give.
-BULK_PRODUCTS_QUERY = """
+BULK_PRODUCTS_QUERY = (
+    """
 {
   products {
     edges {
@@ -85,21 +89,26 @@ BULK_PRODUCTS_QUERY = """
     }
   }
 }
-""".strip() % PRODUCT_NODE_FIELDS
+""".strip()
+    % PRODUCT_NODE_FIELDS
+)
 
 BULK_OPERATION_FIELDS = "id status errorCode objectCount rootObjectCount url partialDataUrl query"
 
 # groupObjects: true puts each product's variant rows right below it, so a product is complete as soon as
 # the next product's row arrives and the download streams product by product. (2026-07 made false the
 # default: faster for Shopify, but then a child may come anywhere in the file.)
-BULK_RUN_MUTATION = """
+BULK_RUN_MUTATION = (
+    """
 mutation BulkProducts($query: String!) {
   bulkOperationRunQuery(query: $query, groupObjects: true) {
     bulkOperation { %s }
     userErrors { field message code }
   }
 }
-""".strip() % BULK_OPERATION_FIELDS
+""".strip()
+    % BULK_OPERATION_FIELDS
+)
 
 BULK_OPERATION_QUERY = "query BulkOperation($id: ID!) { bulkOperation(id: $id) { %s } }" % BULK_OPERATION_FIELDS
 CURRENT_BULK_OPERATION_QUERY = "query { currentBulkOperation(type: QUERY) { %s } }" % BULK_OPERATION_FIELDS
@@ -109,8 +118,8 @@ BULK_FINISHED_STATUSES = ("COMPLETED", "FAILED", "CANCELED", "EXPIRED")
 BULK_STATUSES = ("CREATED", "RUNNING", "CANCELING", *BULK_FINISHED_STATUSES)
 # What to tell the operator for each way a bulk operation can end without a file (BulkOperationErrorCode).
 BULK_ERROR_ADVICE = {
-    "ACCESS_DENIED": "the app may not run bulk queries: enable \"Allow bulk queries\" under API access "
-                     "requests in the Partner Dashboard (it lapses after 31 days without use)",
+    "ACCESS_DENIED": 'the app may not run bulk queries: enable "Allow bulk queries" under API access '
+    "requests in the Partner Dashboard (it lapses after 31 days without use)",
     "INTERNAL_SERVER_ERROR": "Shopify failed while reading the catalog; run the sync again",
     "TIMEOUT": "Shopify timed out reading the catalog; run the sync again",
 }
@@ -152,8 +161,15 @@ class ShopifyError(Exception):
     GraphQL error code or OAuth error name when Shopify gave one.
     """
 
-    def __init__(self, message: str, *, permanent: bool, status: int | None = None, code: str = "",
-                 extensions: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        status: int | None = None,
+        code: str = "",
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
@@ -288,8 +304,9 @@ def verify_oauth_hmac(query_string: str, *, secret: str) -> bool:
     return hmac.compare_digest(expected, given[0])
 
 
-def timestamp_is_fresh(timestamp: int, *, now: float | None = None,
-                       tolerance: int = TIMESTAMP_TOLERANCE_SECONDS) -> bool:
+def timestamp_is_fresh(
+    timestamp: int, *, now: float | None = None, tolerance: int = TIMESTAMP_TOLERANCE_SECONDS
+) -> bool:
     current = time.time() if now is None else now
     return abs(current - timestamp) <= tolerance
 
@@ -329,8 +346,13 @@ def _signed_query_values(query_string: str, required: Sequence[str]) -> tuple[di
 def parse_callback(query_string: str) -> CallbackParams:
     """The callback's parameters, each required exactly once (ValueError names what is wrong)."""
     values, timestamp = _signed_query_values(query_string, ("code", "hmac", "shop", "state", "timestamp"))
-    return CallbackParams(shop=values["shop"], code=values["code"], state=values["state"], timestamp=timestamp,
-                          host=values.get("host", ""))
+    return CallbackParams(
+        shop=values["shop"],
+        code=values["code"],
+        state=values["state"],
+        timestamp=timestamp,
+        host=values.get("host", ""),
+    )
 
 
 def parse_install(query_string: str) -> InstallParams:
@@ -440,10 +462,16 @@ def parse_bulk_operation(node: Any) -> BulkOperation:
         except (TypeError, ValueError):
             raise ValueError(f"{key} is not a number") from None
 
-    return BulkOperation(id=gid, status=status, error_code=_str(node, "errorCode"),
-                         object_count=_count("objectCount"), root_object_count=_count("rootObjectCount"),
-                         url=_str(node, "url") or None, partial_data_url=_str(node, "partialDataUrl") or None,
-                         query=_str(node, "query"))
+    return BulkOperation(
+        id=gid,
+        status=status,
+        error_code=_str(node, "errorCode"),
+        object_count=_count("objectCount"),
+        root_object_count=_count("rootObjectCount"),
+        url=_str(node, "url") or None,
+        partial_data_url=_str(node, "partialDataUrl") or None,
+        query=_str(node, "query"),
+    )
 
 
 def _bulk_operation_from(node: Any) -> BulkOperation:
@@ -471,10 +499,13 @@ def assemble_bulk_nodes(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, An
             current = row
             continue
         if current is None or parent != current.get("id"):
-            raise ValueError(f"child row {row.get('id')!r} is not below its product {parent!r} "
-                             "(the file must be grouped)")
+            raise ValueError(
+                f"child row {row.get('id')!r} is not below its product {parent!r} (the file must be grouped)"
+            )
         child_id = str(row.get("id") or "")
-        connection = next((name for prefix, name in BULK_CHILD_CONNECTIONS.items() if child_id.startswith(prefix)), None)
+        connection = next(
+            (name for prefix, name in BULK_CHILD_CONNECTIONS.items() if child_id.startswith(prefix)), None
+        )
         if connection is None:
             raise ValueError(f"unexpected child row {child_id!r}")
         child = {k: v for k, v in row.items() if k != "__parentId"}
@@ -565,8 +596,9 @@ def _user_errors(payload: Any, what: str) -> None:
             field = ".".join(str(f) for f in error.get("field") or [])
             message = str(error.get("message") or "refused")
             messages.append(f"{field}: {message}" if field else message)
-        raise ShopifyError(f"Shopify refused {what}: {'; '.join(messages) or 'no reason given'}", permanent=True,
-                           code="USER_ERROR")
+        raise ShopifyError(
+            f"Shopify refused {what}: {'; '.join(messages) or 'no reason given'}", permanent=True, code="USER_ERROR"
+        )
 
 
 def _parse_cost(body: dict[str, Any]) -> QueryCost | None:
@@ -673,13 +705,20 @@ class ShopifyClient:
 
     def exchange_code(self, code: str) -> TokenGrant:
         """Trade an authorization code for an expiring offline token (API_FACTS §2.2 step 4)."""
-        return self._token_request({"client_id": self.api_key, "client_secret": self.api_secret,
-                                    "code": code, "expiring": 1})
+        return self._token_request(
+            {"client_id": self.api_key, "client_secret": self.api_secret, "code": code, "expiring": 1}
+        )
 
     def refresh(self, refresh_token: str) -> TokenGrant:
         """Rotate the token pair (API_FACTS §2.3): the answer carries a new refresh token too."""
-        return self._token_request({"client_id": self.api_key, "client_secret": self.api_secret,
-                                    "grant_type": "refresh_token", "refresh_token": refresh_token})
+        return self._token_request(
+            {
+                "client_id": self.api_key,
+                "client_secret": self.api_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+            }
+        )
 
     def _token_request(self, body: dict[str, Any]) -> TokenGrant:
         url = f"{self.base_url}/admin/oauth/access_token"
@@ -694,7 +733,9 @@ class ShopifyClient:
             permanent = response.status_code < 500 and response.status_code != 429
             raise ShopifyError(
                 f"Shopify refused the token request ({response.status_code} {code}: {description})".strip(),
-                permanent=permanent, status=response.status_code, code=code,
+                permanent=permanent,
+                status=response.status_code,
+                code=code,
             )
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str) or not data["access_token"]:
             raise ShopifyError("Shopify's token answer has no access_token", permanent=True)
@@ -740,8 +781,12 @@ class ShopifyClient:
                 if attempt < MAX_THROTTLE_RETRIES:
                     self._wait(wait)
                     continue
-                raise ShopifyError(f"Shopify kept answering {response.status_code}", permanent=False,
-                                   status=response.status_code, code="THROTTLED")
+                raise ShopifyError(
+                    f"Shopify kept answering {response.status_code}",
+                    permanent=False,
+                    status=response.status_code,
+                    code="THROTTLED",
+                )
             if response.status_code == 401:
                 raise ShopifyError("Shopify rejected the access token", permanent=True, status=401)
             if response.status_code == 403:
@@ -749,12 +794,16 @@ class ShopifyClient:
             if response.status_code == 404:
                 raise ShopifyError("Shopify does not know this shop", permanent=True, status=404)
             if response.status_code >= 500:
-                raise ShopifyError(f"Shopify failed ({response.status_code})", permanent=False,
-                                   status=response.status_code)
+                raise ShopifyError(
+                    f"Shopify failed ({response.status_code})", permanent=False, status=response.status_code
+                )
             body = self._json(response)
             if response.status_code != 200 or not isinstance(body, dict):
-                raise ShopifyError(f"Unexpected answer from Shopify ({response.status_code})", permanent=True,
-                                   status=response.status_code)
+                raise ShopifyError(
+                    f"Unexpected answer from Shopify ({response.status_code})",
+                    permanent=True,
+                    status=response.status_code,
+                )
             errors = body.get("errors")
             if errors:
                 codes = [str((e.get("extensions") or {}).get("code", "")) for e in errors if isinstance(e, dict)]
@@ -766,9 +815,13 @@ class ShopifyClient:
                 first = errors[0] if isinstance(errors, list) and errors else errors
                 message = first.get("message") if isinstance(first, dict) else str(first)
                 extensions = first.get("extensions") if isinstance(first, dict) else None
-                raise ShopifyError(f"Shopify GraphQL error: {message}", permanent=True, status=200,
-                                   code=codes[0] if codes else "",
-                                   extensions=extensions if isinstance(extensions, dict) else None)
+                raise ShopifyError(
+                    f"Shopify GraphQL error: {message}",
+                    permanent=True,
+                    status=200,
+                    code=codes[0] if codes else "",
+                    extensions=extensions if isinstance(extensions, dict) else None,
+                )
             data = body.get("data")
             if not isinstance(data, dict):
                 raise ShopifyError("Shopify's GraphQL answer has no data", permanent=True, status=200)
@@ -788,8 +841,9 @@ class ShopifyClient:
         except ValueError:
             return None
 
-    def products_page(self, *, first: int = DEFAULT_PAGE_SIZE, after: str | None = None,
-                      query: str | None = None) -> ProductPage:
+    def products_page(
+        self, *, first: int = DEFAULT_PAGE_SIZE, after: str | None = None, query: str | None = None
+    ) -> ProductPage:
         if not 1 <= first <= MAX_PAGE_SIZE:
             raise ValueError(f"first must be 1..{MAX_PAGE_SIZE}")
         data = self.graphql(PRODUCTS_QUERY, {"first": first, "after": after, "q": query})
@@ -806,11 +860,11 @@ class ShopifyClient:
             raise ShopifyError(f"Malformed products answer from Shopify: {exc}", permanent=True) from exc
         if has_next and not end_cursor:
             raise ShopifyError("Shopify says there is a next page but gave no cursor", permanent=True)
-        return ProductPage(products=products, has_next_page=has_next, end_cursor=end_cursor,
-                           cost=self.last_cost)
+        return ProductPage(products=products, has_next_page=has_next, end_cursor=end_cursor, cost=self.last_cost)
 
-    def iter_product_pages(self, *, updated_since: datetime | None = None,
-                           page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[ProductPage]:
+    def iter_product_pages(
+        self, *, updated_since: datetime | None = None, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[ProductPage]:
         """Every page of products, or only those updated at or after `updated_since` (incremental)."""
         query = updated_since_query(updated_since) if updated_since is not None else None
         after: str | None = None
@@ -843,8 +897,9 @@ class ShopifyClient:
         try:
             return parse_webhook_subscription_node(payload["webhookSubscription"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ShopifyError(f"Malformed webhookSubscriptionCreate answer from Shopify: {exc}",
-                               permanent=True) from exc
+            raise ShopifyError(
+                f"Malformed webhookSubscriptionCreate answer from Shopify: {exc}", permanent=True
+            ) from exc
 
     def delete_webhook_subscription(self, subscription_id: str) -> str:
         """Delete one subscription; returns the id Shopify says it deleted."""
@@ -896,10 +951,15 @@ class ShopifyClient:
             if code == "ACCESS_DENIED" or "access denied" in message.lower():
                 raise _bulk_access_denied(message)
             if code in ("OPERATION_IN_PROGRESS", "LIMIT_REACHED"):
-                raise ShopifyError(f"Shopify is already running a bulk query for this shop ({message}); "
-                                   "the sync can run again once it has finished.", permanent=False, code=code)
-            raise ShopifyError(f"Shopify refused the bulk query ({code or 'userError'}: {message})",
-                               permanent=True, code=code)
+                raise ShopifyError(
+                    f"Shopify is already running a bulk query for this shop ({message}); "
+                    "the sync can run again once it has finished.",
+                    permanent=False,
+                    code=code,
+                )
+            raise ShopifyError(
+                f"Shopify refused the bulk query ({code or 'userError'}: {message})", permanent=True, code=code
+            )
         return _bulk_operation_from(payload.get("bulkOperation"))
 
     def bulk_operation(self, operation_id: str) -> BulkOperation:
@@ -921,13 +981,17 @@ class ShopifyClient:
             # A signed storage URL: no Shopify headers, and nothing to retry by hand (the session retries).
             response = self.session.get(url, stream=True)
         except requests.RequestException as exc:
-            raise ShopifyError(f"Could not download the bulk operation's file ({type(exc).__name__})",
-                               permanent=False) from exc
+            raise ShopifyError(
+                f"Could not download the bulk operation's file ({type(exc).__name__})", permanent=False
+            ) from exc
         with response:
             if response.status_code != 200:
-                raise ShopifyError(f"Downloading the bulk operation's file failed ({response.status_code}); "
-                                   "it expires 7 days after the operation, so run the sync again.",
-                                   permanent=response.status_code in (403, 404, 410), status=response.status_code)
+                raise ShopifyError(
+                    f"Downloading the bulk operation's file failed ({response.status_code}); "
+                    "it expires 7 days after the operation, so run the sync again.",
+                    permanent=response.status_code in (403, 404, 410),
+                    status=response.status_code,
+                )
 
             def rows() -> Iterator[dict[str, Any]]:
                 try:
@@ -937,15 +1001,22 @@ class ShopifyClient:
                         try:
                             row = json.loads(raw)
                         except ValueError:
-                            raise ShopifyError(f"Line {number} of the bulk operation's file is not JSON; the "
-                                               "download is broken, run the sync again.", permanent=True) from None
+                            raise ShopifyError(
+                                f"Line {number} of the bulk operation's file is not JSON; the "
+                                "download is broken, run the sync again.",
+                                permanent=True,
+                            ) from None
                         if not isinstance(row, dict):
-                            raise ShopifyError(f"Line {number} of the bulk operation's file is not an object; "
-                                               "run the sync again.", permanent=True)
+                            raise ShopifyError(
+                                f"Line {number} of the bulk operation's file is not an object; run the sync again.",
+                                permanent=True,
+                            )
                         yield row
                 except requests.RequestException as exc:
-                    raise ShopifyError(f"The bulk operation's download broke off ({type(exc).__name__}); "
-                                       "run the sync again.", permanent=False) from exc
+                    raise ShopifyError(
+                        f"The bulk operation's download broke off ({type(exc).__name__}); run the sync again.",
+                        permanent=False,
+                    ) from exc
 
             try:
                 for node in assemble_bulk_nodes(rows()):
@@ -962,17 +1033,24 @@ def bulk_outcome(operation: BulkOperation) -> BulkOperation:
         if operation.error_code == "ACCESS_DENIED":
             raise _bulk_access_denied(f"bulk operation {operation.id} failed with ACCESS_DENIED")
         advice = BULK_ERROR_ADVICE.get(operation.error_code, "run the sync again")
-        raise ShopifyError(f"Shopify's bulk operation {operation.id} failed "
-                           f"({operation.error_code or 'no error code'}): {advice}.",
-                           permanent=operation.error_code not in ("INTERNAL_SERVER_ERROR", "TIMEOUT"),
-                           code=operation.error_code or "FAILED")
+        raise ShopifyError(
+            f"Shopify's bulk operation {operation.id} failed ({operation.error_code or 'no error code'}): {advice}.",
+            permanent=operation.error_code not in ("INTERNAL_SERVER_ERROR", "TIMEOUT"),
+            code=operation.error_code or "FAILED",
+        )
     if operation.status in ("CANCELED", "EXPIRED"):
         # Someone cancelled it, or its file is older than 7 days: only a new operation helps.
-        raise ShopifyError(f"Shopify's bulk operation {operation.id} is {operation.status}; run the sync again "
-                           "to start a new one.", permanent=False, code=operation.status)
+        raise ShopifyError(
+            f"Shopify's bulk operation {operation.id} is {operation.status}; run the sync again to start a new one.",
+            permanent=False,
+            code=operation.status,
+        )
     raise ValueError(f"bulk operation {operation.id} has not finished ({operation.status})")
 
 
 def _bulk_access_denied(detail: str) -> ShopifyError:
-    return ShopifyError(f"Shopify denied the bulk query ({detail}): {BULK_ERROR_ADVICE['ACCESS_DENIED']}.",
-                        permanent=True, code="ACCESS_DENIED")
+    return ShopifyError(
+        f"Shopify denied the bulk query ({detail}): {BULK_ERROR_ADVICE['ACCESS_DENIED']}.",
+        permanent=True,
+        code="ACCESS_DENIED",
+    )

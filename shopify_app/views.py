@@ -28,10 +28,16 @@ SETTINGS_URL = "/dashboard/settings"
 PRODUCTS_URL = "/dashboard/products"
 
 
-def _refuse(request: HttpRequest, message: str, *, status: int, title: str = "Could not connect your store") -> HttpResponse:
+def _refuse(
+    request: HttpRequest, message: str, *, status: int, title: str = "Could not connect your store"
+) -> HttpResponse:
     # The page itself says what went wrong (no flash message as well, or it would show twice).
-    return render(request, "shopify_app/message.html",
-                  {"title": title, "message": message, "back_url": SETTINGS_URL}, status=status)
+    return render(
+        request,
+        "shopify_app/message.html",
+        {"title": title, "message": message, "back_url": SETTINGS_URL},
+        status=status,
+    )
 
 
 def _redirect_uri(request: HttpRequest) -> str:
@@ -90,8 +96,9 @@ def _begin_install(request: HttpRequest, domain: str) -> HttpResponse:
 def _to_shopify_approval(request: HttpRequest, company: Company, shop_domain: str) -> HttpResponse:
     """Start the authorization code grant: the state goes in the session, the browser to Shopify."""
     try:
-        url = services.start_oauth(session=request.session, company=company, shop_domain=shop_domain,
-                                   redirect_uri=_redirect_uri(request))
+        url = services.start_oauth(
+            session=request.session, company=company, shop_domain=shop_domain, redirect_uri=_redirect_uri(request)
+        )
     except ApplicationError as exc:
         return _refuse(request, exc.message, status=exc.status)
     return HttpResponseRedirect(url)
@@ -104,8 +111,9 @@ def callback(request: HttpRequest) -> HttpResponse:
     if company is None:
         return _refuse(request, "Your account is not part of a company yet.", status=403)
     try:
-        shop = services.complete_oauth(session=request.session, query_string=request.META.get("QUERY_STRING", ""),
-                                       company=company)
+        shop = services.complete_oauth(
+            session=request.session, query_string=request.META.get("QUERY_STRING", ""), company=company
+        )
     except ApplicationError as exc:
         log.warning("Shopify callback refused: %s", exc.message)
         return _refuse(request, exc.message, status=exc.status)
@@ -115,8 +123,11 @@ def callback(request: HttpRequest) -> HttpResponse:
         services.register_webhooks(shop=shop)
     except ApplicationError as exc:
         log.warning("Webhooks not registered for %s at install: %s", shop.domain, exc.message)
-        messages.warning(request, f"{shop.domain} is connected, but Shopify did not accept our update "
-                                  "notifications yet; product changes will arrive with the next sync.")
+        messages.warning(
+            request,
+            f"{shop.domain} is connected, but Shopify did not accept our update "
+            "notifications yet; product changes will arrive with the next sync.",
+        )
     try:
         result = services.sync_after_install(shop=shop)
     except ApplicationError as exc:
@@ -127,11 +138,17 @@ def callback(request: HttpRequest) -> HttpResponse:
         messages.warning(request, f"{shop.domain} is connected, but its products could not be read yet: {exc.message}")
         return HttpResponseRedirect(PRODUCTS_URL)
     if isinstance(result, int):
-        messages.success(request, f"{shop.domain} is connected. Its {result:,} products are being read from Shopify "
-                                  "in the background; finding creators starts as soon as they are in.")
+        messages.success(
+            request,
+            f"{shop.domain} is connected. Its {result:,} products are being read from Shopify "
+            "in the background; finding creators starts as soon as they are in.",
+        )
     else:
-        messages.success(request, f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
-                                  "products synced. Finding creators has started.")
+        messages.success(
+            request,
+            f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
+            "products synced. Finding creators has started.",
+        )
     return HttpResponseRedirect(PRODUCTS_URL)
 
 
@@ -170,15 +187,22 @@ def webhooks(request: HttpRequest) -> HttpResponse:
     shop_domain = request.headers.get("X-Shopify-Shop-Domain", "")
     webhook_id = request.headers.get("X-Shopify-Webhook-Id", "")
     if not topic or not webhook_id or len(webhook_id) > 100 or not shopify.is_valid_shop_domain(shop_domain):
-        return HttpResponse("Missing or malformed X-Shopify-Topic, X-Shopify-Webhook-Id or X-Shopify-Shop-Domain.",
-                            status=400, content_type="text/plain")
+        return HttpResponse(
+            "Missing or malformed X-Shopify-Topic, X-Shopify-Webhook-Id or X-Shopify-Shop-Domain.",
+            status=400,
+            content_type="text/plain",
+        )
     if topic not in services.HANDLED_TOPICS:
         return HttpResponse("Ignored.", status=200, content_type="text/plain")
     try:
         payload = services.parse_webhook_payload(topic=topic, payload=json.loads(body))
     except (ValueError, UnicodeDecodeError) as exc:
         return HttpResponse(f"Malformed {topic} payload: {exc}", status=400, content_type="text/plain")
-    receipt = services.receive_webhook(webhook_id=webhook_id, topic=topic, shop_domain=shop_domain,
-                                       triggered_at=_triggered_at(request.headers.get("X-Shopify-Triggered-At", "")),
-                                       payload=payload)
+    receipt = services.receive_webhook(
+        webhook_id=webhook_id,
+        topic=topic,
+        shop_domain=shop_domain,
+        triggered_at=_triggered_at(request.headers.get("X-Shopify-Triggered-At", "")),
+        payload=payload,
+    )
     return HttpResponse("OK." if receipt.created else "Already received.", status=200, content_type="text/plain")

@@ -39,11 +39,18 @@ def video() -> Video:
         channel_id="UCadmin0000000000000000", title="Tea Time", subscriber_count=1_234_000, fetched_at=FETCHED
     )
     return Video.objects.create(
-        video_id="adminvid001", channel=channel, title="Whisking matcha", view_count=56_000, like_count=1_200, fetched_at=FETCHED
+        video_id="adminvid001",
+        channel=channel,
+        title="Whisking matcha",
+        view_count=56_000,
+        like_count=1_200,
+        fetched_at=FETCHED,
     )
 
 
-def test_the_channel_form_shows_subscribers_with_the_day_they_were_fetched(admin_client_fast: Client, video: Video) -> None:
+def test_the_channel_form_shows_subscribers_with_the_day_they_were_fetched(
+    admin_client_fast: Client, video: Video
+) -> None:
     page = admin_client_fast.get(reverse("admin:discovery_channel_change", args=[video.channel_id]))
     assert page.status_code == 200
     text = page.content.decode()
@@ -51,7 +58,9 @@ def test_the_channel_form_shows_subscribers_with_the_day_they_were_fetched(admin
     assert 'name="subscriber_count"' not in text
 
 
-def test_the_video_form_shows_views_and_likes_with_the_day_they_were_fetched(admin_client_fast: Client, video: Video) -> None:
+def test_the_video_form_shows_views_and_likes_with_the_day_they_were_fetched(
+    admin_client_fast: Client, video: Video
+) -> None:
     page = admin_client_fast.get(reverse("admin:discovery_video_change", args=[video.video_id]))
     assert page.status_code == 200
     text = page.content.decode()

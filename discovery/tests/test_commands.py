@@ -185,9 +185,7 @@ def test_evaluate_matching_reads_each_search_with_its_category_from_the_pipeline
     ]:
         command._track(line)
 
-    assert command._asked == {
-        "Trail Shoes": [("trail|shoes", ""), ("trail|shoes", "17"), ('men\'s "trail" shoes', "")]
-    }
+    assert command._asked == {"Trail Shoes": [("trail|shoes", ""), ("trail|shoes", "17"), ('men\'s "trail" shoes', "")]}
 
 
 @pytest.mark.django_db

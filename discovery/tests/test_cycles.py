@@ -178,9 +178,7 @@ def test_the_company_that_spent_least_today_goes_first():
 
 
 def test_a_share_a_company_cannot_use_flows_to_the_others():
-    shares = split_fair_shares(
-        spent=[("a", 0), ("b", 0)], budget=10, demand=20, headroom={"a": 2, "b": 50}
-    )
+    shares = split_fair_shares(spent=[("a", 0), ("b", 0)], budget=10, demand=20, headroom={"a": 2, "b": 50})
     assert shares == {"a": 2, "b": 8}
     beyond = split_fair_shares(spent=[("a", 0), ("b", 0)], budget=10, demand=3, headroom={"a": 0, "b": 50})
     assert beyond == {"a": 3, "b": 3}  # after every share is used, what is left still goes out

@@ -186,7 +186,9 @@ def test_a_member_triggers_discovery_with_the_guides_request_and_response(member
     assert queued_run_ids() == [run.pk]
 
 
-def test_a_trigger_that_finds_a_run_in_progress_answers_with_that_runs_status(member, django_capture_on_commit_callbacks):
+def test_a_trigger_that_finds_a_run_in_progress_answers_with_that_runs_status(
+    member, django_capture_on_commit_callbacks
+):
     client, user = member
     company = make_company(user=user)
     running = DiscoveryRun.objects.create(company=company, trigger="schedule", status="running")
@@ -198,7 +200,12 @@ def test_a_trigger_that_finds_a_run_in_progress_answers_with_that_runs_status(me
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["run_id"], body["run_status"], body["status"], body["created"]) == (running.pk, "running", "processing", False)
+    assert (body["run_id"], body["run_status"], body["status"], body["created"]) == (
+        running.pk,
+        "running",
+        "processing",
+        False,
+    )
     assert DiscoveryRun.objects.count() == 1
     assert not queued_tasks()
 
@@ -249,7 +256,9 @@ def test_a_shop_domain_of_another_company_is_refused(member):
 
 def test_an_anonymous_trigger_is_refused():
     company = make_company()
-    response = Client().post("/products/trigger-discovery", {"company_id": str(company.pk)}, content_type="application/json")
+    response = Client().post(
+        "/products/trigger-discovery", {"company_id": str(company.pk)}, content_type="application/json"
+    )
     assert response.status_code in (401, 403)
     assert "message" in response.json()
     assert not DiscoveryRun.objects.exists()

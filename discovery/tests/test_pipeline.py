@@ -90,7 +90,9 @@ def test_the_second_search_repeats_the_niche_query_within_the_products_youtube_c
     keys = sorted(SearchQuery.objects.values_list("params_key", flat=True))
     assert len(keys) == 2 and keys[1] == keys[0] + "|category=26"
     restricted = SearchQuery.objects.get(params_key=keys[1]).video_ids
-    assert "minecraft0001" not in restricted and "minecraft0001" in SearchQuery.objects.get(params_key=keys[0]).video_ids
+    assert (
+        "minecraft0001" not in restricted and "minecraft0001" in SearchQuery.objects.get(params_key=keys[0]).video_ids
+    )
     assert {s.category_id for s in product_searches(product)} == {"", "26"}
 
 
@@ -98,7 +100,9 @@ def test_a_vector_made_another_way_is_re_embedded_before_it_is_compared(emulator
     product = make_product(make_company(), WHISK)
     discover_products(run=None, products=[product])
     label = Video.objects.get(video_id="whisk00000aa").embedding_model
-    Video.objects.filter(video_id="whisk00000aa").update(embedding_model="some-other-model", embedding=[0.0] * 383 + [1.0])
+    Video.objects.filter(video_id="whisk00000aa").update(
+        embedding_model="some-other-model", embedding=[0.0] * 383 + [1.0]
+    )
     videos_calls = len(calls_to(emulator, "videos"))
 
     discover_products(run=None, products=[product])
@@ -162,8 +166,7 @@ def test_a_query_older_than_the_cache_window_is_searched_again(emulator, setting
 def test_video_details_are_fetched_fifty_ids_a_call(tmp_path, youtube_emulator_for, settings):
     settings.WORKER_KEYWORDS_PER_PRODUCT = 1
     rows = [
-        video_row(f"kettle{i:05d}", f"UCkettle{i:016d}", f"Gooseneck kettle pour over review {i}")
-        for i in range(60)
+        video_row(f"kettle{i:05d}", f"UCkettle{i:016d}", f"Gooseneck kettle pour over review {i}") for i in range(60)
     ]
     server = youtube_emulator_for(write_corpus(tmp_path, rows))
     product = make_product(make_company(), "Gooseneck Kettle")

@@ -53,7 +53,9 @@ def test_right_creators_rank_above_word_sharing_distractors(youtube_emulator, de
 
     for product in demo_products:
         grades = labels["creator_qrels"][product.shopify_id]
-        ranked = list(CreatorMatch.objects.filter(product=product).order_by("rank").values_list("channel_id", flat=True))
+        ranked = list(
+            CreatorMatch.objects.filter(product=product).order_by("rank").values_list("channel_id", flat=True)
+        )
         assert "UCjuniperPineCoOfficial0" not in ranked
         ideal = [c for c in ranked if grades.get(c, 0) == 3]
         distractors = [c for c in ranked if c in grades and grades[c] == 0]

@@ -48,14 +48,20 @@ def manage_py(code: str, *, env: dict[str, str]) -> str:
     result = subprocess.run(
         [sys.executable, str(MANAGE), "shell", "-c", code],
         env={**os.environ, "MAATCHAA_DEV": "true", "DATABASE_URL": database_url(), **env},
-        cwd=MANAGE.parent, capture_output=True, text=True, timeout=120,
+        cwd=MANAGE.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
 
 def test_with_redis_the_cluster_takes_scheduled_and_triggered_discovery_from_it(
-    youtube_emulator_for, tmp_path, qcluster, redis_url  # noqa: F811 (fixture)
+    youtube_emulator_for,
+    tmp_path,
+    qcluster,
+    redis_url,  # noqa: F811 (fixture)
 ):
     youtube_emulator_for(write_demo_corpus(tmp_path))
     company = make_company()
@@ -69,7 +75,9 @@ def test_with_redis_the_cluster_takes_scheduled_and_triggered_discovery_from_it(
     # The cycle sent at start went through Redis: it ran, and the database queue never held it.
     scheduled = wait_for(
         lambda: DiscoveryRun.objects.filter(trigger="schedule", status__in=["succeeded", "failed"]).first(),
-        seconds=90, process=process, output=output,
+        seconds=90,
+        process=process,
+        output=output,
     )
     assert scheduled.status == "succeeded", scheduled.message
     assert Match.objects.filter(product__company=company).exists()
@@ -88,7 +96,9 @@ def test_with_redis_the_cluster_takes_scheduled_and_triggered_discovery_from_it(
     )
     manual = wait_for(
         lambda: DiscoveryRun.objects.filter(trigger="manual", status__in=["succeeded", "failed"]).first(),
-        seconds=60, process=process, output=output,
+        seconds=60,
+        process=process,
+        output=output,
     )
     assert manual.status == "succeeded", manual.message
     assert not OrmQ.objects.exists()

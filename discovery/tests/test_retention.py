@@ -125,9 +125,7 @@ def test_records_far_from_the_limit_cost_nothing(youtube_emulator, product) -> N
     assert (run.videos_refreshed, run.videos_deleted, run.units) == (0, 0, 0)
 
 
-def test_unreferenced_records_past_the_limit_are_deleted_and_referenced_ones_kept(
-    youtube_emulator, product
-) -> None:
+def test_unreferenced_records_past_the_limit_are_deleted_and_referenced_ones_kept(youtube_emulator, product) -> None:
     with time_machine.travel(NOW, tick=False):
         kept, stale = store(youtube_emulator, corpus_ids(youtube_emulator, 2), fetched_at=NOW - 31 * DAY)
         young = store(youtube_emulator, corpus_ids(youtube_emulator, 1, skip=2), fetched_at=NOW - 3 * DAY)[0]
@@ -189,9 +187,7 @@ def test_a_closed_channel_is_deleted_with_its_videos_matches_and_decisions(youtu
     assert [call.resource for call in youtube_emulator.calls] == ["channels"]  # its videos needed no call
 
 
-def test_the_job_stays_within_the_unit_budget_and_spends_no_search_call(
-    settings, youtube_emulator, product
-) -> None:
+def test_the_job_stays_within_the_unit_budget_and_spends_no_search_call(settings, youtube_emulator, product) -> None:
     with time_machine.travel(NOW, tick=False):
         videos = store(youtube_emulator, corpus_ids(youtube_emulator, 120), fetched_at=NOW - 27 * DAY)
         for video in videos:

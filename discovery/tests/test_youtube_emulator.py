@@ -40,8 +40,13 @@ BRAND_CHANNEL = "UCjuniperPineCoOfficial0"
 
 def youtube_api(emulator: EmulatorServer, key: str = TEST_API_KEY) -> Any:
     return build(
-        "youtube", "v3", developerKey=key, static_discovery=True, cache_discovery=False,
-        client_options={"api_endpoint": emulator.url}, http=httplib2.Http(timeout=10),
+        "youtube",
+        "v3",
+        developerKey=key,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": emulator.url},
+        http=httplib2.Http(timeout=10),
     )
 
 
@@ -61,7 +66,9 @@ def raw_get(emulator: EmulatorServer, path: str) -> tuple[int, dict[str, Any]]:
 
 def raw_post(emulator: EmulatorServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(
-        emulator.url + path.lstrip("/"), data=json.dumps(body).encode(), method="POST",
+        emulator.url + path.lstrip("/"),
+        data=json.dumps(body).encode(),
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -103,8 +110,9 @@ def test_list_next_pages_through_every_result_without_repeats(yt, youtube_emulat
 
 
 def test_a_search_response_has_youtubes_shape_and_working_thumbnails(yt, youtube_emulator) -> None:
-    response = yt.search().list(part="snippet", q="cast iron skillet", type="video", maxResults=3,
-                                regionCode="US").execute()
+    response = (
+        yt.search().list(part="snippet", q="cast iron skillet", type="video", maxResults=3, regionCode="US").execute()
+    )
     assert response["kind"] == "youtube#searchListResponse"
     assert response["etag"] and response["regionCode"] == "US" and response["nextPageToken"]
     assert "prevPageToken" not in response
@@ -112,8 +120,14 @@ def test_a_search_response_has_youtubes_shape_and_working_thumbnails(yt, youtube
     item = response["items"][0]
     assert item["kind"] == "youtube#searchResult" and item["id"]["kind"] == "youtube#video"
     assert set(item["snippet"]) == {
-        "publishedAt", "channelId", "title", "description", "thumbnails", "channelTitle",
-        "liveBroadcastContent", "publishTime",
+        "publishedAt",
+        "channelId",
+        "title",
+        "description",
+        "thumbnails",
+        "channelTitle",
+        "liveBroadcastContent",
+        "publishTime",
     }
     assert "statistics" not in item and "skillet" in item["snippet"]["title"].lower()
     thumbnail = item["snippet"]["thumbnails"]["high"]
@@ -161,8 +175,13 @@ def test_the_corpus_ranks_ideal_creators_above_word_sharing_ones_in_process() ->
 
 
 def test_order_and_published_after_are_honoured(yt) -> None:
-    response = yt.search().list(part="snippet", q="review", type="video", maxResults=50, order="date",
-                                publishedAfter="2025-06-01T00:00:00Z").execute()
+    response = (
+        yt.search()
+        .list(
+            part="snippet", q="review", type="video", maxResults=50, order="date", publishedAfter="2025-06-01T00:00:00Z"
+        )
+        .execute()
+    )
     published = [item["snippet"]["publishedAt"] for item in response["items"]]
     assert published and published == sorted(published, reverse=True)
     assert min(published) >= "2025-06-01T00:00:00Z"
@@ -183,8 +202,11 @@ def test_relevance_language_prefers_videos_in_that_language() -> None:
 
 def test_video_details_have_the_real_shapes_and_only_the_requested_parts(yt, youtube_emulator) -> None:
     ids = videos_of(youtube_emulator, "Cast Iron Kenny")[:2]
-    response = yt.videos().list(part="snippet,statistics,contentDetails,topicDetails",
-                                id=",".join([*ids, "doesNotExist"])).execute()
+    response = (
+        yt.videos()
+        .list(part="snippet,statistics,contentDetails,topicDetails", id=",".join([*ids, "doesNotExist"]))
+        .execute()
+    )
     assert response["kind"] == "youtube#videoListResponse"
     assert [item["id"] for item in response["items"]] == ids  # unknown ids are simply absent
     item = response["items"][0]
@@ -199,14 +221,23 @@ def test_video_details_have_the_real_shapes_and_only_the_requested_parts(yt, you
 
 def test_fields_trims_the_response(yt, youtube_emulator) -> None:
     video_id = videos_of(youtube_emulator, "Glow Chemistry")[0]
-    response = yt.videos().list(part="snippet,statistics", id=video_id,
-                                fields="items(id,snippet(title,channelId),statistics/viewCount)").execute()
-    assert response == {"items": [{
-        "id": video_id,
-        "snippet": {"title": response["items"][0]["snippet"]["title"],
-                    "channelId": youtube_emulator.corpus.video(video_id).channel_id},
-        "statistics": {"viewCount": str(youtube_emulator.corpus.video(video_id).view_count)},
-    }]}
+    response = (
+        yt.videos()
+        .list(part="snippet,statistics", id=video_id, fields="items(id,snippet(title,channelId),statistics/viewCount)")
+        .execute()
+    )
+    assert response == {
+        "items": [
+            {
+                "id": video_id,
+                "snippet": {
+                    "title": response["items"][0]["snippet"]["title"],
+                    "channelId": youtube_emulator.corpus.video(video_id).channel_id,
+                },
+                "statistics": {"viewCount": str(youtube_emulator.corpus.video(video_id).view_count)},
+            }
+        ]
+    }
 
 
 def test_fifty_ids_are_served_and_fifty_one_refused(yt, youtube_emulator) -> None:
@@ -224,8 +255,7 @@ def test_fifty_ids_are_served_and_fifty_one_refused(yt, youtube_emulator) -> Non
 def test_channels_carry_made_up_statistics_marked_as_emulated(yt, youtube_emulator) -> None:
     corpus = youtube_emulator.corpus
     channel_id = corpus.videos[0].channel_id
-    response = yt.channels().list(part="snippet,statistics,contentDetails,brandingSettings",
-                                  id=channel_id).execute()
+    response = yt.channels().list(part="snippet,statistics,contentDetails,brandingSettings", id=channel_id).execute()
     assert response["kind"] == "youtube#channelListResponse"
     item = response["items"][0]
     assert item[EMULATED_KEY] == ["statistics", "snippet.customUrl", "snippet.publishedAt"]
@@ -251,8 +281,14 @@ def test_a_repeated_id_parameter_means_several_ids(yt, youtube_emulator) -> None
 
 def test_a_channels_country_is_the_most_common_of_its_videos(tmp_path: Path) -> None:
     rows = [
-        {"video_id": f"v{i}", "channel_id": "UCaaaaaaaaaaaaaaaaaaaaaa", "channel_title": "Mixed",
-         "title": f"Video {i}", "published_at": "2025-01-0%dT10:00:00Z" % (i + 1), "country": country}
+        {
+            "video_id": f"v{i}",
+            "channel_id": "UCaaaaaaaaaaaaaaaaaaaaaa",
+            "channel_title": "Mixed",
+            "title": f"Video {i}",
+            "published_at": "2025-01-0%dT10:00:00Z" % (i + 1),
+            "country": country,
+        }
         for i, country in enumerate(["GB", "US", "GB"])
     ]
     corpus = load_corpus(write_corpus(tmp_path, rows))
@@ -260,19 +296,54 @@ def test_a_channels_country_is_the_most_common_of_its_videos(tmp_path: Path) -> 
 
 
 def test_a_channels_sidecar_overrides_the_made_up_figures(tmp_path: Path, youtube_emulator_for) -> None:
-    path = write_corpus(tmp_path, [
-        {"video_id": "v1", "channel_id": "UCbbbbbbbbbbbbbbbbbbbbbb", "channel_title": "Real Figures",
-         "title": "A video", "published_at": "2025-03-01T10:00:00Z", "country": "US"},
-    ])
+    path = write_corpus(
+        tmp_path,
+        [
+            {
+                "video_id": "v1",
+                "channel_id": "UCbbbbbbbbbbbbbbbbbbbbbb",
+                "channel_title": "Real Figures",
+                "title": "A video",
+                "published_at": "2025-03-01T10:00:00Z",
+                "country": "US",
+            },
+        ],
+    )
     with (tmp_path / "channels.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["channel_id", "title", "description", "custom_url", "country", "subscriber_count",
-                         "video_count", "view_count", "published_at"])
-        writer.writerow(["UCbbbbbbbbbbbbbbbbbbbbbb", "Real Figures", "For business: hi@real.example",
-                         "@realfigures", "CA", "12300", "42", "987654", "2019-05-01T00:00:00Z"])
+        writer.writerow(
+            [
+                "channel_id",
+                "title",
+                "description",
+                "custom_url",
+                "country",
+                "subscriber_count",
+                "video_count",
+                "view_count",
+                "published_at",
+            ]
+        )
+        writer.writerow(
+            [
+                "UCbbbbbbbbbbbbbbbbbbbbbb",
+                "Real Figures",
+                "For business: hi@real.example",
+                "@realfigures",
+                "CA",
+                "12300",
+                "42",
+                "987654",
+                "2019-05-01T00:00:00Z",
+            ]
+        )
     emulator = youtube_emulator_for(path)
-    item = youtube_api(emulator).channels().list(part="snippet,statistics",
-                                                 id="UCbbbbbbbbbbbbbbbbbbbbbb").execute()["items"][0]
+    item = (
+        youtube_api(emulator)
+        .channels()
+        .list(part="snippet,statistics", id="UCbbbbbbbbbbbbbbbbbbbbbb")
+        .execute()["items"][0]
+    )
     assert EMULATED_KEY not in item
     assert item["statistics"]["subscriberCount"] == "12300" and item["statistics"]["videoCount"] == "42"
     assert (item["snippet"]["country"], item["snippet"]["customUrl"]) == ("CA", "@realfigures")
@@ -314,8 +385,7 @@ def test_recent_uploads_come_newest_first_through_the_uploads_playlist(yt, youtu
         ("youtube/v3/search?part=snippet&q=matcha", 403, "forbidden"),
     ],
 )
-def test_malformed_requests_get_youtubes_error_bodies(youtube_emulator, path: str, status: int,
-                                                       reason: str) -> None:
+def test_malformed_requests_get_youtubes_error_bodies(youtube_emulator, path: str, status: int, reason: str) -> None:
     code, body = raw_get(youtube_emulator, path)
     assert code == status == body["error"]["code"]
     error = body["error"]["errors"][0]
@@ -353,8 +423,12 @@ def test_quota_is_metered_as_youtube_meters_it(yt, youtube_emulator) -> None:
     usage = youtube_emulator.usage()
     assert (usage["search_calls"], usage["units"]) == (3, 3)  # search has its own bucket; 1 unit per call
     assert [(c.resource, c.bucket, c.cost) for c in youtube_emulator.calls] == [
-        ("search", "search", 1), ("search", "search", 1), ("search", "search", 1),
-        ("videos", "units", 1), ("channels", "units", 1), ("videos", "units", 1),
+        ("search", "search", 1),
+        ("search", "search", 1),
+        ("search", "search", 1),
+        ("videos", "units", 1),
+        ("channels", "units", 1),
+        ("videos", "units", 1),
     ]
     status, body = raw_get(youtube_emulator, "_emulator/quota")
     assert (body["search_calls"], body["units"], body["search_calls_per_day"]) == (3, 3, 100)
@@ -386,7 +460,9 @@ def test_quota_resets_at_midnight_pacific_time(yt, youtube_emulator) -> None:
     youtube_emulator.configure(now="2026-11-25T08:00:01Z")  # 00:00:01 PST, a new Pacific day
     yt.search().list(part="snippet", q="matcha", type="video").execute()
     assert [(c.pacific_day, c.status) for c in youtube_emulator.calls] == [
-        ("2026-11-24", 200), ("2026-11-24", 403), ("2026-11-25", 200),
+        ("2026-11-24", 200),
+        ("2026-11-24", 403),
+        ("2026-11-25", 200),
     ]
 
 
@@ -398,7 +474,10 @@ def test_injected_server_errors_are_retried_by_the_client(yt, youtube_emulator) 
     response = no_sleep(yt.search().list(part="snippet", q="candle", type="video")).execute(num_retries=4)
     assert response["items"]
     assert [(c.status, c.reason) for c in youtube_emulator.calls] == [
-        (503, "backendError"), (500, "backendError"), (429, "rateLimitExceeded"), (403, "rateLimitExceeded"),
+        (503, "backendError"),
+        (500, "backendError"),
+        (429, "rateLimitExceeded"),
+        (403, "rateLimitExceeded"),
         (200, ""),
     ]
     assert youtube_emulator.usage()["search_calls"] == 5  # failed tries cost quota too
@@ -449,11 +528,13 @@ def test_the_calls_log_records_params_without_the_key(yt, youtube_emulator) -> N
 
 def test_control_endpoints_reset_configure_forget_and_update(yt, youtube_emulator) -> None:
     assert raw_get(youtube_emulator, "_emulator/health")[1] == {
-        "status": "ok", "videos": len(youtube_emulator.corpus.videos),
+        "status": "ok",
+        "videos": len(youtube_emulator.corpus.videos),
         "channels": len(youtube_emulator.corpus.channels),
     }
     kenny = youtube_emulator.corpus.videos_of_channel(
-        next(c.channel_id for c in youtube_emulator.corpus.channels.values() if c.title == "Cast Iron Kenny"))
+        next(c.channel_id for c in youtube_emulator.corpus.channels.values() if c.title == "Cast Iron Kenny")
+    )
     video_id, channel_id = kenny[0].video_id, kenny[0].channel_id
 
     raw_post(youtube_emulator, "_emulator/update", {"video_id": video_id, "statistics": {"viewCount": 123}})
@@ -490,8 +571,10 @@ def test_a_bad_control_request_is_a_400(youtube_emulator) -> None:
 
 
 def write_corpus(directory: Path, rows: list[dict[str, str]], name: str = "videos.csv") -> Path:
-    columns = ("video_id,channel_id,channel_id_source,channel_title,title,description,tags,category_id,"
-               "category,published_at,view_count,like_count,comment_count,country,countries,trending_date")
+    columns = (
+        "video_id,channel_id,channel_id_source,channel_title,title,description,tags,category_id,"
+        "category,published_at,view_count,like_count,comment_count,country,countries,trending_date"
+    )
     path = directory / name
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns.split(","), restval="")
@@ -501,15 +584,32 @@ def write_corpus(directory: Path, rows: list[dict[str, str]], name: str = "video
 
 
 def test_broken_rows_are_skipped_and_counted(tmp_path: Path) -> None:
-    path = write_corpus(tmp_path, [
-        {"video_id": "ok1", "channel_id": "UCcccccccccccccccccccccc", "title": "Fine",
-         "published_at": "2025-01-01T00:00:00Z", "view_count": "10"},
-        {"video_id": "bad1", "channel_id": "UCcccccccccccccccccccccc", "title": "No date", "published_at": "soon"},
-        {"video_id": "bad2", "channel_id": "UCcccccccccccccccccccccc", "title": "Views", "view_count": "many",
-         "published_at": "2025-01-01T00:00:00Z"},
-        {"video_id": "ok1", "channel_id": "UCcccccccccccccccccccccc", "title": "Duplicate",
-         "published_at": "2025-01-01T00:00:00Z"},
-    ])
+    path = write_corpus(
+        tmp_path,
+        [
+            {
+                "video_id": "ok1",
+                "channel_id": "UCcccccccccccccccccccccc",
+                "title": "Fine",
+                "published_at": "2025-01-01T00:00:00Z",
+                "view_count": "10",
+            },
+            {"video_id": "bad1", "channel_id": "UCcccccccccccccccccccccc", "title": "No date", "published_at": "soon"},
+            {
+                "video_id": "bad2",
+                "channel_id": "UCcccccccccccccccccccccc",
+                "title": "Views",
+                "view_count": "many",
+                "published_at": "2025-01-01T00:00:00Z",
+            },
+            {
+                "video_id": "ok1",
+                "channel_id": "UCcccccccccccccccccccccc",
+                "title": "Duplicate",
+                "published_at": "2025-01-01T00:00:00Z",
+            },
+        ],
+    )
     corpus = load_corpus(path)
     assert [v.video_id for v in corpus.videos] == ["ok1"] and corpus.skipped_rows == 3
 
@@ -531,7 +631,11 @@ def test_the_command_serves_the_demo_corpus_and_stops_cleanly_on_sigterm() -> No
     env = {**os.environ, "MAATCHAA_DEV": "true", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "youtube_emulator", "--port", "0", "--search-calls-per-day", "5"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         lines: list[str] = []
@@ -576,8 +680,9 @@ def test_the_whole_shared_corpus_loads_and_answers_a_search(youtube_emulator_for
     emulator = youtube_emulator_for(path)
     load_seconds = time.monotonic() - started
     assert len(emulator.corpus.videos) == 13_004
-    response = youtube_api(emulator).search().list(part="snippet", q="iphone review", type="video",
-                                                   maxResults=50).execute()
+    response = (
+        youtube_api(emulator).search().list(part="snippet", q="iphone review", type="video", maxResults=50).execute()
+    )
     assert len(response["items"]) == 50 and response["nextPageToken"]
     assert any("iphone" in item["snippet"]["title"].lower() for item in response["items"][:5])
     assert load_seconds < 60

@@ -24,7 +24,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_connection_params(self) -> dict[str, Any]:
         with _lock:
-            socket_dir = pgembedded.ensure_running(Path(self.settings_dict["HOST"]), database=self.settings_dict["NAME"] or "postgres")
+            socket_dir = pgembedded.ensure_running(
+                Path(self.settings_dict["HOST"]), database=self.settings_dict["NAME"] or "postgres"
+            )
         params = super().get_connection_params()
         params["host"] = str(socket_dir)
         return params

@@ -40,8 +40,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "1",
         "Film & Animation",
-        "films, movies, trailers, short films, animation, cartoons, filmmaking, cinematography, "
-        "visual effects",
+        "films, movies, trailers, short films, animation, cartoons, filmmaking, cinematography, visual effects",
     ),
     Category(
         "2",
@@ -75,8 +74,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "20",
         "Gaming",
-        "video games, gameplay, let's plays, walkthroughs, esports, game reviews, streamers, "
-        "gaming setups",
+        "video games, gameplay, let's plays, walkthroughs, esports, game reviews, streamers, gaming setups",
     ),
     Category(
         "22",
@@ -99,8 +97,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "27",
         "Education",
-        "education, lessons, lectures, explainers, science, history, language learning, "
-        "study tips",
+        "education, lessons, lectures, explainers, science, history, language learning, study tips",
     ),
     Category(
         "28",

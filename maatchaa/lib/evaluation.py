@@ -176,9 +176,7 @@ def load_labels(path: Path | str) -> LabelledSet:
 _REVIEW_WORDS = ("review", "tutorial", "unboxing", "how to", "guide", "test", "vs", "first impressions")
 
 
-def original_heuristic_score(
-    *, keyword: str, product_title: str, video_title: str, video_description: str
-) -> float:
+def original_heuristic_score(*, keyword: str, product_title: str, video_title: str, video_description: str) -> float:
     """The original system's 0-10 keyword heuristic (shared/ORIGINAL.md), for comparison only.
 
     Its two LLM-fed rules (category overlap with an LLM's categories, words in an LLM's "objects")

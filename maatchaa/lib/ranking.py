@@ -394,7 +394,7 @@ def rank_creators(
         scored.sort(key=lambda r: (-r.score, -r.cosine, r.video_id))
         best = scored[0].score
         extra = sum(
-            weights.creator_decay ** rank * r.score for rank, r in enumerate(scored[1 : weights.creator_videos], 1)
+            weights.creator_decay**rank * r.score for rank, r in enumerate(scored[1 : weights.creator_videos], 1)
         )
         # The extra closes part of the gap to 1, so the score stays in [0, 1].
         total = best + (1 - best) * _clip(extra) * best

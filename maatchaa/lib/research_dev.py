@@ -127,7 +127,8 @@ def video_vectors(cache: VectorCache, videos: Sequence[VideoText]) -> np.ndarray
 
 def product_vectors(cache: VectorCache, products: Sequence[ProductText]) -> np.ndarray:
     return mean_of_views(
-        cache.embed([product_embedding_text(p) for p in products]), cache.embed([product_niche_text(p) for p in products])
+        cache.embed([product_embedding_text(p) for p in products]),
+        cache.embed([product_niche_text(p) for p in products]),
     )
 
 
@@ -283,8 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup = Setup(mode=args.mode, searches=args.searches, uploads_for_top=args.uploads)
     started = time.monotonic()
     figures = simulate(labels, corpus, cache, setup, per_product=args.per_product)
-    print(f"pipeline setting: {setup.mode}, {setup.searches} searches/product, uploads of top {setup.uploads_for_top}"
-          f" ({time.monotonic() - started:.0f}s)")
+    print(
+        f"pipeline setting: {setup.mode}, {setup.searches} searches/product, uploads of top {setup.uploads_for_top}"
+        f" ({time.monotonic() - started:.0f}s)"
+    )
     for name, fig in figures.items():
         print("  " + fig.line(name))
     if args.no_search:

@@ -67,10 +67,19 @@ MAX_QUERY_COST = 1000
 NODE_COST = 7
 # Topics the emulator lets an app subscribe to through the API (a subset of WebhookSubscriptionTopic). The
 # compliance topics are not in Shopify's enum: they are configured in shopify.app.toml / the Dev Dashboard.
-WEBHOOK_TOPICS = frozenset({
-    "APP_UNINSTALLED", "PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "COLLECTIONS_UPDATE",
-    "INVENTORY_LEVELS_UPDATE", "ORDERS_CREATE", "SHOP_UPDATE", "BULK_OPERATIONS_FINISH",
-})
+WEBHOOK_TOPICS = frozenset(
+    {
+        "APP_UNINSTALLED",
+        "PRODUCTS_CREATE",
+        "PRODUCTS_UPDATE",
+        "PRODUCTS_DELETE",
+        "COLLECTIONS_UPDATE",
+        "INVENTORY_LEVELS_UPDATE",
+        "ORDERS_CREATE",
+        "SHOP_UPDATE",
+        "BULK_OPERATIONS_FINISH",
+    }
+)
 # Query costs (shopify.dev rate limits): a mutation costs 10; a connection 2 + first x its node (1 here).
 MUTATION_COST = 10
 LOOPBACK_WEBHOOK_RE = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/|$)")
@@ -117,7 +126,9 @@ def load_catalog(path: str | Path) -> tuple[str, list[dict[str, Any]]]:
     return domain, data["products"]
 
 
-def make_products(count: int, *, start_id: int = 5_000_000_000_001, updated_at: datetime | None = None) -> list[dict[str, Any]]:
+def make_products(
+    count: int, *, start_id: int = 5_000_000_000_001, updated_at: datetime | None = None
+) -> list[dict[str, Any]]:
     """`count` plain product nodes for paging tests (ids ascending, one second apart in updatedAt)."""
     base = updated_at or datetime(2026, 10, 1, tzinfo=UTC)
     nodes = []
@@ -254,10 +265,18 @@ class _BulkOperation:
 
     def as_node(self) -> dict[str, Any]:
         return {
-            "id": self.id, "status": self.status, "errorCode": self.error_code, "createdAt": self.created_at,
-            "completedAt": self.completed_at, "objectCount": str(self.object_count),
-            "rootObjectCount": str(self.root_object_count), "fileSize": None if self.file_size is None else str(self.file_size),
-            "url": self.url, "partialDataUrl": self.partial_data_url, "query": self.query, "type": "QUERY",
+            "id": self.id,
+            "status": self.status,
+            "errorCode": self.error_code,
+            "createdAt": self.created_at,
+            "completedAt": self.completed_at,
+            "objectCount": str(self.object_count),
+            "rootObjectCount": str(self.root_object_count),
+            "fileSize": None if self.file_size is None else str(self.file_size),
+            "url": self.url,
+            "partialDataUrl": self.partial_data_url,
+            "query": self.query,
+            "type": "QUERY",
         }
 
 
@@ -441,7 +460,9 @@ class ShopifyEmulator:
 
     # --- fault and token controls -------------------------------------------------------------------
 
-    def throttle(self, kind: str = "THROTTLED", *, times: int = 1, retry_after: float = 1.0, available: float = 0.0) -> None:
+    def throttle(
+        self, kind: str = "THROTTLED", *, times: int = 1, retry_after: float = 1.0, available: float = 0.0
+    ) -> None:
         """The next `times` GraphQL calls fail: "THROTTLED" (200 with the error code and a bucket holding
         `available` points), "429" (with Retry-After: `retry_after`) or "503"."""
         if kind not in ("THROTTLED", "429", "503"):
@@ -449,8 +470,14 @@ class ShopifyEmulator:
         with self._lock:
             self._faults.extend(_Fault(kind, retry_after, available) for _ in range(times))
 
-    def set_bucket(self, *, maximum: float | None = None, restore_rate: float | None = None,
-                   available: float | None = None, shop: str | None = None) -> None:
+    def set_bucket(
+        self,
+        *,
+        maximum: float | None = None,
+        restore_rate: float | None = None,
+        available: float | None = None,
+        shop: str | None = None,
+    ) -> None:
         with self._lock:
             bucket = self.shop(shop).bucket
             bucket.refill()
@@ -490,8 +517,15 @@ class ShopifyEmulator:
         }
         return f"{self.app_url}{self.install_path}?{signed_query(params, secret or self.api_secret)}"
 
-    def callback_query(self, *, state: str, shop: str | None = None, code: str | None = None,
-                       timestamp: int | None = None, secret: str | None = None) -> str:
+    def callback_query(
+        self,
+        *,
+        state: str,
+        shop: str | None = None,
+        code: str | None = None,
+        timestamp: int | None = None,
+        secret: str | None = None,
+    ) -> str:
         """A signed callback query string (code, hmac, host, shop, state, timestamp)."""
         domain = shop or self.default_shop
         params = {
@@ -524,8 +558,16 @@ class ShopifyEmulator:
 
     # --- webhooks -----------------------------------------------------------------------------------
 
-    def webhook(self, topic: str, payload: dict[str, Any], *, shop: str | None = None, forged: bool = False,
-                webhook_id: str | None = None, triggered_at: datetime | None = None) -> tuple[bytes, dict[str, str]]:
+    def webhook(
+        self,
+        topic: str,
+        payload: dict[str, Any],
+        *,
+        shop: str | None = None,
+        forged: bool = False,
+        webhook_id: str | None = None,
+        triggered_at: datetime | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
         """The body and headers of a delivery, signed with the app's secret (or forged)."""
         body = json.dumps(payload).encode()
         secret = ("forged-" + secrets.token_hex(8)) if forged else self.api_secret
@@ -537,21 +579,34 @@ class ShopifyEmulator:
             "X-Shopify-API-Version": self.webhook_api_version,
             "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
             "X-Shopify-Event-Id": str(uuid.uuid4()),
-            "X-Shopify-Triggered-At": (triggered_at or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "X-Shopify-Triggered-At": (triggered_at or datetime.now(UTC))
+            .astimezone(UTC)
+            .isoformat()
+            .replace("+00:00", "Z"),
         }
         return body, headers
 
-    def send_webhook(self, topic: str, payload: dict[str, Any], *, forged: bool = False, shop: str | None = None,
-                     webhook_id: str | None = None, triggered_at: datetime | None = None) -> tuple[int, str]:
+    def send_webhook(
+        self,
+        topic: str,
+        payload: dict[str, Any],
+        *,
+        forged: bool = False,
+        shop: str | None = None,
+        webhook_id: str | None = None,
+        triggered_at: datetime | None = None,
+    ) -> tuple[int, str]:
         """Deliver a webhook to the app (through `webhook_transport`, else HTTP to app_url + webhook_path)."""
-        body, headers = self.webhook(topic, payload, shop=shop, forged=forged, webhook_id=webhook_id,
-                                     triggered_at=triggered_at)
+        body, headers = self.webhook(
+            topic, payload, shop=shop, forged=forged, webhook_id=webhook_id, triggered_at=triggered_at
+        )
         url = self.app_url + self.webhook_path
         transport = self.webhook_transport or _http_post
         status, text = transport(url, body, headers)
         with self._lock:
-            self.webhooks_sent.append({"topic": topic, "forged": forged, "status": status,
-                                       "webhook_id": headers["X-Shopify-Webhook-Id"]})
+            self.webhooks_sent.append(
+                {"topic": topic, "forged": forged, "status": status, "webhook_id": headers["X-Shopify-Webhook-Id"]}
+            )
         return status, text
 
     def product_payload(self, product_id: str | int, *, shop: str | None = None) -> dict[str, Any]:
@@ -570,7 +625,11 @@ class ShopifyEmulator:
             return self._add_subscription(self.shop(shop), _topic_enum(topic), uri)
 
     def _add_subscription(self, shop: EmulatedShop, topic: str, uri: str) -> dict[str, str]:
-        subscription = {"id": f"gid://shopify/WebhookSubscription/{self._next_subscription}", "topic": topic, "uri": uri}
+        subscription = {
+            "id": f"gid://shopify/WebhookSubscription/{self._next_subscription}",
+            "topic": topic,
+            "uri": uri,
+        }
         self._next_subscription += 1
         shop.webhook_subscriptions.append(subscription)
         return dict(subscription)
@@ -579,8 +638,9 @@ class ShopifyEmulator:
         with self._lock:
             return [dict(s) for s in self.shop(shop).webhook_subscriptions]
 
-    def deliver(self, topic: str, payload: dict[str, Any], *, shop: str | None = None,
-                triggered_at: datetime | None = None) -> list[tuple[str, int, str]]:
+    def deliver(
+        self, topic: str, payload: dict[str, Any], *, shop: str | None = None, triggered_at: datetime | None = None
+    ) -> list[tuple[str, int, str]]:
         """Send `payload` as Shopify would for an event: one signed delivery (its own X-Shopify-Webhook-Id)
         to every subscription of the shop for `topic` ("products/update" or PRODUCTS_UPDATE). Returns
         (uri, status, body) per delivery; nothing is sent when nobody subscribed."""
@@ -594,27 +654,49 @@ class ShopifyEmulator:
             body, headers = self.webhook(header_topic, payload, shop=domain, triggered_at=triggered_at)
             status, text = (self.webhook_transport or _http_post)(uri, body, headers)
             with self._lock:
-                self.webhooks_sent.append({"topic": header_topic, "forged": False, "status": status, "url": uri,
-                                           "webhook_id": headers["X-Shopify-Webhook-Id"]})
+                self.webhooks_sent.append(
+                    {
+                        "topic": header_topic,
+                        "forged": False,
+                        "status": status,
+                        "url": uri,
+                        "webhook_id": headers["X-Shopify-Webhook-Id"],
+                    }
+                )
             results.append((uri, status, text))
         return results
 
-    def _graphql_webhook_subscriptions(self, shop: EmulatedShop,
-                                       payload: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _graphql_webhook_subscriptions(
+        self, shop: EmulatedShop, payload: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """webhookSubscriptions(first:) { nodes { id topic uri } }, webhookSubscriptionCreate(topic:,
         webhookSubscription: {uri:, format:}) and webhookSubscriptionDelete(id:). Variables as the app
         sends them ($first, $topic, $uri, $id); the document itself is only searched for the field name."""
         query = str(payload.get("query") or "")
         variables = payload.get("variables") or {}
         if not isinstance(variables, dict):
-            return 200, {"errors": [{"message": "variables must be an object", "extensions": {"code": "BAD_REQUEST"}}]}, {}
+            return (
+                200,
+                {"errors": [{"message": "variables must be an object", "extensions": {"code": "BAD_REQUEST"}}]},
+                {},
+            )
         if "webhookSubscriptionCreate" in query or "webhookSubscriptionDelete" in query:
             requested = MUTATION_COST
         else:
             first = variables.get("first")
             if not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-                return 200, {"errors": [{"message": f"webhookSubscriptions: first must be 1..{MAX_PAGE_SIZE}",
-                                         "extensions": {"code": "BAD_REQUEST"}}]}, {}
+                return (
+                    200,
+                    {
+                        "errors": [
+                            {
+                                "message": f"webhookSubscriptions: first must be 1..{MAX_PAGE_SIZE}",
+                                "extensions": {"code": "BAD_REQUEST"},
+                            }
+                        ]
+                    },
+                    {},
+                )
             requested = 2 + first
         with self._lock:
             bucket = shop.bucket
@@ -631,8 +713,20 @@ class ShopifyEmulator:
                 data = {"webhookSubscriptions": {"nodes": nodes}}
                 actual = 2 + len(nodes)
             bucket.available -= actual
-            return 200, {"data": data, "extensions": {"cost": {
-                "requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": bucket.status()}}}, {}
+            return (
+                200,
+                {
+                    "data": data,
+                    "extensions": {
+                        "cost": {
+                            "requestedQueryCost": requested,
+                            "actualQueryCost": actual,
+                            "throttleStatus": bucket.status(),
+                        }
+                    },
+                },
+                {},
+            )
 
     def _create_subscription(self, shop: EmulatedShop, variables: dict[str, Any]) -> dict[str, Any]:
         topic = str(variables.get("topic") or "")
@@ -645,8 +739,10 @@ class ShopifyEmulator:
             return refused(["topic"], f"Topic {topic!r} is not a webhook subscription topic")
         parts = urlsplit(uri)
         if not parts.netloc or not (parts.scheme == "https" or LOOPBACK_WEBHOOK_RE.match(uri)):
-            return refused(["webhookSubscription", "uri"], "Address protocol http:// is not supported"
-                           if parts.scheme == "http" else "Address is invalid")
+            return refused(
+                ["webhookSubscription", "uri"],
+                "Address protocol http:// is not supported" if parts.scheme == "http" else "Address is invalid",
+            )
         if any(s["topic"] == topic and s["uri"] == uri for s in shop.webhook_subscriptions):
             return refused(["webhookSubscription", "uri"], "Address for this topic has already been taken")
         return {"webhookSubscription": self._add_subscription(shop, topic, uri), "userErrors": []}
@@ -657,8 +753,10 @@ class ShopifyEmulator:
             if subscription["id"] == gid:
                 shop.webhook_subscriptions.remove(subscription)
                 return {"deletedWebhookSubscriptionId": gid, "userErrors": []}
-        return {"deletedWebhookSubscriptionId": None,
-                "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+        }
 
     # --- request handling (called by _Handler) ------------------------------------------------------
 
@@ -681,8 +779,11 @@ class ShopifyEmulator:
         if expiring:
             refresh = "shprt_" + secrets.token_hex(16)
             self._refresh[refresh] = _Refresh(shop=shop, expires_at=time.time() + REFRESH_TOKEN_TTL_SECONDS)
-            body.update(expires_in=self.access_token_ttl, refresh_token=refresh,
-                        refresh_token_expires_in=REFRESH_TOKEN_TTL_SECONDS)
+            body.update(
+                expires_in=self.access_token_ttl,
+                refresh_token=refresh,
+                refresh_token_expires_in=REFRESH_TOKEN_TTL_SECONDS,
+            )
         return body
 
     def _token_grant(self, data: dict[str, Any], shop: str = "") -> tuple[int, dict[str, Any]]:
@@ -694,17 +795,25 @@ class ShopifyEmulator:
             if data.get("grant_type") == "refresh_token":
                 old = self._refresh.get(str(data.get("refresh_token", "")))
                 if self.refuse_refresh or old is None or old.revoked or old.expires_at < time.time():
-                    return 400, {"error": "invalid_grant", "error_description": "The refresh token is invalid or expired"}
+                    return 400, {
+                        "error": "invalid_grant",
+                        "error_description": "The refresh token is invalid or expired",
+                    }
                 body = self._issue_tokens(old.shop, "read_products", expiring=True)
                 old.retire_on_use_of = body["access_token"]
                 return 200, body
             code = self._codes.get(str(data.get("code", "")))
             if code is not None and shop and shop != code.shop:
                 # A code is only good at the shop that issued it (on Shopify: that shop's own host).
-                return 400, {"error": "invalid_request", "error_description": "The authorization code is for another shop"}
+                return 400, {
+                    "error": "invalid_request",
+                    "error_description": "The authorization code is for another shop",
+                }
             if code is None or code.used:
-                return 400, {"error": "invalid_request",
-                             "error_description": "The authorization code was not found or was already used"}
+                return 400, {
+                    "error": "invalid_request",
+                    "error_description": "The authorization code was not found or was already used",
+                }
             code.used = True
             expiring = str(data.get("expiring", "0")) in ("1", "true", "True")
             return 200, self._issue_tokens(code.shop, code.scope, expiring=expiring)
@@ -730,29 +839,72 @@ class ShopifyEmulator:
         query = str(payload.get("query") or "")
         variables = payload.get("variables") or {}
         if not isinstance(variables, dict) or "products" not in query:
-            return 200, {"errors": [{"message": "The emulator answers only the products query.",
-                                     "extensions": {"code": "BAD_REQUEST"}}]}, {}
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "The emulator answers only the products query.",
+                            "extensions": {"code": "BAD_REQUEST"},
+                        }
+                    ]
+                },
+                {},
+            )
         first = variables.get("first")
         if first is None:
             literal = re.search(r"products\s*\(\s*[^)]*first\s*:\s*(\d+)", query)
             first = int(literal.group(1)) if literal else None
         if not isinstance(first, int) or first < 1:
-            return 200, {"errors": [{"message": "products: you must provide one of first or last",
-                                     "extensions": {"code": "BAD_REQUEST"}}]}, {}
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "products: you must provide one of first or last",
+                            "extensions": {"code": "BAD_REQUEST"},
+                        }
+                    ]
+                },
+                {},
+            )
         if first > MAX_PAGE_SIZE:
-            return 200, {"errors": [{"message": f"products: first must be at most {MAX_PAGE_SIZE}, got {first}",
-                                     "extensions": {"code": "BAD_REQUEST"}}]}, {}
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": f"products: first must be at most {MAX_PAGE_SIZE}, got {first}",
+                            "extensions": {"code": "BAD_REQUEST"},
+                        }
+                    ]
+                },
+                {},
+            )
         after = variables.get("after")
         search = variables.get("q", variables.get("query")) or ""
         sort_match = re.search(r"sortKey\s*:\s*([A-Z_]+)", query)
         sort_key = sort_match.group(1) if sort_match else "ID"
         requested = 2 + first * self.node_cost
         if requested > self.max_query_cost:
-            return 200, {"errors": [{
-                "message": f"Query cost is {requested}, which exceeds the single query max cost limit "
-                           f"({self.max_query_cost}).",
-                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": self.max_query_cost,
-                               "documentation": "https://shopify.dev/api/usage/limits#rate-limits"}}]}, {}
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": f"Query cost is {requested}, which exceeds the single query max cost limit "
+                            f"({self.max_query_cost}).",
+                            "extensions": {
+                                "code": "MAX_COST_EXCEEDED",
+                                "cost": requested,
+                                "maxCost": self.max_query_cost,
+                                "documentation": "https://shopify.dev/api/usage/limits#rate-limits",
+                            },
+                        }
+                    ]
+                },
+                {},
+            )
 
         with self._lock:
             if self._faults:
@@ -763,12 +915,24 @@ class ShopifyEmulator:
                     return 429, {"errors": "Throttled"}, {"Retry-After": f"{fault.retry_after:g}"}
                 if fault.kind == "503":
                     return 503, {"errors": "Service unavailable"}, {"Retry-After": f"{fault.retry_after:g}"}
-                return 200, {
-                    "errors": [{"message": "Throttled", "extensions": {
-                        "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/limits#rate-limits"}}],
-                    "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
-                                            "throttleStatus": status}},
-                }, {}
+                return (
+                    200,
+                    {
+                        "errors": [
+                            {
+                                "message": "Throttled",
+                                "extensions": {
+                                    "code": "THROTTLED",
+                                    "documentation": "https://shopify.dev/api/usage/limits#rate-limits",
+                                },
+                            }
+                        ],
+                        "extensions": {
+                            "cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}
+                        },
+                    },
+                    {},
+                )
             bucket = shop.bucket
             if (throttled := _throttled(bucket, requested)) is not None:
                 return throttled
@@ -792,11 +956,15 @@ class ShopifyEmulator:
             end_cursor = _encode_cursor(_sort_value(page[-1], sort_key)) if page else None
             body = {
                 "data": {"products": {"pageInfo": {"hasNextPage": has_next, "endCursor": end_cursor}, "nodes": out}},
-                "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
-                                        "throttleStatus": bucket.status()}},
+                "extensions": {
+                    "cost": {
+                        "requestedQueryCost": requested,
+                        "actualQueryCost": actual,
+                        "throttleStatus": bucket.status(),
+                    }
+                },
             }
             return 200, body, {}
-
 
     # --- bulk operations (API_FACTS §2.8) -----------------------------------------------------------
 
@@ -805,18 +973,36 @@ class ShopifyEmulator:
         query = str(payload.get("query") or "")
         variables = payload.get("variables") or {}
         if not isinstance(variables, dict):
-            return 200, {"errors": [{"message": "variables must be an object", "extensions": {"code": "BAD_REQUEST"}}]}, {}
+            return (
+                200,
+                {"errors": [{"message": "variables must be an object", "extensions": {"code": "BAD_REQUEST"}}]},
+                {},
+            )
         root = _root_field(query)
-        cost = {"cost": {"requestedQueryCost": 10 if root == "bulkOperationRunQuery" else 1,
-                         "actualQueryCost": 10 if root == "bulkOperationRunQuery" else 1,
-                         "throttleStatus": shop.bucket.status()}}
+        cost = {
+            "cost": {
+                "requestedQueryCost": 10 if root == "bulkOperationRunQuery" else 1,
+                "actualQueryCost": 10 if root == "bulkOperationRunQuery" else 1,
+                "throttleStatus": shop.bucket.status(),
+            }
+        }
         with self._lock:
             if root == "productsCount":
                 # Shopify counts up to `limit` (10,000 by default) and says AT_LEAST beyond it.
                 count = len(shop.products)
-                return 200, {"data": {"productsCount": {"count": min(count, 10_000),
-                                                        "precision": "EXACT" if count <= 10_000 else "AT_LEAST"}},
-                             "extensions": cost}, {}
+                return (
+                    200,
+                    {
+                        "data": {
+                            "productsCount": {
+                                "count": min(count, 10_000),
+                                "precision": "EXACT" if count <= 10_000 else "AT_LEAST",
+                            }
+                        },
+                        "extensions": cost,
+                    },
+                    {},
+                )
             if root == "bulkOperationRunQuery":
                 return 200, {**self._run_bulk_query(shop, query, variables), "extensions": cost}, {}
             if root == "currentBulkOperation":
@@ -834,19 +1020,38 @@ class ShopifyEmulator:
 
     def _run_bulk_query(self, shop: EmulatedShop, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         def refused(code: str, message: str) -> dict[str, Any]:
-            return {"data": {"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
-                {"field": ["query"] if code == "INVALID" else None, "message": message, "code": code}]}}}
+            return {
+                "data": {
+                    "bulkOperationRunQuery": {
+                        "bulkOperation": None,
+                        "userErrors": [
+                            {"field": ["query"] if code == "INVALID" else None, "message": message, "code": code}
+                        ],
+                    }
+                }
+            }
 
         if self.bulk_denied == "graphql_error":
-            return {"data": {"bulkOperationRunQuery": None}, "errors": [{
-                "message": "Access denied for bulkOperationRunQuery field. Enable bulk queries for this app in the "
-                           "Partner Dashboard.",
-                "extensions": {"code": "ACCESS_DENIED",
-                               "documentation": "https://shopify.dev/changelog/apps-must-enable-bulk-operations-before-use"},
-                "path": ["bulkOperationRunQuery"]}]}
+            return {
+                "data": {"bulkOperationRunQuery": None},
+                "errors": [
+                    {
+                        "message": "Access denied for bulkOperationRunQuery field. Enable bulk queries for this app in the "
+                        "Partner Dashboard.",
+                        "extensions": {
+                            "code": "ACCESS_DENIED",
+                            "documentation": "https://shopify.dev/changelog/apps-must-enable-bulk-operations-before-use",
+                        },
+                        "path": ["bulkOperationRunQuery"],
+                    }
+                ],
+            }
         if self.bulk_denied:
-            return refused("ACCESS_DENIED", "Access denied: this app may not run bulk queries. Enable "
-                                            "\"Allow bulk queries\" in the Partner Dashboard.")
+            return refused(
+                "ACCESS_DENIED",
+                "Access denied: this app may not run bulk queries. Enable "
+                '"Allow bulk queries" in the Partner Dashboard.',
+            )
         inner = variables.get("query")
         if inner is None:
             literal = re.search(r'query\s*:\s*"""(.*?)"""', query, re.S)
@@ -859,11 +1064,17 @@ class ShopifyEmulator:
             grouped = literal is not None and literal.group(1) == "true"  # false by default since 2026-07
         running = [op for op in self.bulk_operations.values() if op.shop == shop.domain and op.running]
         if running:
-            return refused("OPERATION_IN_PROGRESS", "A bulk query operation for this app and shop is already in "
-                                                    f"progress: {running[0].id}.")
-        operation = _BulkOperation(id=f"gid://shopify/BulkOperation/{len(self.bulk_operations) + 1}",
-                                   shop=shop.domain, query=inner, group_objects=bool(grouped),
-                                   created_at=format_rfc3339(_now()))
+            return refused(
+                "OPERATION_IN_PROGRESS",
+                f"A bulk query operation for this app and shop is already in progress: {running[0].id}.",
+            )
+        operation = _BulkOperation(
+            id=f"gid://shopify/BulkOperation/{len(self.bulk_operations) + 1}",
+            shop=shop.domain,
+            query=inner,
+            group_objects=bool(grouped),
+            created_at=format_rfc3339(_now()),
+        )
         self.bulk_operations[operation.id] = operation
         return {"data": {"bulkOperationRunQuery": {"bulkOperation": operation.as_node(), "userErrors": []}}}
 
@@ -871,13 +1082,15 @@ class ShopifyEmulator:
         """One poll: a running operation moves on (RUNNING, then finished at `bulk_polls_to_complete`)."""
         if operation.running:
             operation.polls += 1
-            rows = _bulk_rows(shop.products, operation.query, grouped=operation.group_objects,
-                              base=self._base_or_blank())
+            rows = _bulk_rows(
+                shop.products, operation.query, grouped=operation.group_objects, base=self._base_or_blank()
+            )
             if operation.polls < self.bulk_polls_to_complete:
                 operation.status = "RUNNING"
                 operation.object_count = len(rows) * operation.polls // self.bulk_polls_to_complete
-                operation.root_object_count = sum(1 for r in rows if "__parentId" not in r) * operation.polls \
-                    // self.bulk_polls_to_complete
+                operation.root_object_count = (
+                    sum(1 for r in rows if "__parentId" not in r) * operation.polls // self.bulk_polls_to_complete
+                )
             else:
                 self._finish(operation, rows)
         return operation.as_node()
@@ -947,11 +1160,16 @@ def _throttled(bucket: Bucket, requested: float) -> tuple[int, dict[str, Any], d
     bucket.refill()
     if requested <= bucket.available:
         return None
-    return 200, {
-        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-        "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
-                                "throttleStatus": bucket.status()}},
-    }, {}
+    return (
+        200,
+        {
+            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+            "extensions": {
+                "cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": bucket.status()}
+            },
+        },
+        {},
+    )
 
 
 # --- products query helpers --------------------------------------------------------------------------
@@ -969,8 +1187,13 @@ def _filter(nodes: list[dict[str, Any]], search: str) -> list[dict[str, Any]]:
         name, op, value = match["field"], match["op"] or "", match["value"]
         if name == "updated_at":
             moment = parse_rfc3339(value)
-            compare = {">": lambda a: a > moment, ">=": lambda a: a >= moment, "<": lambda a: a < moment,
-                       "<=": lambda a: a <= moment, "": lambda a: a == moment}[op]
+            compare = {
+                ">": lambda a: a > moment,
+                ">=": lambda a: a >= moment,
+                "<": lambda a: a < moment,
+                "<=": lambda a: a <= moment,
+                "": lambda a: a == moment,
+            }[op]
             result = [n for n in result if compare(parse_rfc3339(n["updatedAt"]))]
         elif name == "status":
             wanted = {v.upper() for v in value.split(",")}
@@ -1104,15 +1327,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.emulator._log(kind="install", method="GET", path=parts.path, status=302, shop=domain)
             return self._redirect(self.emulator.install_url(domain))
         if parts.path.startswith("/_bulk/") and parts.path.endswith(".jsonl"):
-            content = self.emulator._bulk_files.get(parts.path[len("/_bulk/"):-len(".jsonl")])
+            content = self.emulator._bulk_files.get(parts.path[len("/_bulk/") : -len(".jsonl")])
             # Shopify's file sits in cloud storage behind a signed URL: a client must not send it the shop's token.
-            self.emulator._log(kind="bulk_file", method="GET", path=parts.path, status=200 if content is not None else 404,
-                               sent_access_token="X-Shopify-Access-Token" in self.headers)
+            self.emulator._log(
+                kind="bulk_file",
+                method="GET",
+                path=parts.path,
+                status=200 if content is not None else 404,
+                sent_access_token="X-Shopify-Access-Token" in self.headers,
+            )
             if content is None:
                 return self._json(404, {"errors": "Not Found"})
             return send_body(self, 200, content, "application/jsonl")
         if parts.path.startswith("/cdn/") and parts.path.endswith(".svg"):
-            handle = parts.path[len("/cdn/"):-len(".svg")]
+            handle = parts.path[len("/cdn/") : -len(".svg")]
             self.emulator._log(kind="cdn", method="GET", path=parts.path, status=200)
             return send_body(self, 200, _svg(handle), "image/svg+xml")
         if parts.path.startswith("/_emulator/"):
@@ -1130,9 +1358,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._approve({**query, **{k: str(v) for k, v in data.items()}})
         if parts.path == "/admin/oauth/access_token":
             status, body = self.emulator._token_grant(data, self.headers.get("X-Shopify-Shop-Domain", ""))
-            self.emulator._log(kind="token", method="POST", path=parts.path, status=status,
-                               grant="refresh_token" if data.get("grant_type") == "refresh_token" else "code",
-                               shop=self.headers.get("X-Shopify-Shop-Domain", ""))
+            self.emulator._log(
+                kind="token",
+                method="POST",
+                path=parts.path,
+                status=status,
+                grant="refresh_token" if data.get("grant_type") == "refresh_token" else "code",
+                shop=self.headers.get("X-Shopify-Shop-Domain", ""),
+            )
             return self._json(status, body)
         match = GRAPHQL_PATH_RE.match(parts.path)
         if match:
@@ -1144,8 +1377,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorize(self, query: dict[str, str]) -> None:
         emulator = self.emulator
         shop = self._shop_domain(query)
-        emulator._log(kind="authorize", method="GET", path="/admin/oauth/authorize", shop=shop,
-                      client_id=query.get("client_id", ""), scope=query.get("scope", ""), status=200)
+        emulator._log(
+            kind="authorize",
+            method="GET",
+            path="/admin/oauth/authorize",
+            shop=shop,
+            client_id=query.get("client_id", ""),
+            scope=query.get("scope", ""),
+            status=200,
+        )
         if shop not in emulator.shops:
             return self._html(404, f"<h1>There is no store {html.escape(shop)} in this emulator.</h1>")
         if query.get("client_id") != emulator.api_key:
@@ -1157,8 +1397,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._approve({**query, "shop": shop})
         fields = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-            for k, v in {"client_id": query.get("client_id", ""), "scope": query.get("scope", ""),
-                         "redirect_uri": redirect_uri, "state": query.get("state", ""), "shop": shop}.items()
+            for k, v in {
+                "client_id": query.get("client_id", ""),
+                "scope": query.get("scope", ""),
+                "redirect_uri": redirect_uri,
+                "state": query.get("state", ""),
+                "shop": shop,
+            }.items()
         )
         page = (
             "<!doctype html><html><head><meta charset='utf-8'><title>Install app</title>"
@@ -1189,23 +1434,35 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.emulator
         domain = self._shop_domain(query)
         token = self.headers.get("X-Shopify-Access-Token", "")
-        entry: dict[str, Any] = {"kind": "graphql", "method": "POST", "version": version, "shop": domain,
-                                 "variables": data.get("variables") or {}}
+        entry: dict[str, Any] = {
+            "kind": "graphql",
+            "method": "POST",
+            "version": version,
+            "shop": domain,
+            "variables": data.get("variables") or {},
+        }
         entry["operation"] = _root_field(str(data.get("query") or ""))
         if domain not in emulator.shops:
             emulator._log(**entry, status=404, returned=0)
             return self._json(404, {"errors": "Not Found"})
         if not emulator._use_access_token(token, domain):
             emulator._log(**entry, status=401, returned=0)
-            return self._json(401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+            return self._json(
+                401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+            )
         status, body, headers = emulator._graphql(emulator.shops[domain], data)
         nodes = (((body.get("data") or {}).get("products") or {}).get("nodes")) if isinstance(body, dict) else None
         errors = body.get("errors") if isinstance(body, dict) else None
         code = ""
         if isinstance(errors, list) and errors:
             code = str((errors[0].get("extensions") or {}).get("code", ""))
-        emulator._log(**entry, status=status, returned=len(nodes or []), error=code or (str(errors) if errors else ""),
-                      ids=[n["id"] for n in nodes or []])
+        emulator._log(
+            **entry,
+            status=status,
+            returned=len(nodes or []),
+            error=code or (str(errors) if errors else ""),
+            ids=[n["id"] for n in nodes or []],
+        )
         self._json(status, body, headers)
 
     def _control(self, method: str, path: str, query: dict[str, str], data: dict[str, Any]) -> None:
@@ -1227,7 +1484,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if method == "GET" and path == "/_emulator/requests":
                 with emulator._lock:
-                    return self._json(200, {"requests": list(emulator.requests), "webhooks": list(emulator.webhooks_sent)})
+                    return self._json(
+                        200, {"requests": list(emulator.requests), "webhooks": list(emulator.webhooks_sent)}
+                    )
             if method == "GET" and path == "/_emulator/webhook_subscriptions":
                 return self._json(200, {"subscriptions": emulator.subscriptions(query.get("shop") or None)})
             if method == "GET" and path == "/_emulator/shops":
@@ -1239,19 +1498,27 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "POST" and path == "/_emulator/products/add":
                 return self._json(200, {"product": emulator.add_product(dict(data["product"]), shop=shop)})
             if method == "POST" and path == "/_emulator/products/update":
-                return self._json(200, {"product": emulator.update_product(data["id"], shop=shop, **dict(data.get("fields") or {}))})
+                return self._json(
+                    200, {"product": emulator.update_product(data["id"], shop=shop, **dict(data.get("fields") or {}))}
+                )
             if method == "POST" and path == "/_emulator/products/delete":
                 return self._json(200, {"product": emulator.delete_product(data["id"], shop=shop)})
             if method == "POST" and path == "/_emulator/throttle":
-                emulator.throttle(str(data.get("kind", "THROTTLED")), times=int(data.get("times", 1)),
-                                  retry_after=float(data.get("retry_after", 1)), available=float(data.get("available", 0)))
+                emulator.throttle(
+                    str(data.get("kind", "THROTTLED")),
+                    times=int(data.get("times", 1)),
+                    retry_after=float(data.get("retry_after", 1)),
+                    available=float(data.get("available", 0)),
+                )
                 return self._json(200, {"ok": True})
             if method == "POST" and path == "/_emulator/bulk":
                 with emulator._lock:
                     emulator.bulk_denied = str(data.get("denied", emulator.bulk_denied))
                     emulator.bulk_fail_code = str(data.get("fail_code", emulator.bulk_fail_code))
                     emulator.bulk_corrupt_line = int(data.get("corrupt_line", emulator.bulk_corrupt_line))
-                    emulator.bulk_polls_to_complete = int(data.get("polls_to_complete", emulator.bulk_polls_to_complete))
+                    emulator.bulk_polls_to_complete = int(
+                        data.get("polls_to_complete", emulator.bulk_polls_to_complete)
+                    )
                 return self._json(200, {"ok": True})
             if method == "POST" and path == "/_emulator/tokens/expire":
                 return self._json(200, {"expired": emulator.expire_access_tokens(shop)})
@@ -1260,14 +1527,21 @@ class _Handler(BaseHTTPRequestHandler):
                 if payload is None and data.get("product_id") is not None:
                     payload = emulator.product_payload(data["product_id"], shop=shop)
                 sent = emulator.deliver(str(data["topic"]), dict(payload or {}), shop=shop)
-                return self._json(200, {"deliveries": [{"uri": u, "status": st, "body": t[:2000]} for u, st, t in sent]})
+                return self._json(
+                    200, {"deliveries": [{"uri": u, "status": st, "body": t[:2000]} for u, st, t in sent]}
+                )
             if method == "POST" and path == "/_emulator/webhooks":
                 topic = str(data["topic"])
                 payload = data.get("payload")
                 if payload is None and data.get("product_id") is not None:
                     payload = emulator.product_payload(data["product_id"], shop=shop)
-                status, text = emulator.send_webhook(topic, dict(payload or {}), forged=bool(data.get("forged")),
-                                                     shop=shop, webhook_id=data.get("webhook_id"))
+                status, text = emulator.send_webhook(
+                    topic,
+                    dict(payload or {}),
+                    forged=bool(data.get("forged")),
+                    shop=shop,
+                    webhook_id=data.get("webhook_id"),
+                )
                 return self._json(200, {"status": status, "body": text[:2000]})
         except KeyError as exc:
             return self._json(HTTPStatus.NOT_FOUND, {"errors": str(exc)})

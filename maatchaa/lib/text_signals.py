@@ -60,8 +60,11 @@ def extract_emails(text: str) -> list[str]:
             if tld not in _COMMON_TLDS:
                 # Only where the case shows the seam ("comInstagram"); ".travel" stays whole.
                 prefix = next(
-                    (tld[:n] for n in (4, 3, 2) if tld[:n] in _COMMON_TLDS and raw_tld[:n].islower()
-                     and raw_tld[n].isupper()),
+                    (
+                        tld[:n]
+                        for n in (4, 3, 2)
+                        if tld[:n] in _COMMON_TLDS and raw_tld[:n].islower() and raw_tld[n].isupper()
+                    ),
                     "",
                 )
                 if prefix:
@@ -81,18 +84,18 @@ def extract_emails(text: str) -> list[str]:
 
 # --- sponsorship ------------------------------------------------------------------------------
 
-_HASHTAG = re.compile(r"(?<!\w)#(ad|advert|advertisement|sponsored|sponsor|partner|paidpartnership|"
-                      r"werbung|anzeige|publicite|publicité|gifted)\b", re.IGNORECASE)
+_HASHTAG = re.compile(
+    r"(?<!\w)#(ad|advert|advertisement|sponsored|sponsor|partner|paidpartnership|"
+    r"werbung|anzeige|publicite|publicité|gifted)\b",
+    re.IGNORECASE,
+)
 # Sponsor names are capitalised words on the same line ("sponsored by Mirelle Beauty."); the
 # trigger phrase is matched case-insensitively, the name is not, so prose does not become a brand.
 _SPONSOR_NAME = r"(@?[A-Z0-9][\w&'-]*(?:\.[A-Za-z]{2,})?(?:[ \t]+(?:[A-Z0-9][\w&'-]*|&)){0,3})"
 _SPONSORED_BY = re.compile(
-    r"\b(?i:sponsored|brought to you|presented|powered|made possible|supported)[ \t]+(?i:by)[ \t]+"
-    + _SPONSOR_NAME
+    r"\b(?i:sponsored|brought to you|presented|powered|made possible|supported)[ \t]+(?i:by)[ \t]+" + _SPONSOR_NAME
 )
-_THANKS_SPONSOR = re.compile(
-    r"\b(?i:thanks?(?: you)? to)[ \t]+" + _SPONSOR_NAME + r"[ \t]+(?i:for sponsoring)\b"
-)
+_THANKS_SPONSOR = re.compile(r"\b(?i:thanks?(?: you)? to)[ \t]+" + _SPONSOR_NAME + r"[ \t]+(?i:for sponsoring)\b")
 _PAID = re.compile(
     r"\b(paid promotion|paid partnership|includes paid promotion|this video is sponsored|"
     r"this video was sponsored|sponsored video|sponsored post|in partnership with|"
@@ -206,23 +209,44 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("latin", re.compile(r"[A-Za-z\u00c0-\u024f]")),
 )
 _SCRIPT_LANGUAGE = {
-    "kana": "ja", "hangul": "ko", "han": "zh", "arabic": "ar", "hebrew": "he", "greek": "el",
-    "thai": "th", "devanagari": "hi", "tamil": "ta", "telugu": "te", "bengali": "bn",
+    "kana": "ja",
+    "hangul": "ko",
+    "han": "zh",
+    "arabic": "ar",
+    "hebrew": "he",
+    "greek": "el",
+    "thai": "th",
+    "devanagari": "hi",
+    "tamil": "ta",
+    "telugu": "te",
+    "bengali": "bn",
 }
 _UKRAINIAN_LETTERS = re.compile(r"[іїєґ]", re.IGNORECASE)
 STOPWORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
-    "en": frozenset("the and is are was of to in that this it for with you my on be have not but what "
-                    "how your we they at from all just so will can do about if out".split()),
-    "fr": frozenset("le la les des est et un une du dans que qui pour pas sur avec ce cette mais vous "
-                    "nous je il elle au aux son ses sont mon ma mes plus tout très".split()),
-    "de": frozenset("der die das und ist nicht ein eine mit ich du wir sie auf für von den dem zu im "
-                    "auch es sich sind wie mein dieses dieser aber oder wenn noch".split()),
-    "es": frozenset("el la los las es y un una que de en por para con no lo su se del al como pero "
-                    "muy más este esta mi tu yo hoy también son".split()),
-    "pt": frozenset("o a os as é e um uma que de em por para com não do da dos das no na se ao como "
-                    "mais mas você eu meu minha muito também são".split()),
-    "it": frozenset("il lo la gli le è e un una che di in per con non del della dei si come ma più "
-                    "questo questa mio io sono anche molto nel alla".split()),
+    "en": frozenset(
+        "the and is are was of to in that this it for with you my on be have not but what "
+        "how your we they at from all just so will can do about if out".split()
+    ),
+    "fr": frozenset(
+        "le la les des est et un une du dans que qui pour pas sur avec ce cette mais vous "
+        "nous je il elle au aux son ses sont mon ma mes plus tout très".split()
+    ),
+    "de": frozenset(
+        "der die das und ist nicht ein eine mit ich du wir sie auf für von den dem zu im "
+        "auch es sich sind wie mein dieses dieser aber oder wenn noch".split()
+    ),
+    "es": frozenset(
+        "el la los las es y un una que de en por para con no lo su se del al como pero "
+        "muy más este esta mi tu yo hoy también son".split()
+    ),
+    "pt": frozenset(
+        "o a os as é e um uma que de em por para com não do da dos das no na se ao como "
+        "mais mas você eu meu minha muito também são".split()
+    ),
+    "it": frozenset(
+        "il lo la gli le è e un una che di in per con non del della dei si come ma più "
+        "questo questa mio io sono anche molto nel alla".split()
+    ),
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 

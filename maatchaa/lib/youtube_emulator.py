@@ -62,13 +62,33 @@ from maatchaa.lib.rfc3339 import format_rfc3339, parse_rfc3339
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
 CSV_COLUMNS = (
-    "video_id", "channel_id", "channel_id_source", "channel_title", "title", "description", "tags",
-    "category_id", "category", "published_at", "view_count", "like_count", "comment_count", "country",
-    "countries", "trending_date",
+    "video_id",
+    "channel_id",
+    "channel_id_source",
+    "channel_title",
+    "title",
+    "description",
+    "tags",
+    "category_id",
+    "category",
+    "published_at",
+    "view_count",
+    "like_count",
+    "comment_count",
+    "country",
+    "countries",
+    "trending_date",
 )
 CHANNEL_SIDECAR_COLUMNS = (
-    "channel_id", "title", "description", "custom_url", "country", "subscriber_count", "video_count",
-    "view_count", "published_at",
+    "channel_id",
+    "title",
+    "description",
+    "custom_url",
+    "country",
+    "subscriber_count",
+    "video_count",
+    "view_count",
+    "published_at",
 )
 # The key on channel/video items naming the parts that were made up rather than read from the corpus.
 EMULATED_KEY = "x-emulated"
@@ -80,7 +100,7 @@ MAX_SEARCH_OFFSET = 500
 SEARCH_DESCRIPTION_CHARS = 160
 
 QUOTA_MESSAGE = (
-    'The request cannot be completed because you have exceeded your '
+    "The request cannot be completed because you have exceeded your "
     '<a href="/youtube/v3/getting-started#quota">quota</a>.'
 )
 SEARCH_FILTER_MESSAGE = (
@@ -93,19 +113,45 @@ SEARCH_FILTER_MESSAGE = (
     "<code>videoSyndicated</code>, or <code>videoType</code> parameters."
 )
 VIDEO_ONLY_FILTERS = (
-    "eventType", "videoCaption", "videoCategoryId", "videoDefinition", "videoDimension", "videoDuration",
-    "videoEmbeddable", "videoLicense", "videoSyndicated", "videoType", "videoPaidProductPlacement",
+    "eventType",
+    "videoCaption",
+    "videoCategoryId",
+    "videoDefinition",
+    "videoDimension",
+    "videoDuration",
+    "videoEmbeddable",
+    "videoLicense",
+    "videoSyndicated",
+    "videoType",
+    "videoPaidProductPlacement",
 )
 
 PARTS = {
     "search": {"id", "snippet"},
     "videos": {
-        "id", "snippet", "statistics", "contentDetails", "topicDetails", "status", "player",
-        "recordingDetails", "liveStreamingDetails", "localizations", "paidProductPlacementDetails",
+        "id",
+        "snippet",
+        "statistics",
+        "contentDetails",
+        "topicDetails",
+        "status",
+        "player",
+        "recordingDetails",
+        "liveStreamingDetails",
+        "localizations",
+        "paidProductPlacementDetails",
     },
     "channels": {
-        "id", "snippet", "statistics", "contentDetails", "brandingSettings", "topicDetails", "status",
-        "localizations", "auditDetails", "contentOwnerDetails",
+        "id",
+        "snippet",
+        "statistics",
+        "contentDetails",
+        "brandingSettings",
+        "topicDetails",
+        "status",
+        "localizations",
+        "auditDetails",
+        "contentOwnerDetails",
     },
     "playlistItems": {"id", "snippet", "contentDetails", "status"},
 }
@@ -137,8 +183,18 @@ KEYWORD_TOPICS = {
 }
 
 COUNTRY_LANGUAGE = {
-    "FR": "fr", "DE": "de", "BR": "pt", "MX": "es", "JP": "ja", "KR": "ko", "RU": "ru", "ES": "es",
-    "IT": "it", "PT": "pt", "AR": "es", "CO": "es",
+    "FR": "fr",
+    "DE": "de",
+    "BR": "pt",
+    "MX": "es",
+    "JP": "ja",
+    "KR": "ko",
+    "RU": "ru",
+    "ES": "es",
+    "IT": "it",
+    "PT": "pt",
+    "AR": "es",
+    "CO": "es",
 }
 STOPWORDS_BY_LANGUAGE = {
     "en": {"the", "and", "of", "to", "in", "is", "for", "with", "this", "my", "you", "how", "on", "it"},
@@ -148,10 +204,35 @@ STOPWORDS_BY_LANGUAGE = {
     "pt": {"o", "os", "do", "da", "dos", "das", "e", "com", "para", "uma", "não", "que", "meu", "é"},
     "it": {"il", "gli", "della", "di", "che", "per", "con", "una", "non", "sono", "è"},
 }
-STOPWORDS = frozenset({
-    "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "is", "it", "this", "that", "at",
-    "by", "from", "my", "your", "i", "you", "be", "are", "as",
-})
+STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "is",
+        "it",
+        "this",
+        "that",
+        "at",
+        "by",
+        "from",
+        "my",
+        "your",
+        "i",
+        "you",
+        "be",
+        "are",
+        "as",
+    }
+)
 
 TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 # BM25F-style field weights (title 3, tags 2, channel title 1.5, description 1, see _build_index): a title
@@ -395,8 +476,14 @@ class _LazyChannels(Mapping[str, Channel]):
 class Corpus:
     """The videos and channels served, with a BM25F index over title, tags, channel title and description."""
 
-    def __init__(self, videos: list[Video], *, channel_overrides: Mapping[str, Mapping[str, str]] | None = None,
-                 skipped_rows: int = 0, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        videos: list[Video],
+        *,
+        channel_overrides: Mapping[str, Mapping[str, str]] | None = None,
+        skipped_rows: int = 0,
+        path: Path | None = None,
+    ) -> None:
         self.path = path
         self.skipped_rows = skipped_rows
         self.videos: list[Video] = videos
@@ -428,7 +515,8 @@ class Corpus:
         title = override.get("title") or (videos[0].channel_title if videos else channel_id)
         country = override.get("country") or (
             Counter(v.country for v in videos if v.country).most_common(1)[0][0]
-            if any(v.country for v in videos) else ""
+            if any(v.country for v in videos)
+            else ""
         )
         language = Counter(v.language for v in videos).most_common(1)[0][0] if videos else "en"
         tag_counts = Counter(tag.lower() for v in videos for tag in v.tags)
@@ -450,8 +538,12 @@ class Corpus:
         custom_url = override.get("custom_url") or ""
         if not custom_url:
             emulated.append("snippet.customUrl")
-            slug = re.sub(r"[^a-z0-9]+", "", unicodedata.normalize("NFKD", title).encode("ascii", "ignore")
-                          .decode().lower()) or channel_id[2:12].lower()
+            slug = (
+                re.sub(
+                    r"[^a-z0-9]+", "", unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+                )
+                or channel_id[2:12].lower()
+            )
             custom_url = "@" + slug[:30]
         elif not custom_url.startswith("@"):
             custom_url = "@" + custom_url
@@ -497,9 +589,7 @@ class Corpus:
         self._lengths = lengths
         self._avg_length = (sum(lengths) / len(lengths)) if lengths else 1.0
         n = len(self.videos)
-        self._idf = {
-            token: math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5)) for token, docs in postings.items()
-        }
+        self._idf = {token: math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5)) for token, docs in postings.items()}
 
     def _term_scores(self, term: str) -> dict[int, float]:
         docs = self._postings.get(term)
@@ -519,7 +609,7 @@ class Corpus:
         for text in (video.title, " ".join(video.tags), video.channel_title, video.description):
             tokens = tokenize(text)
             for start in range(len(tokens) - width + 1):
-                if tuple(tokens[start:start + width]) == terms:
+                if tuple(tokens[start : start + width]) == terms:
                     return True
         return False
 
@@ -528,10 +618,7 @@ class Corpus:
             return self._term_scores(terms[0])
         per_term = [self._term_scores(t) for t in terms]
         common = set.intersection(*(set(s) for s in per_term)) if per_term else set()
-        return {
-            index: sum(s[index] for s in per_term)
-            for index in common if self._has_phrase(index, terms)
-        }
+        return {index: sum(s[index] for s in per_term) for index in common if self._has_phrase(index, terms)}
 
     def _matches(self, query: ParsedQuery) -> dict[int, float]:
         """Relevance of every matching video: BM25F summed over clauses, damped by the share matched."""
@@ -553,29 +640,46 @@ class Corpus:
                     totals[index] += score
                     matched[index] += 1
             clause_count = len(query.clauses)
-            scores = {
-                index: total * (matched[index] / clause_count) ** 2 for index, total in totals.items()
-            }
+            scores = {index: total * (matched[index] / clause_count) ** 2 for index, total in totals.items()}
             for required in required_sets:
                 scores = {i: s for i, s in scores.items() if i in required}
         for terms in query.excluded:
             scores = {
-                i: s for i, s in scores.items()
-                if not (all(t in self._postings and i in self._postings[t] for t in terms)
-                        and (len(terms) == 1 or self._has_phrase(i, terms)))
+                i: s
+                for i, s in scores.items()
+                if not (
+                    all(t in self._postings and i in self._postings[t] for t in terms)
+                    and (len(terms) == 1 or self._has_phrase(i, terms))
+                )
             }
         return scores
 
-    def rank(self, q: str, *, order: str = "relevance", published_after: datetime | str | None = None,
-             published_before: datetime | str | None = None, region_code: str = "", relevance_language: str = "",
-             channel_id: str = "", category_id: str = "", video_duration: str = "",
-             exclude_ids: Iterable[str] = ()) -> list[tuple[int, float]]:
+    def rank(
+        self,
+        q: str,
+        *,
+        order: str = "relevance",
+        published_after: datetime | str | None = None,
+        published_before: datetime | str | None = None,
+        region_code: str = "",
+        relevance_language: str = "",
+        channel_id: str = "",
+        category_id: str = "",
+        video_duration: str = "",
+        exclude_ids: Iterable[str] = (),
+    ) -> list[tuple[int, float]]:
         """Every matching video index with its score, in the requested order."""
         scores = self._matches(parse_query(q))
-        after = parse_rfc3339(published_after).timestamp() if isinstance(published_after, str) else (
-            published_after.timestamp() if published_after else None)
-        before = parse_rfc3339(published_before).timestamp() if isinstance(published_before, str) else (
-            published_before.timestamp() if published_before else None)
+        after = (
+            parse_rfc3339(published_after).timestamp()
+            if isinstance(published_after, str)
+            else (published_after.timestamp() if published_after else None)
+        )
+        before = (
+            parse_rfc3339(published_before).timestamp()
+            if isinstance(published_before, str)
+            else (published_before.timestamp() if published_before else None)
+        )
         excluded = set(exclude_ids)
         region = region_code.upper()
         language = relevance_language.lower().split("-")[0]
@@ -616,21 +720,39 @@ class Corpus:
             ranked.sort(key=lambda p: (-p[1], -videos[p[0]].published_ts, videos[p[0]].video_id))
         return ranked
 
-    def search(self, q: str, *, max_results: int = 50, order: str = "relevance",
-               published_after: datetime | str | None = None, region_code: str = "", relevance_language: str = "",
-               page_token: str | None = None, published_before: datetime | str | None = None,
-               channel_id: str = "", category_id: str = "", video_duration: str = "",
-               exclude_ids: Iterable[str] = ()) -> CorpusPage:
+    def search(
+        self,
+        q: str,
+        *,
+        max_results: int = 50,
+        order: str = "relevance",
+        published_after: datetime | str | None = None,
+        region_code: str = "",
+        relevance_language: str = "",
+        page_token: str | None = None,
+        published_before: datetime | str | None = None,
+        channel_id: str = "",
+        category_id: str = "",
+        video_duration: str = "",
+        exclude_ids: Iterable[str] = (),
+    ) -> CorpusPage:
         """One page of search results, as search.list would return them (raises InvalidPageToken)."""
         offset = decode_page_token(page_token) if page_token else 0
         ranked = self.rank(
-            q, order=order, published_after=published_after, published_before=published_before,
-            region_code=region_code, relevance_language=relevance_language, channel_id=channel_id,
-            category_id=category_id, video_duration=video_duration, exclude_ids=exclude_ids,
+            q,
+            order=order,
+            published_after=published_after,
+            published_before=published_before,
+            region_code=region_code,
+            relevance_language=relevance_language,
+            channel_id=channel_id,
+            category_id=category_id,
+            video_duration=video_duration,
+            exclude_ids=exclude_ids,
         )
         reachable = min(len(ranked), MAX_SEARCH_OFFSET)
         size = max(0, min(max_results, MAX_RESULTS))
-        page = ranked[offset:min(offset + size, reachable)]
+        page = ranked[offset : min(offset + size, reachable)]
         end = offset + len(page)
         return CorpusPage(
             items=tuple(self.videos[i] for i, _ in page),
@@ -756,9 +878,17 @@ def load_corpus(path: str | Path, *, channels_path: str | Path | None = None) ->
 class ApiError(Exception):
     """An error answered in YouTube's error body shape."""
 
-    def __init__(self, code: int, message: str, reason: str, *, domain: str = "global",
-                 location: str | None = None, details: list[dict[str, Any]] | None = None,
-                 status: str | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        reason: str,
+        *,
+        domain: str = "global",
+        location: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+        status: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -817,9 +947,13 @@ class EmulatorConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "search_calls_per_day": self.search_calls_per_day, "units_per_day": self.units_per_day,
-            "error_rate": self.error_rate, "rate_limit_rate": self.rate_limit_rate,
-            "latency_ms": self.latency_ms, "seed": self.seed, "invalid_keys": sorted(self.invalid_keys),
+            "search_calls_per_day": self.search_calls_per_day,
+            "units_per_day": self.units_per_day,
+            "error_rate": self.error_rate,
+            "rate_limit_rate": self.rate_limit_rate,
+            "latency_ms": self.latency_ms,
+            "seed": self.seed,
+            "invalid_keys": sorted(self.invalid_keys),
             "fail_next": list(self.fail_next),
         }
 
@@ -840,9 +974,15 @@ class Call:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "method": self.method, "resource": self.resource, "params": dict(self.params),
-            "status": self.status, "reason": self.reason, "time": self.time, "pacific_day": self.pacific_day,
-            "bucket": self.bucket, "cost": self.cost,
+            "method": self.method,
+            "resource": self.resource,
+            "params": dict(self.params),
+            "status": self.status,
+            "reason": self.reason,
+            "time": self.time,
+            "pacific_day": self.pacific_day,
+            "bucket": self.bucket,
+            "cost": self.cost,
         }
 
 
@@ -891,8 +1031,10 @@ class EmulatorState:
             used = self.usage.get(day, {"search_calls": 0, "units": 0})
             return {
                 "pacific_day": day,
-                "search_calls": used["search_calls"], "search_calls_per_day": self.config.search_calls_per_day,
-                "units": used["units"], "units_per_day": self.config.units_per_day,
+                "search_calls": used["search_calls"],
+                "search_calls_per_day": self.config.search_calls_per_day,
+                "units": used["units"],
+                "units_per_day": self.config.units_per_day,
             }
 
     def charge(self, bucket: str) -> bool:
@@ -937,7 +1079,9 @@ class EmulatorState:
 
     def statistics(self, video: Video) -> dict[str, int | None]:
         stats: dict[str, int | None] = {
-            "viewCount": video.view_count, "likeCount": video.like_count, "commentCount": video.comment_count,
+            "viewCount": video.view_count,
+            "likeCount": video.like_count,
+            "commentCount": video.comment_count,
         }
         stats.update(self.stat_overrides.get(video.video_id, {}))
         return stats
@@ -974,8 +1118,13 @@ def thumbnail_svg(object_id: str, label: str) -> str:
 
 def _search_escape(text: str) -> str:
     # search.list returns titles and descriptions HTML-escaped (&#39; &amp; &quot;); videos.list does not.
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
 
 
 def _iso_duration(seconds: int) -> str:
@@ -1084,7 +1233,9 @@ class YouTubeApi:
         state = self.state
         method = f"youtube.{resource}.list"
         handler = {
-            "search": self.search_list, "videos": self.videos_list, "channels": self.channels_list,
+            "search": self.search_list,
+            "videos": self.videos_list,
+            "channels": self.channels_list,
             "playlistItems": self.playlist_items_list,
         }.get(resource)
         public_params = {k: v for k, v in params.items() if k != "key"}
@@ -1096,16 +1247,26 @@ class YouTubeApi:
             key = params.get("key")
             if not key:
                 raise ApiError(
-                    403, "The request is missing a valid API key.", "forbidden", status="PERMISSION_DENIED",
+                    403,
+                    "The request is missing a valid API key.",
+                    "forbidden",
+                    status="PERMISSION_DENIED",
                 )
             if key in state.config.invalid_keys:
                 raise ApiError(
-                    400, "API key not valid. Please pass a valid API key.", "keyInvalid", domain="usageLimits",
+                    400,
+                    "API key not valid. Please pass a valid API key.",
+                    "keyInvalid",
+                    domain="usageLimits",
                     status="INVALID_ARGUMENT",
-                    details=[{
-                        "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
-                        "domain": "googleapis.com", "metadata": {"service": "youtube.googleapis.com"},
-                    }],
+                    details=[
+                        {
+                            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                            "reason": "API_KEY_INVALID",
+                            "domain": "googleapis.com",
+                            "metadata": {"service": "youtube.googleapis.com"},
+                        }
+                    ],
                 )
             wanted_bucket = "search" if resource == "search" else "units"
             if not state.charge(wanted_bucket):
@@ -1120,8 +1281,11 @@ class YouTubeApi:
                     body = _apply_fields(body, _parse_fields(params["fields"]))
                 except ValueError:
                     raise ApiError(
-                        400, "Invalid field selection " + params["fields"], "invalidParameter",
-                        location="fields", status="INVALID_ARGUMENT",
+                        400,
+                        "Invalid field selection " + params["fields"],
+                        "invalidParameter",
+                        location="fields",
+                        status="INVALID_ARGUMENT",
                     ) from None
             status = 200
             reason = ""
@@ -1129,24 +1293,40 @@ class YouTubeApi:
             status, body, reason = error.code, error.body(), error.reason
         now = state.now()
         with state.lock:
-            state.calls.append(Call(
-                method=method, resource=resource, params=public_params, status=status, reason=reason,
-                time=format_rfc3339(now), pacific_day=now.astimezone(PACIFIC).date().isoformat(),
-                bucket=bucket, cost=cost,
-            ))
+            state.calls.append(
+                Call(
+                    method=method,
+                    resource=resource,
+                    params=public_params,
+                    status=status,
+                    reason=reason,
+                    time=format_rfc3339(now),
+                    pacific_day=now.astimezone(PACIFIC).date().isoformat(),
+                    bucket=bucket,
+                    cost=cost,
+                )
+            )
         return status, body
 
     @staticmethod
     def _fault(status: int) -> ApiError:
         if status == 403:
-            return ApiError(403, "The request cannot be completed because you have exceeded your rate limit.",
-                            "rateLimitExceeded", domain="youtube.quota")
+            return ApiError(
+                403,
+                "The request cannot be completed because you have exceeded your rate limit.",
+                "rateLimitExceeded",
+                domain="youtube.quota",
+            )
         if status == 429:
-            return ApiError(429, "Resource has been exhausted (e.g. check quota).", "rateLimitExceeded",
-                            domain="global", status="RESOURCE_EXHAUSTED")
+            return ApiError(
+                429,
+                "Resource has been exhausted (e.g. check quota).",
+                "rateLimitExceeded",
+                domain="global",
+                status="RESOURCE_EXHAUSTED",
+            )
         if status == 503:
-            return ApiError(503, "The service is currently unavailable.", "backendError",
-                            status="UNAVAILABLE")
+            return ApiError(503, "The service is currently unavailable.", "backendError", status="UNAVAILABLE")
         return ApiError(500, "Internal error encountered.", "backendError", status="INTERNAL")
 
     # --- shared validation ----------------------------------------------------------------------------
@@ -1169,11 +1349,19 @@ class YouTubeApi:
         try:
             value = int(raw)
         except ValueError:
-            raise ApiError(400, f"Invalid value '{raw}'. Values must be within the range: [0, 50]",
-                           "invalidParameter", location="maxResults") from None
+            raise ApiError(
+                400,
+                f"Invalid value '{raw}'. Values must be within the range: [0, 50]",
+                "invalidParameter",
+                location="maxResults",
+            ) from None
         if not 0 <= value <= MAX_RESULTS:
-            raise ApiError(400, f"Invalid value '{raw}'. Values must be within the range: [0, 50]",
-                           "invalidParameter", location="maxResults")
+            raise ApiError(
+                400,
+                f"Invalid value '{raw}'. Values must be within the range: [0, 50]",
+                "invalidParameter",
+                location="maxResults",
+            )
         return value
 
     @staticmethod
@@ -1181,8 +1369,11 @@ class YouTubeApi:
         ids = [i.strip() for i in params["id"].split(",") if i.strip()]
         if len(ids) > MAX_IDS:
             raise ApiError(
-                400, "The request specifies an invalid filter parameter.", "invalidFilters",
-                domain=domain, location="id",
+                400,
+                "The request specifies an invalid filter parameter.",
+                "invalidFilters",
+                domain=domain,
+                location="id",
             )
         return ids
 
@@ -1194,8 +1385,13 @@ class YouTubeApi:
         try:
             return decode_page_token(token)
         except InvalidPageToken:
-            raise ApiError(400, "The request specifies an invalid page token.", "invalidPageToken",
-                           domain="youtube.parameter", location="pageToken") from None
+            raise ApiError(
+                400,
+                "The request specifies an invalid page token.",
+                "invalidPageToken",
+                domain="youtube.parameter",
+                location="pageToken",
+            ) from None
 
     @staticmethod
     def _page_info(total: int, per_page: int) -> dict[str, int]:
@@ -1209,15 +1405,21 @@ class YouTubeApi:
             if len(description) > SEARCH_DESCRIPTION_CHARS:
                 description = description[:SEARCH_DESCRIPTION_CHARS].rstrip() + " ..."
             return {
-                "publishedAt": video.published_at, "channelId": video.channel_id,
-                "title": _search_escape(video.title), "description": _search_escape(description),
+                "publishedAt": video.published_at,
+                "channelId": video.channel_id,
+                "title": _search_escape(video.title),
+                "description": _search_escape(description),
                 "thumbnails": _thumbnails("video", video.video_id, base),
-                "channelTitle": _search_escape(video.channel_title), "liveBroadcastContent": "none",
+                "channelTitle": _search_escape(video.channel_title),
+                "liveBroadcastContent": "none",
                 "publishTime": video.published_at,
             }
         snippet: dict[str, Any] = {
-            "publishedAt": video.published_at, "channelId": video.channel_id, "title": video.title,
-            "description": video.description, "thumbnails": _thumbnails("video", video.video_id, base),
+            "publishedAt": video.published_at,
+            "channelId": video.channel_id,
+            "title": video.title,
+            "description": video.description,
+            "thumbnails": _thumbnails("video", video.video_id, base),
             "channelTitle": video.channel_title,
         }
         if video.tags:
@@ -1236,20 +1438,30 @@ class YouTubeApi:
             item["snippet"] = self._video_snippet(video, for_search=False)
         if "contentDetails" in parts:
             item["contentDetails"] = {
-                "duration": _iso_duration(video.duration_seconds), "dimension": "2d", "definition": "hd",
-                "caption": "false", "licensedContent": True, "contentRating": {}, "projection": "rectangular",
+                "duration": _iso_duration(video.duration_seconds),
+                "dimension": "2d",
+                "definition": "hd",
+                "caption": "false",
+                "licensedContent": True,
+                "contentRating": {},
+                "projection": "rectangular",
             }
             emulated.append("contentDetails")
         if "status" in parts:
-            item["status"] = {"uploadStatus": "processed", "privacyStatus": "public", "license": "youtube",
-                              "embeddable": True, "publicStatsViewable": True, "madeForKids": False}
+            item["status"] = {
+                "uploadStatus": "processed",
+                "privacyStatus": "public",
+                "license": "youtube",
+                "embeddable": True,
+                "publicStatsViewable": True,
+                "madeForKids": False,
+            }
         if "statistics" in parts:
             # Counts are strings (uint64) and absent when the owner hides them.
             stats = {k: str(v) for k, v in self.state.statistics(video).items() if v is not None}
             stats["favoriteCount"] = "0"
             item["statistics"] = {
-                key: stats[key] for key in ("viewCount", "likeCount", "favoriteCount", "commentCount")
-                if key in stats
+                key: stats[key] for key in ("viewCount", "likeCount", "favoriteCount", "commentCount") if key in stats
             }
         if "topicDetails" in parts:
             topics = _topic_categories(video)
@@ -1266,8 +1478,11 @@ class YouTubeApi:
         thumbnails = _thumbnails("channel", channel.channel_id, self.base_url())
         if "snippet" in parts:
             snippet: dict[str, Any] = {
-                "title": channel.title, "description": channel.description, "customUrl": channel.custom_url,
-                "publishedAt": channel.published_at, "thumbnails": thumbnails,
+                "title": channel.title,
+                "description": channel.description,
+                "customUrl": channel.custom_url,
+                "publishedAt": channel.published_at,
+                "thumbnails": thumbnails,
             }
             if channel.default_language:
                 snippet["defaultLanguage"] = channel.default_language
@@ -1300,8 +1515,12 @@ class YouTubeApi:
                 topics.extend(t for t in _topic_categories(video) if t not in topics)
             item["topicDetails"] = {"topicCategories": topics}
         if "status" in parts:
-            item["status"] = {"privacyStatus": "public", "isLinked": True, "longUploadsStatus": "longUploadsUnspecified",
-                              "madeForKids": False}
+            item["status"] = {
+                "privacyStatus": "public",
+                "isLinked": True,
+                "longUploadsStatus": "longUploadsUnspecified",
+                "madeForKids": False,
+            }
         item["etag"] = _etag("channel", item)
         emulated = [e for e in channel.emulated if e.split(".")[0] in parts]
         if emulated:
@@ -1318,33 +1537,46 @@ class YouTubeApi:
             raise ApiError(400, SEARCH_FILTER_MESSAGE, "invalidSearchFilter", domain="youtube.search")
         order = params.get("order", "relevance")
         if order not in ("relevance", "date", "viewCount", "rating", "title", "videoCount"):
-            raise ApiError(400, f"Invalid value '{order}' for parameter order.", "invalidParameter",
-                           location="order")
+            raise ApiError(400, f"Invalid value '{order}' for parameter order.", "invalidParameter", location="order")
         for name in ("publishedAfter", "publishedBefore"):
             if params.get(name):
                 try:
                     parse_rfc3339(params[name])
                 except ValueError:
-                    raise ApiError(400, f"Invalid value '{params[name]}'. Value must be an RFC 3339 date-time.",
-                                   "invalidParameter", location=name) from None
+                    raise ApiError(
+                        400,
+                        f"Invalid value '{params[name]}'. Value must be an RFC 3339 date-time.",
+                        "invalidParameter",
+                        location=name,
+                    ) from None
         offset = self._offset(params)
         region = params.get("regionCode", "")
         if region and not re.fullmatch(r"[A-Za-z]{2}", region):
-            raise ApiError(400, "The <code>regionCode</code> parameter specifies an invalid region code.",
-                           "invalidRegionCode", domain="youtube.parameter", location="regionCode")
+            raise ApiError(
+                400,
+                "The <code>regionCode</code> parameter specifies an invalid region code.",
+                "invalidRegionCode",
+                domain="youtube.parameter",
+                location="regionCode",
+            )
         items: list[dict[str, Any]] = []
         total = 0
         next_token = prev_token = None
         # The corpus holds only videos: a channel- or playlist-only search finds nothing.
         if not types or "video" in types:
             page = self.state.corpus.search(
-                params.get("q", ""), max_results=max_results, order=order if order != "videoCount" else "relevance",
+                params.get("q", ""),
+                max_results=max_results,
+                order=order if order != "videoCount" else "relevance",
                 published_after=params.get("publishedAfter") or None,
-                published_before=params.get("publishedBefore") or None, region_code=region,
+                published_before=params.get("publishedBefore") or None,
+                region_code=region,
                 relevance_language=params.get("relevanceLanguage", ""),
                 page_token=encode_page_token(offset) if offset else None,
-                channel_id=params.get("channelId", ""), category_id=params.get("videoCategoryId", ""),
-                video_duration=params.get("videoDuration", ""), exclude_ids=self.state.hidden_video_ids(),
+                channel_id=params.get("channelId", ""),
+                category_id=params.get("videoCategoryId", ""),
+                video_duration=params.get("videoDuration", ""),
+                exclude_ids=self.state.hidden_video_ids(),
             )
             total, next_token, prev_token = page.total_results, page.next_page_token, page.prev_page_token
             for video in map(self.state.current, page.items):
@@ -1372,14 +1604,27 @@ class YouTubeApi:
         parts = self._parts("videos", params)
         filters = [name for name in ("id", "chart", "myRating") if params.get(name)]
         if not filters:
-            raise ApiError(400, "No filter selected. Expected one of: myRating, id, chart",
-                           "missingRequiredParameter", domain="youtube.parameter")
+            raise ApiError(
+                400,
+                "No filter selected. Expected one of: myRating, id, chart",
+                "missingRequiredParameter",
+                domain="youtube.parameter",
+            )
         if len(filters) > 1:
-            raise ApiError(400, "Incompatible parameters specified in the request: " + ", ".join(filters),
-                           "incompatibleParameters", domain="youtube.parameter")
+            raise ApiError(
+                400,
+                "Incompatible parameters specified in the request: " + ", ".join(filters),
+                "incompatibleParameters",
+                domain="youtube.parameter",
+            )
         if "myRating" in filters:
-            raise ApiError(401, "The request uses the <code>mine</code> parameter but is not properly authorized.",
-                           "authorizationRequired", domain="youtube.parameter", location="myRating")
+            raise ApiError(
+                401,
+                "The request uses the <code>mine</code> parameter but is not properly authorized.",
+                "authorizationRequired",
+                domain="youtube.parameter",
+                location="myRating",
+            )
         body: dict[str, Any] = {"kind": "youtube#videoListResponse", "etag": "", "items": []}
         if "id" in filters:
             ids = self._ids(params, "youtube.video")
@@ -1393,20 +1638,27 @@ class YouTubeApi:
             body["pageInfo"] = self._page_info(len(items), len(items))
         else:
             if params["chart"] != "mostPopular":
-                raise ApiError(400, "The request specifies an invalid chart.", "invalidChart",
-                               domain="youtube.parameter", location="chart")
+                raise ApiError(
+                    400,
+                    "The request specifies an invalid chart.",
+                    "invalidChart",
+                    domain="youtube.parameter",
+                    location="chart",
+                )
             max_results = self._max_results(params, 5)
             offset = self._offset(params)
             region = params.get("regionCode", "").upper()
             hidden = self.state.hidden_video_ids()
             pool = [
-                v for v in self.state.corpus.videos
-                if v.video_id not in hidden and (not region or region in v.countries)
+                v
+                for v in self.state.corpus.videos
+                if v.video_id not in hidden
+                and (not region or region in v.countries)
                 and (not params.get("videoCategoryId") or v.category_id == params["videoCategoryId"])
             ]
             pool.sort(key=lambda v: -(v.view_count or 0))
             reachable = min(len(pool), 200)
-            page = pool[offset:min(offset + max_results, reachable)]
+            page = pool[offset : min(offset + max_results, reachable)]
             body["items"] = [self._video_item(v, parts) for v in page]
             end = offset + len(page)
             if max_results and end < reachable:
@@ -1419,18 +1671,34 @@ class YouTubeApi:
 
     def channels_list(self, params: Mapping[str, str]) -> dict[str, Any]:
         parts = self._parts("channels", params)
-        filters = [n for n in ("id", "forHandle", "forUsername", "mine", "managedByMe", "categoryId",
-                               "mySubscribers") if params.get(n)]
+        filters = [
+            n
+            for n in ("id", "forHandle", "forUsername", "mine", "managedByMe", "categoryId", "mySubscribers")
+            if params.get(n)
+        ]
         if not filters:
-            raise ApiError(400, "No filter selected. Expected one of: mySubscribers, forHandle, forUsername, "
-                           "managedByMe, categoryId, id, mine", "missingRequiredParameter",
-                           domain="youtube.parameter")
+            raise ApiError(
+                400,
+                "No filter selected. Expected one of: mySubscribers, forHandle, forUsername, "
+                "managedByMe, categoryId, id, mine",
+                "missingRequiredParameter",
+                domain="youtube.parameter",
+            )
         if len(filters) > 1:
-            raise ApiError(400, "Incompatible parameters specified in the request: " + ", ".join(filters),
-                           "incompatibleParameters", domain="youtube.parameter")
+            raise ApiError(
+                400,
+                "Incompatible parameters specified in the request: " + ", ".join(filters),
+                "incompatibleParameters",
+                domain="youtube.parameter",
+            )
         if filters[0] in ("mine", "managedByMe", "mySubscribers"):
-            raise ApiError(401, "The request uses the <code>mine</code> parameter but is not properly authorized.",
-                           "authorizationRequired", domain="youtube.parameter", location=filters[0])
+            raise ApiError(
+                401,
+                "The request uses the <code>mine</code> parameter but is not properly authorized.",
+                "authorizationRequired",
+                domain="youtube.parameter",
+                location=filters[0],
+            )
         self._max_results(params, 5)
         corpus = self.state.corpus
         if filters[0] == "id":
@@ -1449,8 +1717,10 @@ class YouTubeApi:
                 continue
             items.append(self._channel_item(channel, parts))
         body: dict[str, Any] = {
-            "kind": "youtube#channelListResponse", "etag": "",
-            "pageInfo": self._page_info(len(items), 5 if filters[0] != "id" else len(items)), "items": items,
+            "kind": "youtube#channelListResponse",
+            "etag": "",
+            "pageInfo": self._page_info(len(items), 5 if filters[0] != "id" else len(items)),
+            "items": items,
         }
         body["etag"] = _etag(body)
         return body
@@ -1458,8 +1728,12 @@ class YouTubeApi:
     def playlist_items_list(self, params: Mapping[str, str]) -> dict[str, Any]:
         parts = self._parts("playlistItems", params)
         if not params.get("playlistId") and not params.get("id"):
-            raise ApiError(400, "No filter selected. Expected one of: id, playlistId",
-                           "missingRequiredParameter", domain="youtube.parameter")
+            raise ApiError(
+                400,
+                "No filter selected. Expected one of: id, playlistId",
+                "missingRequiredParameter",
+                domain="youtube.parameter",
+            )
         max_results = self._max_results(params, 5)
         offset = self._offset(params)
         playlist_id = params.get("playlistId", "")
@@ -1467,25 +1741,35 @@ class YouTubeApi:
         channel = self.state.corpus.channels.get(channel_id)
         if channel is None or channel_id in self.state.forgotten_channels:
             raise ApiError(
-                404, "The playlist identified with the request's <code>playlistId</code> parameter cannot be found.",
-                "playlistNotFound", domain="youtube.playlistItem", location="playlistId",
+                404,
+                "The playlist identified with the request's <code>playlistId</code> parameter cannot be found.",
+                "playlistNotFound",
+                domain="youtube.playlistItem",
+                location="playlistId",
             )
         videos = [v for v in self.state.corpus.videos_of_channel(channel_id) if not self.state.is_forgotten(v)]
-        page = videos[offset:offset + max_results]
+        page = videos[offset : offset + max_results]
         base = self.base_url()
         items = []
         for position, video in enumerate(page, start=offset):
             item: dict[str, Any] = {
-                "kind": "youtube#playlistItem", "etag": "",
+                "kind": "youtube#playlistItem",
+                "etag": "",
                 "id": base64.urlsafe_b64encode(f"{playlist_id}.{video.video_id}".encode()).decode().rstrip("="),
             }
             if "snippet" in parts:
                 item["snippet"] = {
-                    "publishedAt": video.published_at, "channelId": channel_id, "title": video.title,
-                    "description": video.description, "thumbnails": _thumbnails("video", video.video_id, base),
-                    "channelTitle": channel.title, "playlistId": playlist_id, "position": position,
+                    "publishedAt": video.published_at,
+                    "channelId": channel_id,
+                    "title": video.title,
+                    "description": video.description,
+                    "thumbnails": _thumbnails("video", video.video_id, base),
+                    "channelTitle": channel.title,
+                    "playlistId": playlist_id,
+                    "position": position,
                     "resourceId": {"kind": "youtube#video", "videoId": video.video_id},
-                    "videoOwnerChannelTitle": channel.title, "videoOwnerChannelId": channel_id,
+                    "videoOwnerChannelTitle": channel.title,
+                    "videoOwnerChannelId": channel_id,
                 }
             if "contentDetails" in parts:
                 item["contentDetails"] = {"videoId": video.video_id, "videoPublishedAt": video.published_at}
@@ -1531,11 +1815,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path
         emulator = self.server.emulator
         if path.startswith("/youtube/v3/"):
-            resource = path[len("/youtube/v3/"):].strip("/")
+            resource = path[len("/youtube/v3/") :].strip("/")
             # A repeated id (id=a&id=b, what the client sends for a Python list) means several ids, as on YouTube.
             params = {
-                k: ",".join(v) if k == "id" else v[-1]
-                for k, v in parse_qs(url.query, keep_blank_values=True).items()
+                k: ",".join(v) if k == "id" else v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()
             }
             status, body = emulator.api.handle(resource, params)
             latency = emulator.state.config.latency_ms
@@ -1544,8 +1827,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, body)
             return
         if path == "/_emulator/health":
-            self._send(200, {"status": "ok", "videos": len(emulator.corpus.videos),
-                             "channels": len(emulator.corpus.channels)})
+            self._send(
+                200, {"status": "ok", "videos": len(emulator.corpus.videos), "channels": len(emulator.corpus.channels)}
+            )
         elif path == "/_emulator/calls":
             wanted = parse_qs(url.query).get("resource")
             self._send(200, {"calls": [c.as_dict() for c in emulator.calls if not wanted or c.resource in wanted]})
@@ -1554,7 +1838,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_emulator/config":
             self._send(200, emulator.state.config.as_dict())
         elif path.startswith("/_emulator/thumbnails/") and path.endswith(".svg"):
-            object_id = path[len("/_emulator/thumbnails/"):-len(".svg")]
+            object_id = path[len("/_emulator/thumbnails/") : -len(".svg")]
             video = emulator.corpus.video(object_id)
             channel = emulator.corpus.channels.get(object_id)
             if video is None and channel is None:
@@ -1580,8 +1864,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, {"config": emulator.state.config.as_dict(), "ignored": unknown})
             elif path == "/_emulator/forget":
                 emulator.forget(video_ids=data.get("video_ids", []), channel_ids=data.get("channel_ids", []))
-                self._send(200, {"forgotten_videos": sorted(emulator.state.forgotten_videos),
-                                 "forgotten_channels": sorted(emulator.state.forgotten_channels)})
+                self._send(
+                    200,
+                    {
+                        "forgotten_videos": sorted(emulator.state.forgotten_videos),
+                        "forgotten_channels": sorted(emulator.state.forgotten_channels),
+                    },
+                )
             elif path == "/_emulator/update":
                 updates = data.get("videos") or {
                     data["video_id"]: {**data.get("statistics", {}), **data.get("snippet", {})}
@@ -1602,21 +1891,42 @@ class _Server(ThreadingHTTPServer):
     verbose: bool
 
 
-STAT_NAMES = {"view_count": "viewCount", "like_count": "likeCount", "comment_count": "commentCount",
-              "viewCount": "viewCount", "likeCount": "likeCount", "commentCount": "commentCount"}
+STAT_NAMES = {
+    "view_count": "viewCount",
+    "like_count": "likeCount",
+    "comment_count": "commentCount",
+    "viewCount": "viewCount",
+    "likeCount": "likeCount",
+    "commentCount": "commentCount",
+}
 
 
 class EmulatorServer:
     """The emulator on a loopback port: `start()` serves from a background thread, `stop()` ends it."""
 
-    def __init__(self, corpus: Corpus, *, host: str = "127.0.0.1", port: int = 0,
-                 search_calls_per_day: int = 100, units_per_day: int = 10_000, error_rate: float = 0.0,
-                 rate_limit_rate: float = 0.0, latency_ms: int = 0, seed: int = 0,
-                 invalid_keys: Iterable[str] = DEFAULT_INVALID_KEYS,
-                 clock: Callable[[], datetime] | None = None, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        search_calls_per_day: int = 100,
+        units_per_day: int = 10_000,
+        error_rate: float = 0.0,
+        rate_limit_rate: float = 0.0,
+        latency_ms: int = 0,
+        seed: int = 0,
+        invalid_keys: Iterable[str] = DEFAULT_INVALID_KEYS,
+        clock: Callable[[], datetime] | None = None,
+        verbose: bool = False,
+    ) -> None:
         config = EmulatorConfig(
-            search_calls_per_day=search_calls_per_day, units_per_day=units_per_day, error_rate=error_rate,
-            rate_limit_rate=rate_limit_rate, latency_ms=latency_ms, seed=seed,
+            search_calls_per_day=search_calls_per_day,
+            units_per_day=units_per_day,
+            error_rate=error_rate,
+            rate_limit_rate=rate_limit_rate,
+            latency_ms=latency_ms,
+            seed=seed,
             invalid_keys=frozenset(invalid_keys),
         )
         self.corpus = corpus
@@ -1672,9 +1982,7 @@ class EmulatorServer:
                 self.state.random = random.Random(self.state.config.seed)
             if "now" in values:
                 now = values["now"]
-                self.state.frozen_now = (
-                    None if now is None else (parse_rfc3339(now) if isinstance(now, str) else now)
-                )
+                self.state.frozen_now = None if now is None else (parse_rfc3339(now) if isinstance(now, str) else now)
         return unknown
 
     def forget(self, *, video_ids: Iterable[str] = (), channel_ids: Iterable[str] = ()) -> None:

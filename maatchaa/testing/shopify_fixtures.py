@@ -30,8 +30,14 @@ TEST_APP_URL = "http://testserver"
 @pytest.fixture
 def shopify_emulator(settings: Any, client: Any) -> Iterator[ShopifyEmulator]:
     domain, products = load_catalog(DEMO_CATALOG)
-    emulator = ShopifyEmulator(products, shop_domain=domain, api_key=TEST_API_KEY, api_secret=TEST_API_SECRET,
-                               app_url=TEST_APP_URL, auto_approve=True)
+    emulator = ShopifyEmulator(
+        products,
+        shop_domain=domain,
+        api_key=TEST_API_KEY,
+        api_secret=TEST_API_SECRET,
+        app_url=TEST_APP_URL,
+        auto_approve=True,
+    )
     emulator.start()
     # Shopify's bucket refills at 100 points a second; tests should not wait for it unless they ask to
     # (set_bucket / throttle), so refill it at once here.
@@ -45,8 +51,9 @@ def shopify_emulator(settings: Any, client: Any) -> Iterator[ShopifyEmulator]:
     def deliver(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         path = urlsplit(url).path
         extra = {k: v for k, v in headers.items() if k.lower() != "content-type"}
-        response = client.generic("POST", path, data=body, content_type=headers.get("Content-Type", "application/json"),
-                                  headers=extra)
+        response = client.generic(
+            "POST", path, data=body, content_type=headers.get("Content-Type", "application/json"), headers=extra
+        )
         return response.status_code, response.content.decode(errors="replace")
 
     emulator.webhook_transport = deliver
@@ -68,17 +75,24 @@ def connect_emulated_shop(emulator: ShopifyEmulator, *, company: Any, domain: st
     domain = domain or emulator.default_shop
     grant = emulator.grant_tokens(domain)
     now = timezone.now()
-    shop = Shop(domain=domain, company=company, status=Shop.Status.ACTIVE, installed_at=now, scopes=grant["scope"],
-                access_token_expires_at=now + timedelta(seconds=grant["expires_in"]),
-                refresh_token_expires_at=now + timedelta(seconds=grant["refresh_token_expires_in"]))
+    shop = Shop(
+        domain=domain,
+        company=company,
+        status=Shop.Status.ACTIVE,
+        installed_at=now,
+        scopes=grant["scope"],
+        access_token_expires_at=now + timedelta(seconds=grant["expires_in"]),
+        refresh_token_expires_at=now + timedelta(seconds=grant["refresh_token_expires_in"]),
+    )
     shop.access_token = grant["access_token"]
     shop.refresh_token = grant["refresh_token"]
     shop.save()
     return shop
 
 
-def create_member(*, username: str = "member", company_name: str = "Juniper & Pine Co.",
-                  password: str | None = None) -> tuple[Any, Any]:
+def create_member(
+    *, username: str = "member", company_name: str = "Juniper & Pine Co.", password: str | None = None
+) -> tuple[Any, Any]:
     """A user with a company membership (owner), as the dashboard's sign-up creates them. Without a
     password the user can only be signed in with force_login (and no second of PBKDF2 is spent)."""
     from django.contrib.auth import get_user_model

@@ -173,7 +173,9 @@ def test_the_embedded_database_starts_on_first_use_and_stops_when_the_process_ex
     )
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="maatchaa.settings", MAATCHAA_DEV="true", EMBEDDED_PGDATA=str(pgdata))
     env.pop("DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "answered 1" in result.stdout
     assert (pgdata / "PG_VERSION").exists()
@@ -198,7 +200,9 @@ def test_the_embedded_database_stops_even_after_a_process_using_it_was_killed(pg
     assert victim.stdout is not None and victim.stdout.readline().strip() == "up"
     victim.kill()
     victim.wait(timeout=10)
-    result = subprocess.run([sys.executable, "-c", connect], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", connect], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     deadline = time.monotonic() + 30
     while _postgres_pids(pgdata) and time.monotonic() < deadline:
@@ -210,12 +214,26 @@ def test_the_guides_sql_runs_verbatim_in_dbshell_on_the_embedded_database(pgdata
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="maatchaa.settings", MAATCHAA_DEV="true", EMBEDDED_PGDATA=str(pgdata))
     env.pop("DATABASE_URL", None)
     migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "manage.py", "migrate", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert migrate.returncode == 0, migrate.stderr
-    sql = "SELECT COUNT(*) FROM company_products;\nSELECT COUNT(*) FROM product_creator_matches;\n" + GUIDE_RECENT_MATCHES_SQL
+    sql = (
+        "SELECT COUNT(*) FROM company_products;\nSELECT COUNT(*) FROM product_creator_matches;\n"
+        + GUIDE_RECENT_MATCHES_SQL
+    )
     shell = subprocess.run(
-        [sys.executable, "manage.py", "dbshell"], cwd=ROOT, env=env, input=sql, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "dbshell"],
+        cwd=ROOT,
+        env=env,
+        input=sql,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.count("count") == 2

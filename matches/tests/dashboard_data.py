@@ -103,33 +103,79 @@ def build_world(now: datetime | None = None) -> World:
     user, company = make_member("ana@juniper.test", "Juniper & Pine Co.")
     Shop.objects.create(company=company, domain="juniper-pine.myshopify.com")
     whisk = make_product(
-        company, "Ceremonial Matcha Whisk Set", 1, image_url="https://cdn.test/whisk.jpg", tags=["bamboo", "tea"],
+        company,
+        "Ceremonial Matcha Whisk Set",
+        1,
+        image_url="https://cdn.test/whisk.jpg",
+        tags=["bamboo", "tea"],
         last_discovered_at=now - timedelta(hours=2),
     )
     kettle = make_product(company, "Gooseneck Pour-Over Kettle", 2, product_type="Kitchen")
     make_product(company, "Lavender Soy Candle", 3, status=Product.Status.DRAFT)
 
     tea = make_channel(
-        "UCteaMasterChannel000001", "Tea Master", fetched_at=fetched, subscriber_count=1_200_000, country="JP",
-        default_language="ja", contact_emails=["tea@master.test"], last_upload_at=now - timedelta(days=2),
+        "UCteaMasterChannel000001",
+        "Tea Master",
+        fetched_at=fetched,
+        subscriber_count=1_200_000,
+        country="JP",
+        default_language="ja",
+        contact_emails=["tea@master.test"],
+        last_upload_at=now - timedelta(days=2),
         thumbnail_url="https://yt.test/tea.jpg",
     )
     brew = make_channel(
-        "UCbrewBuddyChannel000002", "Brew Buddy", fetched_at=fetched, subscriber_count=45_000, country="US",
-        default_language="en-US", last_upload_at=now - timedelta(days=40),
+        "UCbrewBuddyChannel000002",
+        "Brew Buddy",
+        fetched_at=fetched,
+        subscriber_count=45_000,
+        country="US",
+        default_language="en-US",
+        last_upload_at=now - timedelta(days=40),
     )
     cafe = make_channel(
-        "UCcafeCornerChannel00003", "=Cafe Corner", fetched_at=fetched, subscriber_count=None,
-        hidden_subscriber_count=True, country="GB", last_upload_at=now - timedelta(days=400),
+        "UCcafeCornerChannel00003",
+        "=Cafe Corner",
+        fetched_at=fetched,
+        subscriber_count=None,
+        hidden_subscriber_count=True,
+        country="GB",
+        last_upload_at=now - timedelta(days=400),
     )
-    v_tea1 = make_video(tea, "teaVideo001", "How to whisk matcha", fetched_at=fetched, view_count=10_000,
-                        like_count=800, comment_count=200, language="ja", sponsorship_signals=["sponsored by"])
-    v_tea2 = make_video(tea, "teaVideo002", "Chasen care", fetched_at=fetched, view_count=10_000,
-                        like_count=100, comment_count=100)
-    v_brew = make_video(brew, "brewVideo01", "Matcha latte at home", fetched_at=fetched, view_count=100_000,
-                        like_count=1_000, comment_count=0, contact_emails=["biz@brew.test"])
-    v_cafe = make_video(cafe, "cafeVideo01", "Cafe tour", fetched_at=fetched, view_count=5_000,
-                        like_count=150, comment_count=0, language="en")
+    v_tea1 = make_video(
+        tea,
+        "teaVideo001",
+        "How to whisk matcha",
+        fetched_at=fetched,
+        view_count=10_000,
+        like_count=800,
+        comment_count=200,
+        language="ja",
+        sponsorship_signals=["sponsored by"],
+    )
+    v_tea2 = make_video(
+        tea, "teaVideo002", "Chasen care", fetched_at=fetched, view_count=10_000, like_count=100, comment_count=100
+    )
+    v_brew = make_video(
+        brew,
+        "brewVideo01",
+        "Matcha latte at home",
+        fetched_at=fetched,
+        view_count=100_000,
+        like_count=1_000,
+        comment_count=0,
+        contact_emails=["biz@brew.test"],
+    )
+    v_cafe = make_video(
+        cafe,
+        "cafeVideo01",
+        "Cafe tour",
+        fetched_at=fetched,
+        view_count=5_000,
+        like_count=150,
+        comment_count=0,
+        language="en",
+    )
     tea_videos = [(v_tea1, 0.93, ["matcha", "whisk"]), (v_tea2, 0.80, ["chasen"])]
     rank_creator(whisk, tea, rank=1, score=0.91, videos=tea_videos)
     rank_creator(whisk, brew, rank=2, score=0.74, videos=[(v_brew, 0.74, ["matcha"])])
@@ -142,16 +188,34 @@ def build_world(now: datetime | None = None) -> World:
     v_secret = make_video(secret, "secretVid01", "Secret video", fetched_at=fetched, view_count=10)
     rank_creator(other_product, secret, rank=1, score=0.99, videos=[(v_secret, 0.99, ["secret"])])
     DiscoveryRun.objects.create(
-        company=company, trigger=DiscoveryRun.Trigger.MANUAL, status=DiscoveryRun.Status.SUCCEEDED,
-        products_planned=2, products_done=2, search_calls=4, cached_searches=1, units=402, videos_found=17,
-        matches_made=5, started_at=now - timedelta(hours=2), finished_at=now - timedelta(hours=2, seconds=-30),
+        company=company,
+        trigger=DiscoveryRun.Trigger.MANUAL,
+        status=DiscoveryRun.Status.SUCCEEDED,
+        products_planned=2,
+        products_done=2,
+        search_calls=4,
+        cached_searches=1,
+        units=402,
+        videos_found=17,
+        matches_made=5,
+        started_at=now - timedelta(hours=2),
+        finished_at=now - timedelta(hours=2, seconds=-30),
     )
     DiscoveryRun.objects.create(
-        company=other_company, trigger=DiscoveryRun.Trigger.SCHEDULE, status=DiscoveryRun.Status.SUCCEEDED,
+        company=other_company,
+        trigger=DiscoveryRun.Trigger.SCHEDULE,
+        status=DiscoveryRun.Status.SUCCEEDED,
         message="rival-run-secret",
     )
     return World(
-        user=user, company=company, whisk=whisk, kettle=kettle, other_user=other_user, other_company=other_company,
-        other_product=other_product, fetched=fetched, channels={"tea": tea, "brew": brew, "cafe": cafe},
+        user=user,
+        company=company,
+        whisk=whisk,
+        kettle=kettle,
+        other_user=other_user,
+        other_company=other_company,
+        other_product=other_product,
+        fetched=fetched,
+        channels={"tea": tea, "brew": brew, "cafe": cafe},
         other_channel=secret,
     )

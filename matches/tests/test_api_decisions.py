@@ -69,8 +69,11 @@ def test_malformed_json_is_a_400_with_a_message(api: APIClient, world: World) ->
 
 def test_a_channel_not_ranked_for_the_product_is_a_404(api: APIClient, world: World) -> None:
     # Tea Master is ranked for the whisk, not the kettle; the rival's creator for neither.
-    for product, channel in [(world.kettle.pk, world.channels["tea"].pk), (world.whisk.pk, world.other_channel.pk),
-                             (world.whisk.pk, "UCnoSuchChannel")]:
+    for product, channel in [
+        (world.kettle.pk, world.channels["tea"].pk),
+        (world.whisk.pk, world.other_channel.pk),
+        (world.whisk.pk, "UCnoSuchChannel"),
+    ]:
         for method in (api.post, api.delete):
             response = method(url(product, channel), {"status": "dismissed"}, format="json")
             assert response.status_code == 404

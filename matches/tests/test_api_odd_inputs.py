@@ -10,10 +10,39 @@ from matches.tests.dashboard_data import World, fast_hashing
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
 
-ODD_VALUES = ["", " ", "nan", "NaN", "inf", "-inf", "1e309", "0x10", "１２", "\x00", "' OR 1=1 --", "%", "a" * 5000,
-              "9" * 40, "-0", "true", "[]", "{}"]
-CREATOR_PARAMS = ["min_subscribers", "max_subscribers", "min_engagement", "country", "language",
-                  "uploaded_within_days", "ordering", "include_dismissed", "page", "page_size", "format"]
+ODD_VALUES = [
+    "",
+    " ",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e309",
+    "0x10",
+    "１２",
+    "\x00",
+    "' OR 1=1 --",
+    "%",
+    "a" * 5000,
+    "9" * 40,
+    "-0",
+    "true",
+    "[]",
+    "{}",
+]
+CREATOR_PARAMS = [
+    "min_subscribers",
+    "max_subscribers",
+    "min_engagement",
+    "country",
+    "language",
+    "uploaded_within_days",
+    "ordering",
+    "include_dismissed",
+    "page",
+    "page_size",
+    "format",
+]
 
 
 def assert_clean(response) -> None:
@@ -36,13 +65,26 @@ def test_odd_product_list_parameters_never_fail_the_server(api: APIClient) -> No
 
 def test_odd_paths_and_bodies_never_fail_the_server(api: APIClient, world: World) -> None:
     tea = world.channels["tea"].pk
-    for path in [f"/products/{world.whisk.pk}/creators/{'x' * 300}/decision", "/products/0/creators",
-                 f"/products/{world.whisk.pk}/creators/%00/decision", "/products/-1/creators"]:
+    for path in [
+        f"/products/{world.whisk.pk}/creators/{'x' * 300}/decision",
+        "/products/0/creators",
+        f"/products/{world.whisk.pk}/creators/%00/decision",
+        "/products/-1/creators",
+    ]:
         assert_clean(api.get(path))
         assert_clean(api.post(path, {"status": "dismissed"}, format="json"))
     decision = f"/products/{world.whisk.pk}/creators/{tea}/decision"
-    for body in ["null", "[]", '"x"', "1", '{"status": null}', '{"status": ["dismissed"]}', '{"status": "DISMISSED"}',
-                 "\xff\xfe", "{" * 500]:
+    for body in [
+        "null",
+        "[]",
+        '"x"',
+        "1",
+        '{"status": null}',
+        '{"status": ["dismissed"]}',
+        '{"status": "DISMISSED"}',
+        "\xff\xfe",
+        "{" * 500,
+    ]:
         assert_clean(api.generic("POST", decision, body, content_type="application/json"))
         assert_clean(api.generic("POST", "/products/resync", body, content_type="application/json"))
     assert_clean(api.generic("POST", decision, "status=dismissed", content_type="text/plain"))

@@ -143,9 +143,7 @@ def test_counts_are_right_on_every_page(api: APIClient) -> None:
     ]
 
 
-def test_a_page_costs_the_same_few_queries_whatever_its_size(
-    api: APIClient, django_assert_max_num_queries
-) -> None:
+def test_a_page_costs_the_same_few_queries_whatever_its_size(api: APIClient, django_assert_max_num_queries) -> None:
     with django_assert_max_num_queries(6):
         assert len(api.get("/products", {"page_size": 100}).json()["results"]) == 3
 

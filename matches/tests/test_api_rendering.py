@@ -32,7 +32,7 @@ def test_it_writes_exactly_drfs_json_for_the_records_we_serve() -> None:
                 "hidden": False,
                 "price": Decimal("24.50"),
                 "id": uuid.UUID("2b6c9aa2-2d90-44ab-9aee-3f038ad8be73"),
-                "title": "Matcha — whisk ✓ \u2028 line\u2029 \"quoted\" \\ back",
+                "title": 'Matcha — whisk ✓ \u2028 line\u2029 "quoted" \\ back',
                 "lazy": gettext_lazy("Product not found."),
                 "terms": ("matcha", "whisk"),
                 "evidence": {"nested": [1, 2.5, None, {"deep": []}]},

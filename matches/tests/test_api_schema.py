@@ -23,8 +23,17 @@ def test_the_schema_lists_the_guides_paths_with_their_parameters() -> None:
     ]:
         assert path in paths, path
     creator_params = {p["name"] for p in paths["/products/{product_id}/creators"]["get"]["parameters"]}
-    assert {"min_subscribers", "max_subscribers", "min_engagement", "country", "language",
-            "uploaded_within_days", "ordering", "include_dismissed", "page"} <= creator_params
+    assert {
+        "min_subscribers",
+        "max_subscribers",
+        "min_engagement",
+        "country",
+        "language",
+        "uploaded_within_days",
+        "ordering",
+        "include_dismissed",
+        "page",
+    } <= creator_params
     assert set(paths["/products/{product_id}/creators/{channel_id}/decision"]) >= {"post", "delete"}
     statistic = schema["components"]["schemas"]["Statistic"]["properties"]
     assert {"value", "as_of", "display"} <= set(statistic)

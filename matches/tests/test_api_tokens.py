@@ -78,8 +78,10 @@ def test_tokens_issued_in_clear_before_keep_working_and_their_clear_keys_are_era
     # The table DRF's authtoken kept before this release, with one member's key in clear.
     key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz NOT NULL, "
-                       "user_id integer NOT NULL)")
+        cursor.execute(
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz NOT NULL, "
+            "user_id integer NOT NULL)"
+        )
         cursor.execute("INSERT INTO authtoken_token VALUES (%s, now(), %s)", [key, world.user.pk])
     try:
         migration = importlib.import_module("shopify_app.migrations.0005_api_token_digest")

@@ -199,8 +199,11 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
 
     # The product page on a phone.
     page.set_viewport_size({"width": 390, "height": 844})
-    for path, name in [(f"/dashboard/products/{whisk_product.pk}", "09-product-phone"),
-                       ("/dashboard/products", "10-products-phone"), ("/dashboard/runs", "11-runs-phone")]:
+    for path, name in [
+        (f"/dashboard/products/{whisk_product.pk}", "09-product-phone"),
+        ("/dashboard/products", "10-products-phone"),
+        ("/dashboard/runs", "11-runs-phone"),
+    ]:
         page.goto(f"{base}{path}")
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
         # Nothing wider than the phone: no sideways scrolling.

@@ -106,7 +106,10 @@ def test_ten_wrong_passwords_lock_the_email_for_a_while_even_for_the_right_one(s
     with time_machine.travel(start, tick=False) as clock:
         client = Client()
         for _ in range(10):
-            assert client.post("/accounts/login/", {"username": "Ana@Juniper.test", "password": "wrong"}).status_code == 400
+            assert (
+                client.post("/accounts/login/", {"username": "Ana@Juniper.test", "password": "wrong"}).status_code
+                == 400
+            )
         assert SignInFailure.objects.filter(username="ana@juniper.test").count() == 10
 
         locked = client.post("/accounts/login/", {"username": "ana@juniper.test", "password": PASSWORD})
@@ -116,7 +119,9 @@ def test_ten_wrong_passwords_lock_the_email_for_a_while_even_for_the_right_one(s
         assert client.get("/dashboard/products").status_code == 302  # still signed out
         # Another member's email is not affected.
         make_member("bo@juniper.test", "Juniper & Pine Co.")
-        assert Client().post("/accounts/login/", {"username": "bo@juniper.test", "password": PASSWORD}).status_code == 302
+        assert (
+            Client().post("/accounts/login/", {"username": "bo@juniper.test", "password": PASSWORD}).status_code == 302
+        )
 
         clock.move_to(start + dt.timedelta(minutes=15, seconds=1))
         signed_in = client.post("/accounts/login/", {"username": "ana@juniper.test", "password": PASSWORD})
@@ -135,10 +140,14 @@ def test_an_admin_unlocks_an_email_by_deleting_its_failures(admin_client) -> Non
     assert sign_in_locked_for(username="ana@juniper.test") is not None
     assert "ana@juniper.test" in admin_client.get("/admin/shopify_app/signinfailure/").content.decode()
 
-    admin_client.post("/admin/shopify_app/signinfailure/", {
-        "action": "delete_selected", "_selected_action": list(SignInFailure.objects.values_list("pk", flat=True)),
-        "post": "yes",
-    })
+    admin_client.post(
+        "/admin/shopify_app/signinfailure/",
+        {
+            "action": "delete_selected",
+            "_selected_action": list(SignInFailure.objects.values_list("pk", flat=True)),
+            "post": "yes",
+        },
+    )
 
     assert sign_in_locked_for(username="ana@juniper.test") is None
 

@@ -34,8 +34,13 @@ def newcomer(db: None) -> Client:
 
 
 def test_strangers_are_sent_to_sign_in(world: World) -> None:
-    for path in ["/dashboard/", "/dashboard/products", f"/dashboard/products/{world.whisk.pk}", "/dashboard/runs",
-                 "/dashboard/settings"]:
+    for path in [
+        "/dashboard/",
+        "/dashboard/products",
+        f"/dashboard/products/{world.whisk.pk}",
+        "/dashboard/runs",
+        "/dashboard/settings",
+    ]:
         response = Client().get(path)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next="), path
 
@@ -204,8 +209,15 @@ def test_resync_without_a_store_says_why(newcomer: Client) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(None, "unknown"), (950, "950"), (1_234, "1.2K"), (45_000, "45K"), (1_200_000, "1.2M"), (120_000_000, "120M"),
-     (3_000_000_000, "3B")],
+    [
+        (None, "unknown"),
+        (950, "950"),
+        (1_234, "1.2K"),
+        (45_000, "45K"),
+        (1_200_000, "1.2M"),
+        (120_000_000, "120M"),
+        (3_000_000_000, "3B"),
+    ],
 )
 def test_counts_are_written_compactly(value: int | None, text: str) -> None:
     assert compact_number(value) == text

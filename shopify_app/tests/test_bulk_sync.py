@@ -73,12 +73,21 @@ def test_a_large_first_sync_reads_one_bulk_operation_and_stores_what_paging_woul
 
     assert "products" in operations(shopify_emulator) and paged.pages == 3
     assert (paged.created, paged.updated, paged.deleted, paged.unchanged, paged.full) == (
-        bulk.created, bulk.updated, bulk.deleted, bulk.unchanged, bulk.full)
+        bulk.created,
+        bulk.updated,
+        bulk.deleted,
+        bulk.unchanged,
+        bulk.full,
+    )
     assert stored_rows(large_shop) == by_bulk
     assert Shop.objects.get(pk=large_shop.pk).products_synced_until == watermark
     whisk = by_bulk["gid://shopify/Product/1000000000001"]
     assert (whisk["title"], whisk["price"], whisk["currency"], whisk["status"]) == (
-        "Ceremonial Matcha Whisk Set", Decimal("48.00"), "USD", "ACTIVE")
+        "Ceremonial Matcha Whisk Set",
+        Decimal("48.00"),
+        "USD",
+        "ACTIVE",
+    )
     assert whisk["image_url"] == f"{shopify_emulator.url}/cdn/ceremonial-matcha-whisk-set.svg"
     assert {row["status"] for row in by_bulk.values()} == {"ACTIVE", "DRAFT", "ARCHIVED"}
 
@@ -87,10 +96,16 @@ def test_the_bulk_file_carries_variants_as_child_rows_gathered_back_under_their_
     large_shop: Shop, shopify_emulator: ShopifyEmulator
 ) -> None:
     # A product without a price range is priced from its cheapest variant, which only child rows carry.
-    shopify_emulator.update_product("ceremonial-matcha-whisk-set", priceRangeV2=None, variants={"nodes": [
-        {"id": "gid://shopify/ProductVariant/71", "price": "52.00"},
-        {"id": "gid://shopify/ProductVariant/72", "price": "47.50"},
-    ]})
+    shopify_emulator.update_product(
+        "ceremonial-matcha-whisk-set",
+        priceRangeV2=None,
+        variants={
+            "nodes": [
+                {"id": "gid://shopify/ProductVariant/71", "price": "52.00"},
+                {"id": "gid://shopify/ProductVariant/72", "price": "47.50"},
+            ]
+        },
+    )
     client, _ = recording_client(large_shop)
 
     services.sync_shop_products(shop=large_shop, client=client)
@@ -116,9 +131,16 @@ def test_child_rows_are_assembled_product_by_product_and_an_ungrouped_file_is_re
     nodes = list(shopify.assemble_bulk_nodes(rows))
 
     assert nodes == [
-        {"id": "gid://shopify/Product/1", "title": "A", "variants": {"nodes": [
-            {"id": "gid://shopify/ProductVariant/11", "price": "3.00"},
-            {"id": "gid://shopify/ProductVariant/12", "price": "2.00"}]}},
+        {
+            "id": "gid://shopify/Product/1",
+            "title": "A",
+            "variants": {
+                "nodes": [
+                    {"id": "gid://shopify/ProductVariant/11", "price": "3.00"},
+                    {"id": "gid://shopify/ProductVariant/12", "price": "2.00"},
+                ]
+            },
+        },
         {"id": "gid://shopify/Product/2", "title": "B"},
     ]
     ungrouped = [rows[0], rows[3], rows[1]]
@@ -146,23 +168,40 @@ def test_a_failed_bulk_operation_is_a_clear_error_and_leaves_stored_products_unt
     assert caught.value.status == 503 and caught.value.details["permanent"] is False
     assert caught.value.message == (
         "Could not read the store's products in bulk: Shopify's bulk operation gid://shopify/BulkOperation/1 "
-        "failed (INTERNAL_SERVER_ERROR): Shopify failed while reading the catalog; run the sync again.")
+        "failed (INTERNAL_SERVER_ERROR): Shopify failed while reading the catalog; run the sync again."
+    )
     assert "products" not in operations(shopify_emulator)
     assert stored_rows(large_shop) == before
     assert Shop.objects.get(pk=large_shop.pk).products_synced_until == watermark
-    with pytest.raises(ShopifyError, match=r"failed \(TIMEOUT\): Shopify timed out reading the catalog; run the sync again"):
-        shopify.bulk_outcome(shopify.BulkOperation(id="gid://shopify/BulkOperation/9", status="FAILED",
-                                                   error_code="TIMEOUT", object_count=0, root_object_count=0,
-                                                   url=None, partial_data_url=None))
+    with pytest.raises(
+        ShopifyError, match=r"failed \(TIMEOUT\): Shopify timed out reading the catalog; run the sync again"
+    ):
+        shopify.bulk_outcome(
+            shopify.BulkOperation(
+                id="gid://shopify/BulkOperation/9",
+                status="FAILED",
+                error_code="TIMEOUT",
+                object_count=0,
+                root_object_count=0,
+                url=None,
+                partial_data_url=None,
+            )
+        )
 
 
-@pytest.mark.parametrize(("denial", "polls"), [
-    ("user_error", []),  # the denial as Shopify's changelog describes it, in either GraphQL shape
-    ("graphql_error", []),
-    ("failed", ["bulkOperation", "bulkOperation"]),  # or an operation that FAILED with ACCESS_DENIED
-])
+@pytest.mark.parametrize(
+    ("denial", "polls"),
+    [
+        ("user_error", []),  # the denial as Shopify's changelog describes it, in either GraphQL shape
+        ("graphql_error", []),
+        ("failed", ["bulkOperation", "bulkOperation"]),  # or an operation that FAILED with ACCESS_DENIED
+    ],
+)
 def test_a_denied_bulk_query_falls_back_to_pages_and_still_syncs_everything(
-    denial: str, polls: list[str], large_shop: Shop, shopify_emulator: ShopifyEmulator,
+    denial: str,
+    polls: list[str],
+    large_shop: Shop,
+    shopify_emulator: ShopifyEmulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     if denial == "failed":
@@ -177,8 +216,11 @@ def test_a_denied_bulk_query_falls_back_to_pages_and_still_syncs_everything(
     assert operations(shopify_emulator) == ["productsCount", "bulkOperationRunQuery", *polls, *["products"] * 3]
     assert (result.created, result.full, result.pages, result.bulk_operation_id) == (GENERATED + 14, True, 3, "")
     assert Product.objects.filter(shop=large_shop).count() == GENERATED + 14
-    assert any("Allow bulk queries" in r.getMessage() and "reading pages instead" in r.getMessage()
-               for r in caplog.records if r.levelno == logging.WARNING)
+    assert any(
+        "Allow bulk queries" in r.getMessage() and "reading pages instead" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING
+    )
 
 
 def test_a_full_reconciliation_through_bulk_removes_deleted_products_and_their_matches(
@@ -204,7 +246,9 @@ def test_a_full_reconciliation_through_bulk_removes_deleted_products_and_their_m
     assert Product.objects.filter(shop=large_shop).count() == GENERATED + 13
 
 
-def test_a_sync_after_the_bulk_one_is_incremental_and_paged(large_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+def test_a_sync_after_the_bulk_one_is_incremental_and_paged(
+    large_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
     client, _ = recording_client(large_shop)
     services.sync_shop_products(shop=large_shop, client=client)
     changed = shopify_emulator.update_product("natural-cork-yoga-mat", title="Cork Yoga Mat, 6 mm")
@@ -275,9 +319,12 @@ def test_shopify_runs_one_bulk_query_per_shop_at_a_time(large_shop: Shop, shopif
     assert current is not None and (current.id, current.status) == (first.id, "RUNNING")
 
 
-def test_bulk_faults_can_be_set_over_http_by_another_process(large_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
-    answer = make_session(timeout=5, retries=0).post(f"{shopify_emulator.url}/_emulator/bulk",
-                                                      json={"fail_code": "TIMEOUT", "polls_to_complete": 1})
+def test_bulk_faults_can_be_set_over_http_by_another_process(
+    large_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
+    answer = make_session(timeout=5, retries=0).post(
+        f"{shopify_emulator.url}/_emulator/bulk", json={"fail_code": "TIMEOUT", "polls_to_complete": 1}
+    )
     assert answer.status_code == 200
     client = ShopifyClient(shop=large_shop.domain, access_token=large_shop.access_token)
 
@@ -301,11 +348,18 @@ def test_a_sync_waits_for_the_bulk_query_an_earlier_sync_left_running_instead_of
 
     assert result.bulk_operation_id == left_running.id and result.created == GENERATED + 14
     assert len(shopify_emulator.bulk_operations) == 1
-    assert operations(shopify_emulator) == ["bulkOperationRunQuery", "productsCount", "bulkOperationRunQuery",
-                                            "currentBulkOperation", "bulkOperation"]
+    assert operations(shopify_emulator) == [
+        "bulkOperationRunQuery",
+        "productsCount",
+        "bulkOperationRunQuery",
+        "currentBulkOperation",
+        "bulkOperation",
+    ]
 
 
-def test_a_bulk_query_run_by_someone_else_is_not_taken_for_ours(large_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+def test_a_bulk_query_run_by_someone_else_is_not_taken_for_ours(
+    large_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
     client, _ = recording_client(large_shop)
     client.access_token = large_shop.access_token
     client.graphql(shopify.BULK_RUN_MUTATION, {"query": "{ products { edges { node { id } } } }"})

@@ -43,8 +43,10 @@ def test_control_endpoints_edit_the_catalog_and_show_the_request_log(running: Sh
     http = make_session(timeout=5, retries=0)
     base = running.url
     before = running.product("lavender-soy-candle")["updatedAt"]
-    answer = http.post(f"{base}/_emulator/products/update",
-                       json={"id": "lavender-soy-candle", "fields": {"title": "Lavender & Cedar Soy Candle"}}).json()
+    answer = http.post(
+        f"{base}/_emulator/products/update",
+        json={"id": "lavender-soy-candle", "fields": {"title": "Lavender & Cedar Soy Candle"}},
+    ).json()
     assert answer["product"]["title"] == "Lavender & Cedar Soy Candle"
     assert answer["product"]["updatedAt"] > before
     assert http.post(f"{base}/_emulator/products/delete", json={"id": "canvas-camp-stool"}).status_code == 200
@@ -54,7 +56,12 @@ def test_control_endpoints_edit_the_catalog_and_show_the_request_log(running: Sh
     token = running.grant_tokens()["access_token"]
     graphql = f"{base}/admin/api/2026-10/graphql.json"
     headers = {"X-Shopify-Access-Token": token}
-    assert http.post(graphql, json={"query": shopify.PRODUCTS_QUERY, "variables": {"first": 5}}, headers=headers).status_code == 429
+    assert (
+        http.post(
+            graphql, json={"query": shopify.PRODUCTS_QUERY, "variables": {"first": 5}}, headers=headers
+        ).status_code
+        == 429
+    )
     body = http.post(graphql, json={"query": shopify.PRODUCTS_QUERY, "variables": {"first": 5}}, headers=headers).json()
     assert len(body["data"]["products"]["nodes"]) == 5
     assert body["extensions"]["cost"]["throttleStatus"]["restoreRate"] == 100
@@ -67,8 +74,11 @@ def test_graphql_refuses_a_missing_token_and_an_oversized_page(running: ShopifyE
     graphql = f"{running.url}/admin/api/2026-10/graphql.json"
     assert http.post(graphql, json={"query": shopify.PRODUCTS_QUERY, "variables": {"first": 5}}).status_code == 401
     token = running.grant_tokens()["access_token"]
-    body = http.post(graphql, json={"query": shopify.PRODUCTS_QUERY, "variables": {"first": 251}},
-                     headers={"X-Shopify-Access-Token": token}).json()
+    body = http.post(
+        graphql,
+        json={"query": shopify.PRODUCTS_QUERY, "variables": {"first": 251}},
+        headers={"X-Shopify-Access-Token": token},
+    ).json()
     assert "at most 250" in body["errors"][0]["message"]
 
 
@@ -99,10 +109,13 @@ def test_webhooks_sent_over_http_are_signed_and_forgeries_are_not(running: Shopi
     running.app_url = f"http://127.0.0.1:{app.server_address[1]}"
     try:
         http = make_session(timeout=5, retries=0)
-        signed = http.post(f"{running.url}/_emulator/webhooks",
-                           json={"topic": "products/update", "product_id": "lavender-soy-candle"}).json()
-        forged = http.post(f"{running.url}/_emulator/webhooks",
-                           json={"topic": "products/update", "product_id": "lavender-soy-candle", "forged": True}).json()
+        signed = http.post(
+            f"{running.url}/_emulator/webhooks", json={"topic": "products/update", "product_id": "lavender-soy-candle"}
+        ).json()
+        forged = http.post(
+            f"{running.url}/_emulator/webhooks",
+            json={"topic": "products/update", "product_id": "lavender-soy-candle", "forged": True},
+        ).json()
     finally:
         app.shutdown()
         app.server_close()

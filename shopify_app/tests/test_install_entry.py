@@ -27,8 +27,9 @@ def local(url: str) -> str:
 
 def from_the_app_store(emulator: ShopifyEmulator, shop: str = DEMO) -> str:
     """Press Install in the (emulated) App Store; return the App URL Shopify sends the browser to."""
-    response = make_session(timeout=5, retries=0).get(f"{emulator.url}/admin/apps/install?shop={shop}",
-                                                      allow_redirects=False)
+    response = make_session(timeout=5, retries=0).get(
+        f"{emulator.url}/admin/apps/install?shop={shop}", allow_redirects=False
+    )
     assert response.status_code == 302, response.text
     return local(response.headers["Location"])
 
@@ -43,11 +44,16 @@ def test_a_new_merchant_installs_from_shopify_signs_up_and_lands_on_their_synced
     assert f"to connect {DEMO}" in page.content.decode()
     assert 'name="next" value="/shopify/install/resume"' in page.content.decode()
 
-    response = client.post(response["Location"], {
-        "company_name": "Juniper & Pine Co.", "email": "ana@juniper.test",
-        "password1": "a long enough passphrase", "password2": "a long enough passphrase",
-        "next": "/shopify/install/resume",
-    })
+    response = client.post(
+        response["Location"],
+        {
+            "company_name": "Juniper & Pine Co.",
+            "email": "ana@juniper.test",
+            "password1": "a long enough passphrase",
+            "password2": "a long enough passphrase",
+            "next": "/shopify/install/resume",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/shopify/install/resume"
     response = client.get(response["Location"])
     assert response.status_code == 302
@@ -76,9 +82,14 @@ def test_a_merchant_with_an_account_signs_in_and_the_install_carries_on(
     page = client.get(signup).content.decode()
     assert 'href="/accounts/login/?next=/shopify/install/resume"' in page
 
-    response = client.post("/accounts/login/?next=/shopify/install/resume", {
-        "username": "ana@juniper.test", "password": "a long enough passphrase", "next": "/shopify/install/resume",
-    })
+    response = client.post(
+        "/accounts/login/?next=/shopify/install/resume",
+        {
+            "username": "ana@juniper.test",
+            "password": "a long enough passphrase",
+            "next": "/shopify/install/resume",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/shopify/install/resume"
     response = client.get(response["Location"])
     assert response["Location"].startswith(f"{shopify_emulator.url}/admin/oauth/authorize?")
@@ -156,8 +167,14 @@ def test_resuming_without_a_verified_install_sends_the_member_to_connect_by_hand
 
 
 def test_sign_up_never_sends_anyone_to_another_site_after_it(client: Any, db: None) -> None:
-    response = client.post("/accounts/signup/", {
-        "company_name": "Brand", "email": "b@brand.test", "password1": "a long enough passphrase",
-        "password2": "a long enough passphrase", "next": "https://evil.example/phish",
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "company_name": "Brand",
+            "email": "b@brand.test",
+            "password1": "a long enough passphrase",
+            "password2": "a long enough passphrase",
+            "next": "https://evil.example/phish",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/dashboard/settings"

@@ -87,7 +87,9 @@ def test_the_connect_form_refuses_a_malformed_or_foreign_domain_with_a_message(
     assert not Shop.objects.exists()
 
 
-def test_connect_accepts_a_bare_store_name_and_a_pasted_url(member_client: Any, shopify_emulator: ShopifyEmulator) -> None:
+def test_connect_accepts_a_bare_store_name_and_a_pasted_url(
+    member_client: Any, shopify_emulator: ShopifyEmulator
+) -> None:
     for typed in ("Juniper-Pine", "https://juniper-pine.myshopify.com/admin"):
         response = connect(member_client, typed)
         assert response.status_code == 302
@@ -135,10 +137,16 @@ def test_a_callback_with_a_tampered_parameter_is_refused(member_client: Any, sho
     assert not Shop.objects.exists()
 
 
-def test_a_callback_for_a_malformed_shop_domain_is_refused(member_client: Any, shopify_emulator: ShopifyEmulator) -> None:
+def test_a_callback_for_a_malformed_shop_domain_is_refused(
+    member_client: Any, shopify_emulator: ShopifyEmulator
+) -> None:
     state = start(member_client)
-    params = {"code": shopify_emulator.issue_code(), "shop": "evil.example.com", "state": state,
-              "timestamp": str(int(time.time()))}
+    params = {
+        "code": shopify_emulator.issue_code(),
+        "shop": "evil.example.com",
+        "state": state,
+        "timestamp": str(int(time.time())),
+    }
     response = callback(member_client, signed_query(params, TEST_API_SECRET))
     assert response.status_code == 400
     assert not Shop.objects.exists()
@@ -209,7 +217,9 @@ def test_a_store_connected_to_another_company_cannot_be_taken_over(
     assert Shop.objects.get().company.name == "Juniper & Pine Co."
 
 
-def test_disconnect_drops_the_tokens_and_keeps_the_products(member_client: Any, shopify_emulator: ShopifyEmulator) -> None:
+def test_disconnect_drops_the_tokens_and_keeps_the_products(
+    member_client: Any, shopify_emulator: ShopifyEmulator
+) -> None:
     member_client.get(follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver"))
 
     response = member_client.post("/shopify/disconnect")
@@ -248,7 +258,9 @@ def test_reconnecting_a_store_with_an_unchanged_catalog_still_starts_discovery(
     member_client.post("/shopify/disconnect")
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = member_client.get(follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver"))
+        response = member_client.get(
+            follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver")
+        )
 
     assert response["Location"] == "/dashboard/products"
     assert Shop.objects.get().status == Shop.Status.ACTIVE
@@ -262,7 +274,9 @@ def test_a_callback_whose_sync_fails_still_connects_and_queues_a_retry(
 
     shopify_emulator.throttle("503", times=50, retry_after=0)
     with django_capture_on_commit_callbacks(execute=True):
-        response = member_client.get(follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver"))
+        response = member_client.get(
+            follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver")
+        )
 
     assert response.status_code == 302 and response["Location"] == "/dashboard/products"
     assert Shop.objects.get().status == Shop.Status.ACTIVE
@@ -271,8 +285,11 @@ def test_a_callback_whose_sync_fails_still_connects_and_queues_a_retry(
 
 
 def test_a_large_catalog_is_read_by_the_worker_after_install_and_discovery_follows(
-    member_client: Any, member: Any, shopify_emulator: ShopifyEmulator, settings: Any,
-    django_capture_on_commit_callbacks: Any
+    member_client: Any,
+    member: Any,
+    shopify_emulator: ShopifyEmulator,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     from django_q.models import OrmQ
 
@@ -280,7 +297,9 @@ def test_a_large_catalog_is_read_by_the_worker_after_install_and_discovery_follo
 
     settings.SHOPIFY_INLINE_SYNC_MAX_PRODUCTS = 10  # the demo store has 14
     with django_capture_on_commit_callbacks(execute=True):
-        response = member_client.get(follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver"))
+        response = member_client.get(
+            follow_authorize(connect(member_client)["Location"]).removeprefix("http://testserver")
+        )
 
     assert response.status_code == 302 and response["Location"] == "/dashboard/products"
     page = member_client.get("/dashboard/products").content.decode()

@@ -15,8 +15,10 @@ from shopify_app import shopify
 from shopify_app.shopify import ShopifyClient, ShopifyError
 
 # API_FACTS §3: Shopify's published vector (secret "hush").
-HUSH_QUERY = ("code=0907a61c0c8d55e99db179b68161bc00&hmac=700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
-              "&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173")
+HUSH_QUERY = (
+    "code=0907a61c0c8d55e99db179b68161bc00&hmac=700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
+    "&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173"
+)
 
 
 def test_shopifys_published_oauth_vector_verifies() -> None:
@@ -32,8 +34,12 @@ def test_the_vector_fails_with_another_secret_or_a_changed_parameter() -> None:
 
 
 def test_the_emulator_signs_as_shopify_does() -> None:
-    params = {"code": "0907a61c0c8d55e99db179b68161bc00", "shop": "some-shop.myshopify.com",
-              "state": "0.6784241404160823", "timestamp": "1337178173"}
+    params = {
+        "code": "0907a61c0c8d55e99db179b68161bc00",
+        "shop": "some-shop.myshopify.com",
+        "state": "0.6784241404160823",
+        "timestamp": "1337178173",
+    }
     assert sign_oauth_query(params, "hush") == "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
 
 
@@ -42,9 +48,20 @@ def test_shop_domains_of_shopifys_form_are_valid(domain: str) -> None:
     assert shopify.is_valid_shop_domain(domain)
 
 
-@pytest.mark.parametrize("domain", ["", "myshopify.com", "-x.myshopify.com", "x.myshopify.com.evil.com",
-                                    "evil.com/x.myshopify.com", "x_y.myshopify.com", "x.myshopify.com\n",
-                                    "sub.x.myshopify.com", "x.shopify.com"])
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "",
+        "myshopify.com",
+        "-x.myshopify.com",
+        "x.myshopify.com.evil.com",
+        "evil.com/x.myshopify.com",
+        "x_y.myshopify.com",
+        "x.myshopify.com\n",
+        "sub.x.myshopify.com",
+        "x.shopify.com",
+    ],
+)
 def test_other_domains_are_not(domain: str) -> None:
     assert not shopify.is_valid_shop_domain(domain)
 
@@ -97,8 +114,9 @@ def emulator(settings: Any) -> Any:
 
 def client_for(emulator: ShopifyEmulator, waits: list[float] | None = None) -> ShopifyClient:
     token = emulator.grant_tokens()["access_token"]
-    return ShopifyClient(shop=emulator.default_shop, access_token=token,
-                         sleep=(waits.append if waits is not None else time.sleep))
+    return ShopifyClient(
+        shop=emulator.default_shop, access_token=token, sleep=(waits.append if waits is not None else time.sleep)
+    )
 
 
 def test_the_client_pages_with_cursors_and_sends_the_shop_in_a_header(emulator: ShopifyEmulator) -> None:

@@ -45,8 +45,10 @@ def test_a_catalog_of_several_pages_syncs_completely_then_incrementally(
     assert all(c["variables"]["q"] is None for c in calls)
 
     shopify_emulator.reset_log()
-    changed = [shopify_emulator.update_product(f"gid://shopify/Product/{5_000_000_000_001 + i}",
-                                               title=f"Renamed {i}") for i in (3, 444)]
+    changed = [
+        shopify_emulator.update_product(f"gid://shopify/Product/{5_000_000_000_001 + i}", title=f"Renamed {i}")
+        for i in (3, 444)
+    ]
     added = shopify_emulator.add_product(make_products(1, start_id=9_000_000_000_001)[0])
 
     second = services.sync_shop_products(shop=connected_shop)
@@ -55,7 +57,11 @@ def test_a_catalog_of_several_pages_syncs_completely_then_incrementally(
     [call] = shopify_emulator.graphql_calls()
     assert call["variables"]["q"].startswith("updated_at:>='2026-10-01T00:09:59Z'")
     # Only the changed products (and the one at the previous high-water mark, by ">=") came back.
-    assert set(call["ids"]) - {"gid://shopify/Product/5000000000600"} == {changed[0]["id"], changed[1]["id"], added["id"]}
+    assert set(call["ids"]) - {"gid://shopify/Product/5000000000600"} == {
+        changed[0]["id"],
+        changed[1]["id"],
+        added["id"],
+    }
     assert Product.objects.get(shopify_id=changed[1]["id"]).title == "Renamed 444"
     assert Product.objects.filter(shop=connected_shop).count() == 601
 
@@ -95,7 +101,9 @@ def test_archived_and_draft_products_are_kept_but_not_discoverable(
     assert Product.objects.filter(shop=connected_shop).count() == 14
 
 
-def test_a_second_sync_with_nothing_changed_saves_nothing(connected_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+def test_a_second_sync_with_nothing_changed_saves_nothing(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
     services.sync_shop_products(shop=connected_shop)
     stamps = dict(Product.objects.values_list("shopify_id", "updated_at"))
 
@@ -130,7 +138,9 @@ def test_a_429_is_waited_out_for_its_retry_after(connected_shop: Shop, shopify_e
     assert result.created == 14
 
 
-def test_a_real_wait_is_short_when_the_bucket_refills_fast(connected_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+def test_a_real_wait_is_short_when_the_bucket_refills_fast(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
     shopify_emulator.set_bucket(maximum=1000, restore_rate=5_000)
     shopify_emulator.throttle("THROTTLED", available=0)
 
@@ -140,7 +150,9 @@ def test_a_real_wait_is_short_when_the_bucket_refills_fast(connected_shop: Shop,
     assert [c["error"] for c in page_calls(shopify_emulator)] == ["THROTTLED", ""]
 
 
-def test_endless_throttling_gives_up_and_stores_nothing(connected_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+def test_endless_throttling_gives_up_and_stores_nothing(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
     shopify_emulator.throttle("THROTTLED", times=20)
     client, waits = recording_client(connected_shop)
 
@@ -158,7 +170,9 @@ def _token_grants(emulator: ShopifyEmulator) -> list[str]:
     return [r["grant"] for r in emulator.requests if r["kind"] == "token"]
 
 
-def test_a_token_about_to_expire_is_refreshed_before_the_sync(connected_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+def test_a_token_about_to_expire_is_refreshed_before_the_sync(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
     old_access, old_refresh = connected_shop.access_token, connected_shop.refresh_token
     Shop.objects.filter(pk=connected_shop.pk).update(access_token_expires_at=timezone.now() + timedelta(minutes=4))
 
@@ -173,7 +187,9 @@ def test_a_token_about_to_expire_is_refreshed_before_the_sync(connected_shop: Sh
     assert Product.objects.count() == 14
 
 
-def test_a_401_refreshes_the_token_once_and_the_sync_goes_on(connected_shop: Shop, shopify_emulator: ShopifyEmulator) -> None:
+def test_a_401_refreshes_the_token_once_and_the_sync_goes_on(
+    connected_shop: Shop, shopify_emulator: ShopifyEmulator
+) -> None:
     shopify_emulator.expire_access_tokens()
 
     result = services.sync_shop_products(shop=connected_shop)
@@ -181,7 +197,10 @@ def test_a_401_refreshes_the_token_once_and_the_sync_goes_on(connected_shop: Sho
     assert result.created == 14
     assert _token_grants(shopify_emulator) == ["refresh_token"]
     assert [(c["operation"], c["status"]) for c in shopify_emulator.graphql_calls()] == [
-        ("productsCount", 401), ("productsCount", 200), ("products", 200)]
+        ("productsCount", 401),
+        ("productsCount", 200),
+        ("products", 200),
+    ]
 
 
 def test_a_refused_refresh_marks_the_shop_as_needing_reauthorisation(
@@ -253,8 +272,9 @@ def test_the_admin_action_queues_a_full_sync_for_connected_stores(
     from django_q.models import OrmQ
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/admin/shopify_app/shop/", {"action": "resync_shops",
-                                                                  "_selected_action": [connected_shop.pk]})
+        response = admin_client.post(
+            "/admin/shopify_app/shop/", {"action": "resync_shops", "_selected_action": [connected_shop.pk]}
+        )
     assert response.status_code == 302
     assert [t.name() for t in OrmQ.objects.all()] == [f"shopify-sync-{connected_shop.pk}"]
 

@@ -229,8 +229,9 @@ def run(*args: str) -> str:
 def test_the_command_registers_every_connected_shop_and_says_what_it_did(
     connected_shop: Shop, shopify_emulator: ShopifyEmulator, webhook_url: str
 ) -> None:
-    Shop.objects.create(domain="gone-away.myshopify.com", company=connected_shop.company,
-                        status=Shop.Status.UNINSTALLED)
+    Shop.objects.create(
+        domain="gone-away.myshopify.com", company=connected_shop.company, status=Shop.Status.UNINSTALLED
+    )
 
     output = run()
 
@@ -246,8 +247,9 @@ def test_the_command_registers_every_connected_shop_and_says_what_it_did(
 def test_the_command_refuses_an_unknown_or_disconnected_shop(
     connected_shop: Shop, shopify_emulator: ShopifyEmulator, webhook_url: str
 ) -> None:
-    Shop.objects.create(domain="gone-away.myshopify.com", company=connected_shop.company,
-                        status=Shop.Status.UNINSTALLED)
+    Shop.objects.create(
+        domain="gone-away.myshopify.com", company=connected_shop.company, status=Shop.Status.UNINSTALLED
+    )
 
     with pytest.raises(CommandError, match="No shop 'nowhere.myshopify.com' is known here"):
         run("--shop", "nowhere.myshopify.com")

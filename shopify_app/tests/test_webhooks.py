@@ -23,7 +23,9 @@ def synced_shop(connected_shop: Shop) -> Shop:
     return connected_shop
 
 
-def send(emulator: ShopifyEmulator, on_commit: Any, topic: str, payload: dict[str, Any], **options: Any) -> tuple[int, str]:
+def send(
+    emulator: ShopifyEmulator, on_commit: Any, topic: str, payload: dict[str, Any], **options: Any
+) -> tuple[int, str]:
     with on_commit(execute=True):
         return emulator.send_webhook(topic, payload, **options)
 
@@ -43,17 +45,30 @@ def test_a_products_update_webhook_changes_the_product(
     assert WebhookDelivery.objects.get().processed_at is not None
 
 
-def test_a_products_create_webhook_adds_the_product(synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any) -> None:
-    node = shopify_emulator.add_product({**shopify_emulator.product(WHISK), "id": "gid://shopify/Product/1000000000099",
-                                         "legacyResourceId": "1000000000099", "handle": "matcha-whisk-holder",
-                                         "title": "Ceramic Whisk Holder", "tags": ["matcha", "chasen"]})
+def test_a_products_create_webhook_adds_the_product(
+    synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any
+) -> None:
+    node = shopify_emulator.add_product(
+        {
+            **shopify_emulator.product(WHISK),
+            "id": "gid://shopify/Product/1000000000099",
+            "legacyResourceId": "1000000000099",
+            "handle": "matcha-whisk-holder",
+            "title": "Ceramic Whisk Holder",
+            "tags": ["matcha", "chasen"],
+        }
+    )
 
     status, _ = send(shopify_emulator, on_commit, "products/create", shopify_emulator.product_payload(node["id"]))
 
     assert status == 200
     product = Product.objects.get(shopify_id=node["id"])
-    assert (product.title, product.tags, product.status, product.shop) == ("Ceramic Whisk Holder", ["matcha", "chasen"],
-                                                                           "ACTIVE", synced_shop)
+    assert (product.title, product.tags, product.status, product.shop) == (
+        "Ceramic Whisk Holder",
+        ["matcha", "chasen"],
+        "ACTIVE",
+        synced_shop,
+    )
 
 
 def test_a_forged_webhook_is_refused_with_401_and_changes_nothing(
@@ -69,14 +84,23 @@ def test_a_forged_webhook_is_refused_with_401_and_changes_nothing(
 
 
 def test_a_webhook_without_a_signature_is_refused(synced_shop: Shop, client: Any) -> None:
-    response = client.post("/shopify/webhooks", data=b"{}", content_type="application/json",
-                           headers={"X-Shopify-Topic": "app/uninstalled", "X-Shopify-Webhook-Id": "x",
-                                    "X-Shopify-Shop-Domain": synced_shop.domain})
+    response = client.post(
+        "/shopify/webhooks",
+        data=b"{}",
+        content_type="application/json",
+        headers={
+            "X-Shopify-Topic": "app/uninstalled",
+            "X-Shopify-Webhook-Id": "x",
+            "X-Shopify-Shop-Domain": synced_shop.domain,
+        },
+    )
     assert response.status_code == 401
     assert Shop.objects.get().status == Shop.Status.ACTIVE
 
 
-def test_a_duplicate_delivery_is_processed_once(synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any) -> None:
+def test_a_duplicate_delivery_is_processed_once(
+    synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any
+) -> None:
     shopify_emulator.update_product(WHISK, title="Whisk Set v2")
     payload = shopify_emulator.product_payload(WHISK)
     assert send(shopify_emulator, on_commit, "products/update", payload, webhook_id="delivery-1")[0] == 200
@@ -169,8 +193,12 @@ def test_shop_redact_deletes_the_shop_its_products_and_their_matches(
 def test_the_mandatory_compliance_topics_answer_200_when_signed_and_401_when_not(
     synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any, topic: str
 ) -> None:
-    payload = {"shop_id": 1, "shop_domain": "someone-else.myshopify.com",
-               "customer": {"id": 7, "email": "jane@example.com", "phone": "555-0100"}, "orders_requested": [1]}
+    payload = {
+        "shop_id": 1,
+        "shop_domain": "someone-else.myshopify.com",
+        "customer": {"id": 7, "email": "jane@example.com", "phone": "555-0100"},
+        "orders_requested": [1],
+    }
 
     assert send(shopify_emulator, on_commit, topic, payload, forged=True)[0] == 401
     assert not WebhookDelivery.objects.exists()
@@ -203,10 +231,13 @@ def test_a_webhook_signed_with_the_previous_secret_is_accepted_during_rotation(
     settings.SHOPIFY_API_SECRET = "the-new-secret"
     settings.SHOPIFY_API_SECRET_PREVIOUS = ["test-shopify-api-secret"]
     body = json.dumps({"id": 1000000000001}).encode()
-    headers = {"X-Shopify-Topic": "products/delete", "X-Shopify-Webhook-Id": "rotated-1",
-               "X-Shopify-Shop-Domain": synced_shop.domain,
-               "X-Shopify-Hmac-SHA256": sign_webhook_body(body, "test-shopify-api-secret"),
-               "X-Shopify-Triggered-At": datetime.now(UTC).isoformat()}
+    headers = {
+        "X-Shopify-Topic": "products/delete",
+        "X-Shopify-Webhook-Id": "rotated-1",
+        "X-Shopify-Shop-Domain": synced_shop.domain,
+        "X-Shopify-Hmac-SHA256": sign_webhook_body(body, "test-shopify-api-secret"),
+        "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
+    }
 
     with on_commit(execute=True):
         response = client.post("/shopify/webhooks", data=body, content_type="application/json", headers=headers)
@@ -215,7 +246,9 @@ def test_a_webhook_signed_with_the_previous_secret_is_accepted_during_rotation(
     assert not Product.objects.filter(shopify_id=WHISK).exists()
     settings.SHOPIFY_API_SECRET_PREVIOUS = []
     headers["X-Shopify-Webhook-Id"] = "rotated-2"
-    assert client.post("/shopify/webhooks", data=body, content_type="application/json", headers=headers).status_code == 401
+    assert (
+        client.post("/shopify/webhooks", data=body, content_type="application/json", headers=headers).status_code == 401
+    )
 
 
 def test_webhooks_for_an_uninstalled_shop_change_no_products(
@@ -254,8 +287,9 @@ def test_old_processed_deliveries_are_pruned_but_deletions_are_kept(
     assert sorted(WebhookDelivery.objects.values_list("topic", flat=True)) == ["products/delete", "products/update"]
 
 
-
-def test_processing_a_delivery_twice_does_it_once(synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any) -> None:
+def test_processing_a_delivery_twice_does_it_once(
+    synced_shop: Shop, shopify_emulator: ShopifyEmulator, on_commit: Any
+) -> None:
     from shopify_app import tasks
 
     send(shopify_emulator, on_commit, "products/delete", {"id": 1000000000001})

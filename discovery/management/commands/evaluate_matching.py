@@ -254,7 +254,9 @@ class Command(BaseCommand):
         if line.startswith("🎯") or "⛔" in line or "⚠️" in line:
             self.stdout.write(line)
 
-    def _metrics(self, labels: evaluation.LabelledSet, ranked: dict[str, list[tuple[str, float]]]) -> tuple[float, float]:
+    def _metrics(
+        self, labels: evaluation.LabelledSet, ranked: dict[str, list[tuple[str, float]]]
+    ) -> tuple[float, float]:
         ndcgs, precisions = [], []
         for item in labels.products:
             grades = labels.creator_qrels.get(item.id, {})

@@ -23,9 +23,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Suppress the id even if nothing about it is stored yet (a creator asking ahead).",
         )
-        parser.add_argument(
-            "--reason", default="", help="Why, for the record (e.g. 'creator's e-mail of 2026-11-28')."
-        )
+        parser.add_argument("--reason", default="", help="Why, for the record (e.g. 'creator's e-mail of 2026-11-28').")
 
     def handle(self, *args: Any, **options: Any) -> None:
         channel_id = options["channel_id"]

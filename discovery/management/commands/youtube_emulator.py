@@ -23,18 +23,34 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--corpus", default=str(DEMO_CORPUS),
-                            help="videos CSV to serve (default: the demo corpus discovery/fixtures/demo/videos.csv)")
+        parser.add_argument(
+            "--corpus",
+            default=str(DEMO_CORPUS),
+            help="videos CSV to serve (default: the demo corpus discovery/fixtures/demo/videos.csv)",
+        )
         parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8765, help="port to bind, 0 for any free one (default 8765)")
-        parser.add_argument("--search-calls-per-day", type=int, default=100,
-                            help="search.list calls allowed per Pacific day (default 100)")
-        parser.add_argument("--units-per-day", type=int, default=10_000,
-                            help="units for every other method per Pacific day (default 10000)")
-        parser.add_argument("--error-rate", type=float, default=0.0,
-                            help="share of requests answered 500/503 backendError (0..1)")
-        parser.add_argument("--rate-limit-rate", type=float, default=0.0,
-                            help="share of requests answered 403 (sometimes 429) rateLimitExceeded (0..1)")
+        parser.add_argument(
+            "--search-calls-per-day",
+            type=int,
+            default=100,
+            help="search.list calls allowed per Pacific day (default 100)",
+        )
+        parser.add_argument(
+            "--units-per-day",
+            type=int,
+            default=10_000,
+            help="units for every other method per Pacific day (default 10000)",
+        )
+        parser.add_argument(
+            "--error-rate", type=float, default=0.0, help="share of requests answered 500/503 backendError (0..1)"
+        )
+        parser.add_argument(
+            "--rate-limit-rate",
+            type=float,
+            default=0.0,
+            help="share of requests answered 403 (sometimes 429) rateLimitExceeded (0..1)",
+        )
         parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every API answer")
         parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws (deterministic runs)")
         parser.add_argument("--verbose-http", action="store_true", help="log every HTTP request to stderr")
@@ -54,10 +70,16 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         try:
             server = EmulatorServer(
-                corpus, host=options["host"], port=options["port"],
-                search_calls_per_day=options["search_calls_per_day"], units_per_day=options["units_per_day"],
-                error_rate=options["error_rate"], rate_limit_rate=options["rate_limit_rate"],
-                latency_ms=options["latency_ms"], seed=options["seed"], verbose=options["verbose_http"],
+                corpus,
+                host=options["host"],
+                port=options["port"],
+                search_calls_per_day=options["search_calls_per_day"],
+                units_per_day=options["units_per_day"],
+                error_rate=options["error_rate"],
+                rate_limit_rate=options["rate_limit_rate"],
+                latency_ms=options["latency_ms"],
+                seed=options["seed"],
+                verbose=options["verbose_http"],
             )
         except OSError as exc:
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc}") from exc

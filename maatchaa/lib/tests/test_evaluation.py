@@ -120,7 +120,9 @@ def test_the_original_heuristic_adds_its_points_and_caps_at_ten():
 
 def test_the_original_heuristic_matches_substrings_as_loosely_as_it_did():
     # "ski" inside "skin": the original's false positive, kept for a faithful baseline.
-    assert original_heuristic_score(keyword="q", product_title="ski", video_title="skin care", video_description="") == 1.5
+    assert (
+        original_heuristic_score(keyword="q", product_title="ski", video_title="skin care", video_description="") == 1.5
+    )
 
 
 def test_bm25_prefers_the_document_with_the_rarer_shared_word():

@@ -70,8 +70,9 @@ def test_feedback_learns_the_niche_vocabulary_from_the_closest_results():
         _video("v5", "UC5", "Lo-fi beats to study to", ("music", "chill")),
     ]
     embedder = get_embedder()
-    query = feedback_query(BACKPACK, embed_product(BACKPACK, embedder=embedder), videos,
-                           embed_videos(videos, embedder=embedder))
+    query = feedback_query(
+        BACKPACK, embed_product(BACKPACK, embedder=embedder), videos, embed_videos(videos, embedder=embedder)
+    )
     assert query is not None
     terms = query.split("|")
     assert "backpacking" in terms and "gear" in terms
@@ -91,7 +92,9 @@ def test_the_queries_find_the_demo_corpus_niche_in_the_emulator(tmp_path):
         ("v3", "UCc", "Beat Lab", "Ridgeline 28 - lofi beat", "lofi|beats"),
     ]
     header = "video_id,channel_id,channel_title,title,description,tags,published_at\n"
-    body = "".join(f'{v},{c},{ct},"{t}",,{tags},2024-01-0{i + 1}T00:00:00Z\n' for i, (v, c, ct, t, tags) in enumerate(rows))
+    body = "".join(
+        f'{v},{c},{ct},"{t}",,{tags},2024-01-0{i + 1}T00:00:00Z\n' for i, (v, c, ct, t, tags) in enumerate(rows)
+    )
     path = tmp_path / "videos.csv"
     path.write_text(header + body)
     from maatchaa.lib.youtube_emulator import load_corpus
@@ -106,7 +109,9 @@ def test_without_feedback_the_next_query_is_the_next_static_one_not_yet_searched
     first, second = build_queries(BACKPACK, limit=2)
     nothing = np.zeros((0, 384), np.float32)
     assert next_query(BACKPACK, np.zeros(384, np.float32), [], nothing, previous=[first]) == second
-    assert next_query(BACKPACK, np.zeros(384, np.float32), [], nothing, previous=build_queries(BACKPACK, limit=9)) is None
+    assert (
+        next_query(BACKPACK, np.zeros(384, np.float32), [], nothing, previous=build_queries(BACKPACK, limit=9)) is None
+    )
 
 
 def test_a_product_with_only_a_title_is_still_searched_by_its_title():

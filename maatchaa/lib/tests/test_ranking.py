@@ -25,12 +25,30 @@ SERUM = ProductText(
     tags=("skincare", "vitamin c", "serum"),
 )
 SERUM_VIDEOS = [
-    VideoText("v1", "UCskin", "Dr. Skin", "Vitamin C serum review: does it fade dark spots?",
-              "I tested three vitamin C serums for a month on my dull skin.", ("skincare", "serum", "review")),
-    VideoText("v2", "UCsynth", "Synth Lab", "Serum synth tutorial: wavetable bass in 5 minutes",
-              "Xfer Serum sound design for beginners.", ("serum", "synth", "sound design")),
-    VideoText("v3", "UCskin", "Dr. Skin", "My morning skincare routine for glowing skin",
-              "Cleanser, vitamin C, moisturizer, sunscreen.", ("skincare", "routine")),
+    VideoText(
+        "v1",
+        "UCskin",
+        "Dr. Skin",
+        "Vitamin C serum review: does it fade dark spots?",
+        "I tested three vitamin C serums for a month on my dull skin.",
+        ("skincare", "serum", "review"),
+    ),
+    VideoText(
+        "v2",
+        "UCsynth",
+        "Synth Lab",
+        "Serum synth tutorial: wavetable bass in 5 minutes",
+        "Xfer Serum sound design for beginners.",
+        ("serum", "synth", "sound design"),
+    ),
+    VideoText(
+        "v3",
+        "UCskin",
+        "Dr. Skin",
+        "My morning skincare routine for glowing skin",
+        "Cleanser, vitamin C, moisturizer, sunscreen.",
+        ("skincare", "routine"),
+    ),
     VideoText("v4", "UCdance", "Dance Crew", "Dance challenge compilation", "Best dances of the week.", ()),
     VideoText("v5", "UCbrand", "Juniper & Pine Co.", "Our vitamin C face serum", "Meet our serum.", ("serum",)),
 ]
@@ -39,8 +57,9 @@ SERUM_VIDEOS = [
 @pytest.fixture(scope="module")
 def serum_scores() -> list[VideoScore]:
     embedder = get_embedder()
-    return score_videos(SERUM, embed_product(SERUM, embedder=embedder), SERUM_VIDEOS,
-                        embed_videos(SERUM_VIDEOS, embedder=embedder))
+    return score_videos(
+        SERUM, embed_product(SERUM, embedder=embedder), SERUM_VIDEOS, embed_videos(SERUM_VIDEOS, embedder=embedder)
+    )
 
 
 def test_the_real_match_outranks_the_word_sharing_distractor(serum_scores: list[VideoScore]):
@@ -95,7 +114,9 @@ def _score(video_id: str, channel_id: str, score: float) -> VideoScore:
 
 def test_creators_aggregate_their_videos_best_first_and_leave_the_store_out():
     scores = [
-        _score("a1", "UCa", 0.70), _score("a2", "UCa", 0.60), _score("a3", "UCa", 0.50),
+        _score("a1", "UCa", 0.70),
+        _score("a2", "UCa", 0.60),
+        _score("a3", "UCa", 0.50),
         _score("b1", "UCb", 0.70),
         _score("c1", "UCc", 0.90),
         _score("s1", "UCstore", 0.99),

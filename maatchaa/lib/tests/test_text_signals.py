@@ -82,7 +82,12 @@ def test_scripts_decide_languages_that_own_them():
 
 def test_stopwords_decide_latin_languages():
     assert detect_language("This is the best hiking backpack I have used and it is so light for the trail") == "en"
-    assert detect_language("Aujourd'hui je vous montre la recette de mon gâteau au chocolat, c'est très simple et pour les fêtes") == "fr"
+    assert (
+        detect_language(
+            "Aujourd'hui je vous montre la recette de mon gâteau au chocolat, c'est très simple et pour les fêtes"
+        )
+        == "fr"
+    )
     assert detect_language("Heute zeige ich euch, wie man das Brot backt und es ist nicht schwer für Anfänger") == "de"
     assert detect_language("Hoy les traigo una receta muy fácil para hacer pan en casa con los niños") == "es"
     assert detect_language("Hoje eu vou mostrar como fazer um bolo de chocolate muito fácil para vocês") == "pt"

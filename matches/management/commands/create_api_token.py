@@ -34,9 +34,11 @@ class Command(BaseCommand):
             raise CommandError(f"User {name!r} is inactive.")
         existing = ApiToken.objects.filter(user=user).first()
         if existing is not None and not options["replace"]:
-            raise CommandError(f"{user.get_username()} already has a token (…{existing.last_four}, created "
-                               f"{existing.created_at:%Y-%m-%d}). It was printed when made and is not stored; "
-                               "run again with --replace for a new one (the old one stops working).")
+            raise CommandError(
+                f"{user.get_username()} already has a token (…{existing.last_four}, created "
+                f"{existing.created_at:%Y-%m-%d}). It was printed when made and is not stored; "
+                "run again with --replace for a new one (the old one stops working)."
+            )
         key = issue_api_token(user=user)
         if existing is not None:
             self.stdout.write("Revoked the previous token.")

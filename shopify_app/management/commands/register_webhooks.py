@@ -26,16 +26,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.SHOPIFY_WEBHOOK_URL:
-            raise CommandError("SHOPIFY_WEBHOOK_URL is not set: there is no address to register "
-                               "(the full https URL of /shopify/webhooks on the public host).")
+            raise CommandError(
+                "SHOPIFY_WEBHOOK_URL is not set: there is no address to register "
+                "(the full https URL of /shopify/webhooks on the public host)."
+            )
         domain = (options.get("shop") or "").strip().lower()
         if domain:
             shop = Shop.objects.filter(domain=domain).first()
             if shop is None:
                 raise CommandError(f"No shop {domain!r} is known here.")
             if shop.status != Shop.Status.ACTIVE:
-                raise CommandError(f"{domain} is not connected ({shop.get_status_display()}); it must be "
-                                   "installed again first.")
+                raise CommandError(
+                    f"{domain} is not connected ({shop.get_status_display()}); it must be installed again first."
+                )
             shops = [shop]
         else:
             shops = list(Shop.objects.filter(status=Shop.Status.ACTIVE).order_by("domain"))

@@ -27,18 +27,33 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--catalog", default=str(DEFAULT_CATALOG),
-                            help="JSON file of Shopify product nodes (default: the demo store's catalog).")
+        parser.add_argument(
+            "--catalog",
+            default=str(DEFAULT_CATALOG),
+            help="JSON file of Shopify product nodes (default: the demo store's catalog).",
+        )
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument("--port", type=int, default=8766, help="Port to listen on (default 8766).")
-        parser.add_argument("--api-key", default=settings.SHOPIFY_API_KEY or "dev-shopify-api-key",
-                            help="The app's client id the emulator accepts (default: SHOPIFY_API_KEY).")
-        parser.add_argument("--api-secret", default=settings.SHOPIFY_API_SECRET or "dev-shopify-api-secret",
-                            help="The client secret used to sign callbacks and webhooks (default: SHOPIFY_API_SECRET).")
-        parser.add_argument("--app-url", default=settings.APP_URL,
-                            help="The app's base URL: allowed redirect_uri prefix and webhook target (default: APP_URL).")
-        parser.add_argument("--auto-approve", action="store_true",
-                            help="Skip the approve page: authorize redirects straight back to the app.")
+        parser.add_argument(
+            "--api-key",
+            default=settings.SHOPIFY_API_KEY or "dev-shopify-api-key",
+            help="The app's client id the emulator accepts (default: SHOPIFY_API_KEY).",
+        )
+        parser.add_argument(
+            "--api-secret",
+            default=settings.SHOPIFY_API_SECRET or "dev-shopify-api-secret",
+            help="The client secret used to sign callbacks and webhooks (default: SHOPIFY_API_SECRET).",
+        )
+        parser.add_argument(
+            "--app-url",
+            default=settings.APP_URL,
+            help="The app's base URL: allowed redirect_uri prefix and webhook target (default: APP_URL).",
+        )
+        parser.add_argument(
+            "--auto-approve",
+            action="store_true",
+            help="Skip the approve page: authorize redirects straight back to the app.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["catalog"])
@@ -51,18 +66,27 @@ class Command(BaseCommand):
         if not 0 < options["port"] < 65536:
             raise CommandError("--port must be between 1 and 65535.")
         emulator = ShopifyEmulator(
-            products, shop_domain=domain, api_key=options["api_key"], api_secret=options["api_secret"],
-            app_url=options["app_url"], host=options["host"], port=options["port"],
+            products,
+            shop_domain=domain,
+            api_key=options["api_key"],
+            api_secret=options["api_secret"],
+            app_url=options["app_url"],
+            host=options["host"],
+            port=options["port"],
             auto_approve=options["auto_approve"],
         )
         base = f"http://{options['host']}:{options['port']}"
         self.stdout.write(f"Shopify emulator for {domain}: {len(products)} products from {path}")
         self.stdout.write(f"  SHOPIFY_BASE_URL={base}")
         self.stdout.write(f"  SHOPIFY_API_KEY={options['api_key']}  SHOPIFY_API_SECRET={options['api_secret']}")
-        self.stdout.write(f"  redirects and webhooks go to {options['app_url']}; control endpoints under {base}/_emulator/")
+        self.stdout.write(
+            f"  redirects and webhooks go to {options['app_url']}; control endpoints under {base}/_emulator/"
+        )
         self.stdout.write(f"  the App Store's Install button: {base}/admin/apps/install?shop={domain}")
-        self.stdout.write(f"  an event to every subscribed address: POST {base}/_emulator/webhooks/deliver "
-                          '{"topic": "products/update", "product_id": ID}')
+        self.stdout.write(
+            f"  an event to every subscribed address: POST {base}/_emulator/webhooks/deliver "
+            '{"topic": "products/update", "product_id": ID}'
+        )
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
             emulator.serve_forever()
@@ -71,5 +95,6 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         log = emulator.requests
-        self.stdout.write(f"Stopped after {len(log)} requests "
-                          f"({sum(1 for r in log if r['kind'] == 'graphql')} GraphQL calls).")
+        self.stdout.write(
+            f"Stopped after {len(log)} requests ({sum(1 for r in log if r['kind'] == 'graphql')} GraphQL calls)."
+        )
