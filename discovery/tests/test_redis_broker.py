@@ -60,7 +60,7 @@ def manage_py(code: str, *, env: dict[str, str]) -> str:
 def test_with_redis_the_cluster_takes_scheduled_and_triggered_discovery_from_it(
     youtube_emulator_for,
     tmp_path,
-    qcluster,
+    qcluster,  # noqa: F811 (fixture)
     redis_url,  # noqa: F811 (fixture)
 ):
     youtube_emulator_for(write_demo_corpus(tmp_path))
