@@ -1,6 +1,6 @@
-"""Project-wide pytest fixtures: the emulators' fixtures live in maatchaa/testing/."""
+"""Project-wide pytest fixtures: the emulators' fixtures live in emulators/testing/."""
 
 pytest_plugins = [
-    "maatchaa.testing.youtube_fixtures",
-    "maatchaa.testing.shopify_fixtures",
+    "emulators.testing.youtube_fixtures",
+    "emulators.testing.shopify_fixtures",
 ]

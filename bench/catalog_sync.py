@@ -31,7 +31,7 @@ DOMAIN = "bench-catalog.myshopify.com"
 def sync_once(*, emulator: Any, bulk: bool, products: int) -> dict[str, Any]:
     from django.conf import settings
 
-    from maatchaa.testing.shopify_fixtures import connect_emulated_shop
+    from emulators.testing.shopify_fixtures import connect_emulated_shop
     from shopify_app.models import Company, Product, Shop
     from shopify_app.services import sync_shop_products
 
@@ -75,7 +75,7 @@ def main() -> None:
     setup_django(database=DATABASE)
     from django.conf import settings
 
-    from maatchaa.lib.shopify_emulator import ShopifyEmulator, make_products
+    from emulators.shopify import ShopifyEmulator, make_products
 
     log(f"emulator: {args.products:,} products")
     emulator = ShopifyEmulator(

@@ -31,7 +31,8 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from maatchaa.lib.youtube_emulator import EmulatorServer, load_corpus
+    from emulators.youtube.corpus import load_corpus
+    from emulators.youtube.server import EmulatorServer
 
     server = EmulatorServer(
         load_corpus(args.corpus),

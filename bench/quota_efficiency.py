@@ -185,7 +185,8 @@ def main() -> None:
 
     from bench.corpus import corpus_path, read_labels
     from bench.guide_loop import GuideProduct
-    from maatchaa.lib.youtube_emulator import EmulatorServer, load_corpus
+    from emulators.youtube.corpus import load_corpus
+    from emulators.youtube.server import EmulatorServer
 
     labels = read_labels()
     qrels = labels["creator_qrels"]

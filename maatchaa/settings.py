@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "shopify_app",
     "discovery",
     "matches",
+    "emulators",
     # After discovery: its `qcluster` command (worker banner, schedules upserted by name) wraps
     # django-q2's, and Django takes a command from the first app that defines it.
     "django_q",

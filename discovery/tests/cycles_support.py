@@ -89,7 +89,7 @@ def worker_log() -> Iterator[list[str]]:
 
 def write_demo_corpus(folder: Path) -> Path:
     """A small corpus for the demo catalog: three fitting videos per product, from different creators."""
-    from maatchaa.lib.youtube_emulator import CSV_COLUMNS
+    from emulators.youtube.corpus import CSV_COLUMNS
 
     rows = []
     for index, node in enumerate(demo_catalog()):

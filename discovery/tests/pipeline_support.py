@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from maatchaa.lib.youtube_emulator import CHANNEL_SIDECAR_COLUMNS, CSV_COLUMNS
+from emulators.youtube.corpus import CHANNEL_SIDECAR_COLUMNS, CSV_COLUMNS
 from shopify_app.models import Company, Product, Shop
 
 

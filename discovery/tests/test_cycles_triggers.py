@@ -100,8 +100,8 @@ def test_discovery_bookkeeping_saves_do_not_trigger_another_discovery(django_cap
 
 
 def test_shopifys_sync_of_500_products_enqueues_one_run(shopify_emulator, django_capture_on_commit_callbacks):
-    from maatchaa.lib.shopify_emulator import make_products
-    from maatchaa.testing.shopify_fixtures import connect_emulated_shop, create_member
+    from emulators.shopify import make_products
+    from emulators.testing.shopify_fixtures import connect_emulated_shop, create_member
     from shopify_app.services import sync_shop_products
 
     _, company = create_member()

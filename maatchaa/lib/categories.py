@@ -7,7 +7,7 @@ Technology), while the words of its niche query also hit every other category: "
 videos, "studio" finds music videos. The second search of a product repeats its niche query inside
 its predicted category, which finds the niche's creators that the first one's word matches crowd out.
 
-Measured on shared/eval/dev.json with 2 searches a product (maatchaa.lib.research_dev): nDCG@10
+Measured on shared/eval/dev.json with 2 searches a product (bench.research_dev): nDCG@10
 0.596 → 0.654 and the best reachable (oracle) 0.765 → 0.827, against a second query learned from the
 first one's results; with 3 searches (the feedback query third) 0.675, oracle 0.862. Using the
 category as a ranking bonus instead gained nothing (±0.01): it helps to *find* the niche's

@@ -24,6 +24,6 @@ def on_commit(django_capture_on_commit_callbacks: Any) -> Iterator[Any]:
 def connected_shop(shopify_emulator: Any, member: Any) -> Any:
     """The demo store connected to the member's company, with a live token pair from the emulator
     (as after an install) and nothing synced yet."""
-    from maatchaa.testing.shopify_fixtures import connect_emulated_shop
+    from emulators.testing.shopify_fixtures import connect_emulated_shop
 
     return connect_emulated_shop(shopify_emulator, company=member[1])

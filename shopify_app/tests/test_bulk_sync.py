@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from discovery.models import Channel, Video
+from emulators.shopify import ShopifyEmulator, make_products
 from maatchaa.api import ApplicationError
 from maatchaa.lib.http import make_session
-from maatchaa.lib.shopify_emulator import ShopifyEmulator, make_products
 from matches.models import Match
 from shopify_app import services, shopify
 from shopify_app.models import Product, Shop

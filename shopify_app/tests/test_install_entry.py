@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from emulators.shopify import ShopifyEmulator
+from emulators.testing.shopify_fixtures import TEST_APP_URL, create_member, follow_authorize
 from maatchaa.lib.http import make_session
-from maatchaa.lib.shopify_emulator import ShopifyEmulator
-from maatchaa.testing.shopify_fixtures import TEST_APP_URL, create_member, follow_authorize
 from shopify_app.models import Company, Product, Shop
 from shopify_app.services import INSTALL_SESSION_KEY, OAUTH_SESSION_KEY
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from maatchaa.lib.shopify_emulator import ShopifyEmulator, make_products, sign_oauth_query
+from emulators.shopify import ShopifyEmulator, make_products, sign_oauth_query
 from shopify_app import shopify
 from shopify_app.shopify import ShopifyClient, ShopifyError
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from discovery.models import Channel, Video
+from emulators.shopify import ShopifyEmulator, make_products
 from maatchaa.api import ApplicationError
-from maatchaa.lib.shopify_emulator import ShopifyEmulator, make_products
 from matches.models import Match
 from shopify_app import selectors, services
 from shopify_app.models import Product, Shop

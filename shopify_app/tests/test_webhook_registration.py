@@ -8,9 +8,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 
+from emulators.shopify import ShopifyEmulator
+from emulators.testing.shopify_fixtures import follow_authorize
 from maatchaa.api import ApplicationError
-from maatchaa.lib.shopify_emulator import ShopifyEmulator
-from maatchaa.testing.shopify_fixtures import follow_authorize
 from shopify_app import services
 from shopify_app.models import Product, Shop, WebhookDelivery
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from discovery.models import Channel, Video
-from maatchaa.lib.shopify_emulator import ShopifyEmulator, sign_webhook_body
+from emulators.shopify import ShopifyEmulator, sign_webhook_body
 from matches.models import Match
 from shopify_app import selectors, services
 from shopify_app.models import Product, Shop, WebhookDelivery

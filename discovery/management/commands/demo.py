@@ -24,7 +24,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
+from emulators.youtube.corpus import CorpusError, load_corpus
+from emulators.youtube.server import EmulatorServer
 from matches.models import CreatorMatch
 from shopify_app.models import Company, Membership, Product, Shop
 
@@ -135,7 +136,7 @@ class Command(BaseCommand):
     def _load_catalog(self, *, company: Company, shop: Shop, path: Path) -> int:
         """Through the real product sync against the Shopify emulator (in this process), as a store would."""
         try:
-            from maatchaa.lib.shopify_emulator import ShopifyEmulator, load_catalog
+            from emulators.shopify import ShopifyEmulator, load_catalog
             from shopify_app.services import sync_shop_products
         except ImportError:  # pragma: no cover - a checkout without the Shopify part: map the file directly
             return load_demo_catalog(company=company, shop=shop, path=path)

@@ -27,10 +27,11 @@ from django.test.utils import override_settings
 from discovery.models import DiscoveryRun, SearchQuery, Video
 from discovery.runs import create_discovery_run, execute_discovery_run
 from discovery.services import product_text, query_key, video_text
+from emulators.youtube.corpus import CorpusError, load_corpus
+from emulators.youtube.server import EmulatorServer
 from maatchaa.lib import evaluation
 from maatchaa.lib.categories import CATEGORIES
 from maatchaa.lib.ranking import product_embedding_text, video_embedding_text
-from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
 from matches.models import CreatorMatch
 from shopify_app.models import Company, Product
 

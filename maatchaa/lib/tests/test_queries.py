@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from emulators.youtube.corpus import Corpus, parse_query
 from maatchaa.lib.embedding import get_embedder
 from maatchaa.lib.queries import build_queries, feedback_query, next_query, normalize_query
 from maatchaa.lib.ranking import ProductText, VideoText, embed_product, embed_videos
-from maatchaa.lib.youtube_emulator import Corpus, parse_query
 
 BACKPACK = ProductText(
     title="Ridgeline 28",
@@ -97,7 +97,7 @@ def test_the_queries_find_the_demo_corpus_niche_in_the_emulator(tmp_path):
     )
     path = tmp_path / "videos.csv"
     path.write_text(header + body)
-    from maatchaa.lib.youtube_emulator import load_corpus
+    from emulators.youtube.corpus import load_corpus
 
     corpus: Corpus = load_corpus(path)
     found = {v.video_id for q in build_queries(BACKPACK, limit=2) for v in corpus.search(q, max_results=50).items}

@@ -1,4 +1,4 @@
-"""Serve the Shopify emulator (maatchaa/lib/shopify_emulator.py) for development and the demo."""
+"""Serve the Shopify emulator (emulators/shopify.py) for development and the demo."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from maatchaa.lib.shopify_emulator import ShopifyEmulator, load_catalog
+from emulators.shopify import ShopifyEmulator, load_catalog
 
 DEFAULT_CATALOG = Path(settings.BASE_DIR) / "shopify_app" / "fixtures" / "demo" / "catalog.json"
 

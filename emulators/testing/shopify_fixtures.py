@@ -1,6 +1,6 @@
 """Fixtures that start the Shopify emulator on loopback for tests.
 
-`shopify_emulator` starts maatchaa/lib/shopify_emulator.py over the demo catalog with auto-approve on,
+`shopify_emulator` starts emulators/shopify.py over the demo catalog with auto-approve on,
 points SHOPIFY_BASE_URL / SHOPIFY_API_KEY / SHOPIFY_API_SECRET / APP_URL at it, and delivers its
 webhooks through Django's test client (so `shopify_emulator.send_webhook(topic, payload, forged=...)`
 exercises the real URL, middleware included). Controls: `.add_product/.update_product/.delete_product`,
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from maatchaa.lib.shopify_emulator import ShopifyEmulator, load_catalog
+from emulators.shopify import ShopifyEmulator, load_catalog
 
 DEMO_CATALOG = Path(__file__).resolve().parents[2] / "shopify_app" / "fixtures" / "demo" / "catalog.json"
 TEST_API_KEY = "test-shopify-api-key"

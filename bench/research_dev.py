@@ -5,7 +5,7 @@ search over the corpus) -> embed candidates -> score videos -> rank creators -> 
 beside the original's keyword heuristic and BM25 on the same candidates, and the same figures
 without the search step (ranking the whole corpus).
 
-    .venv/bin/python -m maatchaa.lib.research_dev --labels ../shared/eval/dev.json \
+    .venv/bin/python -m bench.research_dev --labels ../shared/eval/dev.json \
         --corpus ../shared/data/youtube/videos.csv [--per-product]
 
 Embeddings are cached under /tmp (keyed by model and text), so reruns take seconds.
@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emulators.youtube.corpus import Corpus, Video, load_corpus
 from maatchaa.lib.categories import predict_category
 from maatchaa.lib.embedding import get_embedder
 from maatchaa.lib.evaluation import (
@@ -65,7 +66,6 @@ from maatchaa.lib.ranking import (
     video_embedding_text,
     video_headline_text,
 )
-from maatchaa.lib.youtube_emulator import Corpus, Video, load_corpus
 
 CACHE_DIR = Path("/tmp/maatchaa-ranking-cache")
 # The shared data beside the checkout, as settings.SHARED_DATA_DIR (this harness runs without Django).

@@ -25,14 +25,9 @@ from django.core.management.base import CommandError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from maatchaa.lib.youtube_emulator import (
-    EMULATED_KEY,
-    CorpusError,
-    EmulatorServer,
-    load_corpus,
-    parse_query,
-)
-from maatchaa.testing.youtube_fixtures import DEMO_CORPUS, TEST_API_KEY, corpus_for
+from emulators.testing.youtube_fixtures import DEMO_CORPUS, TEST_API_KEY, corpus_for
+from emulators.youtube.corpus import EMULATED_KEY, CorpusError, load_corpus, parse_query
+from emulators.youtube.server import EmulatorServer
 
 REPO = Path(__file__).resolve().parents[2]
 BRAND_CHANNEL = "UCjuniperPineCoOfficial0"

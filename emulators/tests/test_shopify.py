@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from emulators.shopify import ShopifyEmulator, load_catalog
+from emulators.testing.shopify_fixtures import DEMO_CATALOG
 from maatchaa.lib.http import make_session
-from maatchaa.lib.shopify_emulator import ShopifyEmulator, load_catalog
-from maatchaa.testing.shopify_fixtures import DEMO_CATALOG
 from shopify_app import shopify
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from maatchaa.lib.youtube_emulator import CorpusError, EmulatorServer, load_corpus
+from emulators.youtube.corpus import CorpusError, load_corpus
+from emulators.youtube.server import EmulatorServer
 
 DEMO_CORPUS = Path(settings.BASE_DIR) / "discovery" / "fixtures" / "demo" / "videos.csv"
 

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from maatchaa.lib.emulator_http import BackgroundServer, send_body
+from emulators.http import BackgroundServer, send_body
 from maatchaa.lib.rfc3339 import format_rfc3339, parse_rfc3339
 
 SHOP_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from maatchaa.lib.youtube_emulator import Corpus, EmulatorServer, load_corpus
+from emulators.youtube.corpus import Corpus, load_corpus
+from emulators.youtube.server import EmulatorServer
 
 DEMO_CORPUS = Path(__file__).resolve().parent.parent.parent / "discovery" / "fixtures" / "demo" / "videos.csv"
 TEST_API_KEY = "test-key"

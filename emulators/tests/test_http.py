@@ -6,7 +6,7 @@ import http.client
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from maatchaa.lib.emulator_http import BackgroundServer, send_body
+from emulators.http import BackgroundServer, send_body
 
 
 class _Hello(BaseHTTPRequestHandler):
