@@ -475,7 +475,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import NoReverseMatch, reverse
 
-    from shopify_app.models import Company, Membership
+    from accounts.models import Company, Membership
 
     rng = random.Random(args.seed)
     reuse = args.reuse_db and _seeded_database_exists(DATABASE)
@@ -630,7 +630,7 @@ def main() -> None:
                     with connection.cursor() as cursor:
                         results[name]["slowest_endpoint_query_plan"] = explain_analyze(cursor, queries[0]["sql"], [])
         else:
-            log("The endpoints are not routed yet (matches/api_urls.py): measuring the raw SQL only.")
+            log("The endpoints are not routed yet (web/api_urls.py): measuring the raw SQL only.")
             for name, raw, pick in (
                 (
                     "products",

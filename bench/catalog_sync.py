@@ -31,8 +31,9 @@ DOMAIN = "bench-catalog.myshopify.com"
 def sync_once(*, emulator: Any, bulk: bool, products: int) -> dict[str, Any]:
     from django.conf import settings
 
+    from accounts.models import Company
     from emulators.testing.shopify_fixtures import connect_emulated_shop
-    from shopify_app.models import Company, Product, Shop
+    from shopify_app.models import Product, Shop
     from shopify_app.services import sync_shop_products
 
     Shop.objects.all().delete()

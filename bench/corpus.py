@@ -29,7 +29,7 @@ class CorpusVideo:
     @property
     def text(self) -> str:
         """What the pipeline embeds for this video (RANKING's video_embedding_text)."""
-        from maatchaa.lib.ranking import VideoText, video_embedding_text
+        from maatchaa.lib.text import VideoText, video_embedding_text
 
         return video_embedding_text(
             VideoText(
@@ -81,7 +81,7 @@ def read_labels(path: Path | None = None) -> dict[str, Any]:
 
 def product_text(product: dict[str, Any]) -> str:
     """What the pipeline embeds for a product (RANKING's product_embedding_text)."""
-    from maatchaa.lib.ranking import ProductText, product_embedding_text
+    from maatchaa.lib.text import ProductText, product_embedding_text
 
     return product_embedding_text(
         ProductText(

@@ -293,10 +293,11 @@ def run_guide(url: str, products: list[dict[str, Any]]) -> tuple[float, float]:
 def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float, TimedEmbedder, dict[str, Any]]:
     from django.conf import settings
 
-    from discovery.models import DiscoveryRun
-    from discovery.runs import create_discovery_run, execute_discovery_run
+    from accounts.models import Company
     from maatchaa.lib.embedding import get_embedder, set_embedder
-    from shopify_app.models import Company, Product
+    from pipeline.models import DiscoveryRun
+    from pipeline.runs import create_discovery_run, execute_discovery_run
+    from shopify_app.models import Product
 
     for name, value in PRODUCTION.items():
         setattr(settings, name, value)

@@ -10,7 +10,7 @@ a simulated day of cycles (every WORKER_CYCLE_INTERVAL_MINUTES) three times on a
        WORKER_VIDEOS_PER_KEYWORD results ordered by view count, no cache, no deduplication, one
        videos.list per search and one channels.list per video; until the quota refuses;
   (a') the same loop made fairer: every product its turn, relevance order;
-  (b)  Maatchaa: create_discovery_run + execute_discovery_run (discovery/runs.py, the real code and
+  (b)  Maatchaa: create_discovery_run + execute_discovery_run (pipeline/runs.py, the real code and
        YouTube client) each cycle, in a throwaway database (bench_quota_efficiency).
 The simulated day needs no clock: the cycle interval only matters against the 72-hour query cache and
 the 7-day freshness, which a day never reaches, so cycles run back to back. Maatchaa's day ends when a
@@ -92,10 +92,11 @@ def run_guide(
 def run_maatchaa(emulator: Any, labels: dict[str, Any], *, cycles: int) -> dict[str, Any]:
     from django.conf import settings
 
-    from discovery.models import DiscoveryRun
-    from discovery.runs import create_discovery_run, execute_discovery_run
+    from accounts.models import Company
     from matches.models import CreatorMatch
-    from shopify_app.models import Company, Product
+    from pipeline.models import DiscoveryRun
+    from pipeline.runs import create_discovery_run, execute_discovery_run
+    from shopify_app.models import Product
 
     emulator.reset()
     settings.YOUTUBE_API_URL = emulator.url
@@ -220,7 +221,7 @@ def main() -> None:
         results["guide_fair"] = run_guide(
             emulator, products, settings=settings, cycles=cycles, rotate=True, order="relevance", qrels=qrels
         )
-        log("(b) Maatchaa's planner (discovery/runs.py)")
+        log("(b) Maatchaa's planner (pipeline/runs.py)")
         with throwaway_database(database=DATABASE, keep=args.keep_db):
             results["maatchaa"] = run_maatchaa(emulator, labels, cycles=cycles)
     report(results)

@@ -41,10 +41,19 @@ from pathlib import Path
 
 import numpy as np
 
+from discovery.categories import predict_category
+from discovery.queries import build_queries, next_query, planned_searches
 from emulators.youtube.corpus import Corpus, Video, load_corpus
-from maatchaa.lib.categories import predict_category
 from maatchaa.lib.embedding import get_embedder
-from maatchaa.lib.evaluation import (
+from maatchaa.lib.text import (
+    ProductText,
+    VideoText,
+    product_embedding_text,
+    product_niche_text,
+    video_embedding_text,
+    video_headline_text,
+)
+from matches.evaluation import (
     LabelledSet,
     bm25_video_scores,
     heuristic_video_scores,
@@ -53,19 +62,7 @@ from maatchaa.lib.evaluation import (
     precision_at_k,
     rank_channels_by_best_video,
 )
-from maatchaa.lib.queries import build_queries, next_query, planned_searches
-from maatchaa.lib.ranking import (
-    ProductText,
-    ScoringWeights,
-    VideoText,
-    mean_of_views,
-    product_embedding_text,
-    product_niche_text,
-    rank_creators,
-    score_videos,
-    video_embedding_text,
-    video_headline_text,
-)
+from matches.ranking import ScoringWeights, mean_of_views, rank_creators, score_videos
 
 CACHE_DIR = Path("/tmp/maatchaa-ranking-cache")
 # The shared data beside the checkout, as settings.SHARED_DATA_DIR (this harness runs without Django).

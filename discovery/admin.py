@@ -8,17 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from discovery import retention
-from discovery.models import (
-    Channel,
-    CompanyQuotaDay,
-    DiscoveryRun,
-    QuotaDay,
-    RetentionRun,
-    SearchQuery,
-    SuppressedChannel,
-    Video,
-)
-from matches.display import stat_label
+from discovery.models import Channel, CompanyQuotaDay, QuotaDay, RetentionRun, SearchQuery, SuppressedChannel, Video
+from maatchaa.lib.humanize import stat_label
 
 
 class RetentionSummaryMixin:
@@ -111,24 +102,6 @@ class QuotaDayAdmin(admin.ModelAdmin):
 class CompanyQuotaDayAdmin(admin.ModelAdmin):
     list_display = ["day", "company", "search_calls", "units"]
     list_filter = ["day"]
-
-
-@admin.register(DiscoveryRun)
-class DiscoveryRunAdmin(admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "company",
-        "trigger",
-        "status",
-        "products_done",
-        "search_calls",
-        "units",
-        "videos_found",
-        "matches_made",
-    ]
-    list_filter = ["status", "trigger"]
-    search_fields = ["company__name"]
-    raw_id_fields = ["products"]
 
 
 @admin.register(SuppressedChannel)

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
 from pgvector.django import VectorField
 
-from maatchaa.models import TimestampedModel
-from shopify_app.models import EMBEDDING_DIMENSIONS, Company, Product, cosine_hnsw_index
+from accounts.models import Company
+from maatchaa.lib.text import VideoText
+from maatchaa.models import EMBEDDING_DIMENSIONS, TimestampedModel, cosine_hnsw_index
 
 
 class Channel(TimestampedModel):
@@ -77,6 +77,17 @@ class Video(TimestampedModel):
             cosine_hnsw_index("video_embedding_hnsw"),
         ]
 
+    def as_text(self) -> VideoText:
+        """The video as search and ranking read it: the one place a video's text is built."""
+        return VideoText(
+            video_id=self.video_id,
+            channel_id=self.channel_id,
+            channel_title=self.channel_title,
+            title=self.title,
+            description=self.description,
+            tags=tuple(self.tags or ()),
+        )
+
     def __str__(self) -> str:
         return self.title
 
@@ -136,62 +147,6 @@ class CompanyQuotaDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} {self.day}"
-
-
-class DiscoveryRun(TimestampedModel):
-    class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Schedule"
-        IMMEDIATE = "immediate", "Immediate (after product sync)"
-        MANUAL = "manual", "Manual"
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        ABANDONED = "abandoned", "Abandoned"
-
-    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
-
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="discovery_runs")
-    trigger = models.CharField(max_length=16, choices=Trigger.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    products = models.ManyToManyField(Product, blank=True, related_name="discovery_runs")
-    products_planned = models.PositiveIntegerField(default=0)
-    products_done = models.PositiveIntegerField(default=0)
-    search_calls = models.PositiveIntegerField(default=0)
-    cached_searches = models.PositiveIntegerField(default=0)
-    units = models.PositiveIntegerField(default=0)
-    videos_found = models.PositiveIntegerField(default=0)
-    matches_made = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    message = models.CharField(max_length=500, blank=True, default="")
-    worker_pid = models.IntegerField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            # One discovery per company at a time, enforced by the database whatever races the triggers run.
-            models.UniqueConstraint(
-                fields=["company"],
-                condition=Q(status__in=["queued", "running"]),
-                name="discoveryrun_one_active_per_company",
-            ),
-        ]
-        indexes = [
-            # The runs page and "latest run" lookups: a company's runs, newest first.
-            models.Index(fields=["company", "-created_at"], name="discoveryrun_company_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_trigger_display()} run for {self.company} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES
 
 
 class SuppressedChannel(TimestampedModel):

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import Company
 from discovery.models import CompanyQuotaDay, QuotaDay
-from shopify_app.models import Company
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 

@@ -2,7 +2,7 @@
 
 Data fetched with an API key may be stored for at most YOUTUBE_DATA_MAX_AGE_DAYS, then it must be
 refreshed or deleted. `run_retention` does both, daily just after YouTube's Pacific-midnight quota
-reset (the "maatchaa-retention" schedule in discovery/scheduling.py, task discovery.tasks.retention,
+reset (the "maatchaa-retention" schedule in pipeline/schedules.py, task pipeline.tasks.retention,
 which calls `retention_task` here):
 
 1. Stored videos and channels that a current match still needs (a Match, a CreatorMatch, or a
@@ -33,7 +33,7 @@ from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from discovery import quota
+from discovery import quota, text_signals
 from discovery.models import Channel, RetentionRun, SuppressedChannel, Video
 from discovery.youtube import (
     MAX_IDS_PER_CALL,
@@ -44,7 +44,6 @@ from discovery.youtube import (
     YouTubeError,
     get_client,
 )
-from maatchaa.lib import text_signals
 from matches.models import CreatorDecision, CreatorMatch, Match
 
 logger = logging.getLogger("maatchaa.retention")
@@ -228,15 +227,14 @@ def _refresh_channels(client: YouTubeClient, ids: list[str], tally: _Tally, *, n
 def _reanalyse_changed(video_ids: list[str]) -> None:
     """Videos whose text changed at YouTube: their signals and embedding follow the new text."""
     # Imported here: the embedder loads a model, which a run that changed no text never needs.
-    from discovery.services import video_text
-    from maatchaa.lib import ranking
     from maatchaa.lib.embedding import get_embedder
+    from matches import ranking
     from matches.services import vector_label
 
     videos = list(Video.objects.filter(video_id__in=video_ids))
     embedder = get_embedder()
     # The same two-view vectors and label as discovery's, so nothing is re-embedded or mixed later.
-    vectors = ranking.embed_videos([video_text(video) for video in videos], embedder=embedder)
+    vectors = ranking.embed_videos([video.as_text() for video in videos], embedder=embedder)
     label = vector_label(embedder)
     for video, vector in zip(videos, vectors, strict=True):
         video.contact_emails = text_signals.extract_emails(video.description)
@@ -340,7 +338,7 @@ def run_retention(
 
 
 def retention_task() -> str:
-    """The django-q2 entry point for the scheduled job (discovery/scheduling.py)."""
+    """The django-q2 entry point for the scheduled job (pipeline/schedules.py)."""
     run = run_retention()
     return retention_summary(run)
 

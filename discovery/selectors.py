@@ -6,27 +6,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Company
 from discovery.models import Channel, SearchQuery, SuppressedChannel, Video
-from shopify_app.models import Company, Product, Shop
-
-
-def discoverable_products(*, company: Company) -> QuerySet[Product]:
-    """ACTIVE products whose shop is still installed (products without a shop, e.g. imported, count)."""
-    return (
-        Product.objects.filter(company=company, status=Product.Status.ACTIVE)
-        .filter(Q(shop__isnull=True) | ~Q(shop__status=Shop.Status.UNINSTALLED))
-        .select_related("company", "shop")
-    )
+from shopify_app.models import Product
 
 
 def products_in_rotation(
     *, company: Company, limit: int | None = None, product_ids: Sequence[int] | None = None
 ) -> list[Product]:
     """Never-discovered products first, then the least recently discovered: every product gets its turn."""
-    products = discoverable_products(company=company)
+    products = Product.objects.filter(company=company).discoverable().select_related("company", "shop")
     if product_ids is not None:
         products = products.filter(pk__in=list(product_ids))
     products = products.order_by(F("last_discovered_at").asc(nulls_first=True), "pk")

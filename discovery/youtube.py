@@ -28,9 +28,9 @@ from googleapiclient import discovery_cache
 from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
+from accounts.models import Company
 from discovery import quota
 from maatchaa.lib.rfc3339 import format_rfc3339
-from shopify_app.models import Company
 
 # Ids per videos.list / channels.list call: YouTube's de-facto maximum.
 MAX_IDS_PER_CALL = 50

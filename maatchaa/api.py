@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# The schema of every 4xx/5xx body, for the OpenAPI document.
+ERROR_RESPONSE = inline_serializer(
+    name="Error",
+    fields={"message": serializers.CharField(), "details": serializers.DictField()},
+)
 
 
 class ApplicationError(Exception):

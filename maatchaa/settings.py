@@ -110,12 +110,17 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The layers, bottom up (README "Architecture"): each app imports only those listed before it.
+    "accounts",
     "shopify_app",
     "discovery",
     "matches",
-    "emulators",
-    # After discovery: its `qcluster` command (worker banner, schedules upserted by name) wraps
+    # Before django_q: its `qcluster` command (worker banner, schedules upserted by name) wraps
     # django-q2's, and Django takes a command from the first app that defines it.
+    "pipeline",
+    "web",
+    # Tests, benchmarks and the demo only: the app reaches the emulators over HTTP.
+    "emulators",
     "django_q",
 ]
 
@@ -216,7 +221,7 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "maatchaa.authentication.HashedTokenAuthentication",
+        "accounts.authentication.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -36,11 +36,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from discovery.models import DiscoveryRun
+from accounts.models import Company
+from accounts.tenancy import companies_for
 from maatchaa.api import ApplicationError
-from maatchaa.tenancy import companies_for
 from matches.models import CreatorDecision, CreatorMatch, Match
-from shopify_app.models import Company, Product, Shop
+from shopify_app.models import Product
 
 User = AuthUser | AnonymousUser
 
@@ -52,7 +52,7 @@ MATCHED_VIDEOS_PER_CREATOR = 3
 
 @dataclass(frozen=True)
 class CreatorFilters:
-    """The creator list's filters, already validated (matches/api.py's CreatorFilterSerializer)."""
+    """The creator list's filters, already validated (web/api.py's CreatorFilterSerializer)."""
 
     min_subscribers: int | None = None
     max_subscribers: int | None = None
@@ -130,18 +130,6 @@ def get_product_ref_for_user(*, user: User, product_id: int) -> ProductRef:
     return ProductRef(pk=row[0], handle=row[1], own_channel_ids=tuple(row[2] or ()))
 
 
-def get_company_for_user(*, user: User, company_id: Any) -> Company:
-    """A company named in a request body or query: one of the caller's, else the same 404 as a missing one."""
-    try:
-        company_uuid = uuid.UUID(str(company_id))
-    except ValueError:
-        raise ApplicationError("Company not found.", status=404) from None
-    company = companies_for(user).filter(pk=company_uuid).first()
-    if company is None:
-        raise ApplicationError("Company not found.", status=404)
-    return company
-
-
 def list_products(*, company: Company | uuid.UUID, search: str = "", status: str = "") -> QuerySet[Product]:
     """The company's products in title order, without counts: page this, then `with_counts(page)`, or
     wrap it in `ProductPages`."""
@@ -190,7 +178,7 @@ def with_counts(products: Iterable[Product]) -> list[Product]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-# The columns GET /products returns for each product (matches/api.py's ProductSerializer describes them).
+# The columns GET /products returns for each product (web/api.py's ProductSerializer describes them).
 _PRODUCT_PAGE = """
 SELECT p.id, p.title, p.handle, p.status, p.product_type, p.vendor, p.price, p.currency, p.image_url,
        p.online_store_url, p.last_discovered_at,
@@ -232,46 +220,6 @@ class ProductPages:
         except EmptyResultSet:  # an empty slice (page 1 of no products): nothing to ask the database
             return []
         return _rows(_PRODUCT_PAGE.format(ids=ids), [CreatorDecision.Status.SHORTLISTED.value, *params])
-
-
-# The company a request acts for, chosen as maatchaa.tenancy.current_company chooses it: the one picked
-# in the session if the user is a member of it, else the user's oldest membership's.
-_CURRENT_COMPANY = """
-SELECT m.company_id FROM shopify_app_membership m
-WHERE m.user_id = %s
-ORDER BY m.company_id = %s DESC NULLS LAST, m.created_at
-LIMIT 1
-"""
-
-
-def current_company_id(*, user: User, chosen: Any) -> uuid.UUID | None:
-    """`maatchaa.tenancy.current_company(request)`'s id (`chosen`: the session's choice, if any) in one
-    light query, without loading the company: GET /products needs only its id."""
-    if not user.is_authenticated:
-        return None
-    try:
-        chosen_id = uuid.UUID(str(chosen)) if chosen else None
-    except ValueError:
-        chosen_id = None
-    with connection.cursor() as cursor:
-        cursor.execute(_CURRENT_COMPANY, [user.pk, chosen_id])
-        row = cursor.fetchone()
-    return None if row is None else row[0]
-
-
-def connected_shops(*, company: Company) -> QuerySet[Shop]:
-    return Shop.objects.filter(company=company).order_by("domain")
-
-
-def shop_to_sync(*, company: Company) -> Shop:
-    """The company's connected store for a manual resync; a 400 that says what to do when there is none."""
-    shop = connected_shops(company=company).filter(status=Shop.Status.ACTIVE).first()
-    if shop is None:
-        raise ApplicationError(
-            "No Shopify store is connected for this company. Connect one at /dashboard/settings first.",
-            status=400,
-        )
-    return shop
 
 
 # --- creators -------------------------------------------------------------------------------------
@@ -452,18 +400,3 @@ def get_product_creator(*, product: Product, channel_id: str) -> CreatorMatch:
     if creator is None:
         raise ApplicationError("Creator not found for this product.", status=404)
     return creator
-
-
-# --- discovery runs -------------------------------------------------------------------------------
-
-
-def list_discovery_runs(*, company: Company) -> QuerySet[DiscoveryRun]:
-    return DiscoveryRun.objects.filter(company=company).order_by("-created_at", "-pk")
-
-
-def latest_discovery_run(*, company: Company) -> DiscoveryRun | None:
-    return list_discovery_runs(company=company).first()
-
-
-def active_discovery_run(*, company: Company) -> DiscoveryRun | None:
-    return list_discovery_runs(company=company).filter(status__in=DiscoveryRun.ACTIVE_STATUSES).first()

@@ -16,9 +16,11 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from discovery.models import SuppressedChannel, Video
-from maatchaa.lib import ranking
+from accounts.models import Company
+from discovery.models import Video
+from discovery.selectors import suppressed_channel_ids
 from maatchaa.lib.embedding import Embedder, get_embedder
+from matches import ranking
 from matches.models import CreatorMatch, Match
 from shopify_app.models import Product
 
@@ -58,27 +60,6 @@ class MatchOutcome:
     creators: int  # creators ranked for the product afterwards
 
 
-def _product_text(product: Product) -> ranking.ProductText:
-    return ranking.ProductText(
-        title=product.title,
-        description=product.description or "",
-        product_type=product.product_type or "",
-        vendor=product.vendor or "",
-        tags=tuple(product.tags or ()),
-    )
-
-
-def _video_text(video: Video) -> ranking.VideoText:
-    return ranking.VideoText(
-        video_id=video.video_id,
-        channel_id=video.channel_id,
-        channel_title=video.channel_title,
-        title=video.title,
-        description=video.description,
-        tags=tuple(video.tags or ()),
-    )
-
-
 def vector_label(embedder: Embedder) -> str:
     """What `embedding_model` records for our vectors: the model and how its views are combined.
 
@@ -92,7 +73,7 @@ def vector_label(embedder: Embedder) -> str:
 def embed_product(*, product: Product, embedder: Embedder | None = None) -> np.ndarray:
     """Embed the product's current text and store the vector with the model that made it."""
     embedder = embedder or get_embedder()
-    vector = ranking.embed_product(_product_text(product), embedder=embedder)
+    vector = ranking.embed_product(product.as_text(), embedder=embedder)
     label = vector_label(embedder)
     Product.objects.filter(pk=product.pk).update(embedding=vector, embedding_model=label)
     product.embedding = vector
@@ -102,10 +83,7 @@ def embed_product(*, product: Product, embedder: Embedder | None = None) -> np.n
 
 def _excluded_channels(product: Product, channel_ids: set[str]) -> set[str]:
     own = set(product.company.own_channel_ids or ())
-    suppressed = set(
-        SuppressedChannel.objects.filter(channel_id__in=list(channel_ids)).values_list("channel_id", flat=True)
-    )
-    return own | suppressed
+    return own | suppressed_channel_ids(channel_ids=channel_ids)
 
 
 def match_product(
@@ -143,9 +121,9 @@ def match_product(
     made = 0
     if videos:
         scored = ranking.score_videos(
-            _product_text(product),
+            product.as_text(),
             np.asarray(product_vector, dtype=np.float32),
-            [_video_text(v) for v in videos],
+            [v.as_text() for v in videos],
             np.asarray([v.embedding for v in videos], dtype=np.float32),
         )
         # Rank creators over every candidate, then keep the best `keep` creators with their best videos:
@@ -225,3 +203,13 @@ def rank_product_creators(*, product: Product) -> int:
             update_fields=["score", "rank", "video_count", "evidence", "updated_at"],
         )
     return len(rows)
+
+
+def set_own_channels(*, company: Company, channel_ids: list[str]) -> Company:
+    """The brand's own YouTube channels: never ranked as creators for its products, from now on."""
+    with transaction.atomic():
+        company.own_channel_ids = channel_ids
+        company.save(update_fields=["own_channel_ids", "updated_at"])
+        # Rows ranked before the brand named its channels go now; the next ranking leaves them out too.
+        CreatorMatch.objects.filter(product__company=company, channel_id__in=channel_ids).delete()
+    return company

@@ -3,97 +3,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from shopify_app.models import ApiToken, Company, Membership, Product, Shop, SignInFailure, WebhookDelivery
+from shopify_app.models import Product, Shop, WebhookDelivery
 
 if TYPE_CHECKING:
-    from uuid import UUID
-
-
-def _run_discovery_now(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    companies: list[Company],
-    product_ids: dict[UUID, list[int]] | None = None,
-) -> None:
-    """Trigger discovery for each company (one active run per company; a running one is reported)."""
-    from discovery.models import DiscoveryRun
-    from discovery.scheduling import trigger_discovery
-
-    started: list[str] = []
-    running: list[str] = []
-    for company in companies:
-        run, created = trigger_discovery(
-            company=company,
-            trigger=DiscoveryRun.Trigger.MANUAL,
-            user=request.user,
-            product_ids=(product_ids or {}).get(company.pk),
-        )
-        (started if created else running).append(f"{company.name} (run #{run.pk})")
-    if started:
-        modeladmin.message_user(request, f"Discovery started for {len(started)} company(ies): {', '.join(started)}.")
-    if running:
-        modeladmin.message_user(
-            request, f"Discovery already in progress for: {', '.join(running)}.", level=messages.WARNING
-        )
-
-
-@admin.action(description="Run discovery now")
-def run_discovery_for_companies(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Company]
-) -> None:
-    _run_discovery_now(modeladmin, request, list(queryset))
-
-
-@admin.action(description="Run discovery now")
-def run_discovery_for_products(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-    """Discovery for the selected products (a company's run takes its selected products only)."""
-    selected: dict[UUID, list[int]] = {}
-    for product_id, company_id in queryset.values_list("pk", "company_id"):
-        selected.setdefault(company_id, []).append(product_id)
-    _run_discovery_now(modeladmin, request, list(Company.objects.filter(pk__in=selected)), selected)
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "product_count", "match_count", "created_at"]
-    search_fields = ["name", "shops__domain"]
-    inlines = [MembershipInline]
-    actions = [run_discovery_for_companies]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _product_count=Count("products", distinct=True),
-                _match_count=Count("products__matches", distinct=True),
-            )
-        )
-
-    @admin.display(description="Products", ordering="_product_count")
-    def product_count(self, obj: Company) -> int:
-        return obj._product_count  # type: ignore[attr-defined]
-
-    @admin.display(description="Matches", ordering="_match_count")
-    def match_count(self, obj: Company) -> int:
-        return obj._match_count  # type: ignore[attr-defined]
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "company", "role", "created_at"]
-    list_filter = ["role"]
-    search_fields = ["user__username", "user__email", "company__name"]
-    autocomplete_fields = ["user", "company"]
+    pass
 
 
 @admin.action(description="Resync products from Shopify (full, in the worker)")
@@ -146,19 +62,14 @@ class ShopAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["title", "company", "product_type", "status", "match_count", "last_discovered_at"]
+    list_display = ["title", "company", "product_type", "status", "last_discovered_at"]
     list_filter = ["status", "company"]
     search_fields = ["title", "handle", "vendor", "product_type", "shopify_id"]
     exclude = ["embedding"]
     readonly_fields = ["embedding_model", "last_discovered_at", "shopify_updated_at"]
-    actions = [run_discovery_for_products]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
-        return super().get_queryset(request).select_related("company").annotate(_match_count=Count("matches"))
-
-    @admin.display(description="Matches", ordering="_match_count")
-    def match_count(self, obj: Product) -> int:
-        return obj._match_count  # type: ignore[attr-defined]
+        return super().get_queryset(request).select_related("company")
 
 
 @admin.register(WebhookDelivery)
@@ -166,29 +77,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["topic", "shop_domain", "webhook_id", "triggered_at", "processed_at"]
     list_filter = ["topic"]
     search_fields = ["shop_domain", "webhook_id"]
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    """Revoking is deleting; a token is made by its member (settings page) or create_api_token, which
-    show the key once. The admin holds only the digest, so it shows and edits nothing else."""
-
-    list_display = ["user", "last_four", "created_at", "last_used_at"]
-    search_fields = ["user__username", "user__email", "last_four"]
-    readonly_fields = ["user", "last_four", "created_at", "last_used_at"]
-    exclude = ["digest"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.register(SignInFailure)
-class SignInFailureAdmin(admin.ModelAdmin):
-    """Refused sign-ins in the last 15 minutes; deleting an email's rows unlocks it at once."""
-
-    list_display = ["username", "created_at"]
-    search_fields = ["username"]
-    readonly_fields = ["username", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

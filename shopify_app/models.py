@@ -1,89 +1,16 @@
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.utils import timezone
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import VectorField
 
+from accounts.models import Company
 from maatchaa.lib import crypto
-from maatchaa.models import TimestampedModel
-
-EMBEDDING_DIMENSIONS = 384
-
-
-def cosine_hnsw_index(name: str) -> HnswIndex:
-    """The HNSW index every embedding column gets: cosine distance, pgvector's default build settings."""
-    return HnswIndex(name=name, fields=["embedding"], m=16, ef_construction=64, opclasses=["vector_cosine_ops"])
-
-
-class Company(TimestampedModel):
-    """The tenant: a brand. Users reach everything through their memberships."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200)
-    # The brand's own YouTube channels are never ranked as creators for its products.
-    own_channel_ids = ArrayField(models.CharField(max_length=64), default=list, blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="companies")
-
-    class Meta:
-        verbose_name_plural = "companies"
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(TimestampedModel):
-    class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        MEMBER = "member", "Member"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "company"], name="membership_unique_user_company")]
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.company}"
-
-
-class ApiToken(models.Model):
-    """A member's API token, stored as the SHA-256 of its key: the key is shown once, when issued, and
-    a copy of the database holds nothing a script could authenticate with (maatchaa/accounts.py)."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
-    digest = models.CharField(max_length=64, unique=True)
-    # Enough to tell tokens apart on the settings page, far too little to guess the rest.
-    last_four = models.CharField(max_length=4)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "API token"
-
-    def __str__(self) -> str:
-        return f"…{self.last_four} ({self.user})"
-
-
-class SignInFailure(models.Model):
-    """A refused sign-in, by the email it was for: enough of them within the window lock that email's
-    sign-in for a while (maatchaa/accounts.py), in every web process at once. Rows older than the window
-    are deleted as new ones come."""
-
-    username = models.CharField(max_length=254)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["username", "created_at"], name="signinfailure_user_time_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.username} at {self.created_at:%Y-%m-%d %H:%M}"
+from maatchaa.lib.text import ProductText
+from maatchaa.models import EMBEDDING_DIMENSIONS, TimestampedModel, cosine_hnsw_index
 
 
 class Shop(TimestampedModel):
@@ -143,6 +70,14 @@ class Shop(TimestampedModel):
         return self.status == self.Status.ACTIVE
 
 
+class ProductQuerySet(models.QuerySet["Product"]):
+    def discoverable(self) -> ProductQuerySet:
+        """The one rule for which products discovery may search for: ACTIVE in Shopify, and not from a
+        store that uninstalled the app or disconnected (products with no shop, e.g. created by hand, count).
+        `Product.is_discoverable` says the same of one product."""
+        return self.filter(status=Product.Status.ACTIVE).exclude(shop__status=Shop.Status.UNINSTALLED)
+
+
 class Product(TimestampedModel):
     class Status(models.TextChoices):
         ACTIVE = "ACTIVE", "Active"
@@ -169,6 +104,8 @@ class Product(TimestampedModel):
     embedding_model = models.CharField(max_length=100, blank=True, default="")
     last_discovered_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ProductQuerySet.as_manager()
+
     if TYPE_CHECKING:
         id: int
 
@@ -190,9 +127,22 @@ class Product(TimestampedModel):
     def __str__(self) -> str:
         return self.title
 
+    def as_text(self) -> ProductText:
+        """The product as search and ranking read it: the one place a product's text is built."""
+        return ProductText(
+            title=self.title,
+            description=self.description or "",
+            product_type=self.product_type or "",
+            vendor=self.vendor or "",
+            tags=tuple(self.tags or ()),
+        )
+
     @property
     def is_discoverable(self) -> bool:
-        return self.status == self.Status.ACTIVE
+        """`Product.objects.discoverable()` for this one product."""
+        if self.status != self.Status.ACTIVE:
+            return False
+        return self.shop_id is None or self.shop.status != Shop.Status.UNINSTALLED  # type: ignore[union-attr]
 
 
 class WebhookDelivery(TimestampedModel):

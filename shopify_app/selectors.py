@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from shopify_app.models import Company, Product, Shop
+from accounts.models import Company
+from maatchaa.api import ApplicationError
+from shopify_app.models import Product, Shop
 
 
 def shop_for_company(*, company: Company) -> Shop | None:
@@ -17,11 +19,20 @@ def is_connected(*, company: Company, shop_domain: str) -> bool:
     return company.shops.filter(domain=shop_domain, status=Shop.Status.ACTIVE).exists()
 
 
-def discoverable_products_filter() -> Q:
-    """Which products discovery may search for: ACTIVE in Shopify, and not from a store that uninstalled
-    the app or disconnected (products with no shop, e.g. created by hand, are kept)."""
-    return Q(status=Product.Status.ACTIVE) & (Q(shop__isnull=True) | ~Q(shop__status=Shop.Status.UNINSTALLED))
-
-
 def discoverable_products(*, company: Company) -> QuerySet[Product]:
-    return Product.objects.filter(discoverable_products_filter(), company=company)
+    return Product.objects.filter(company=company).discoverable()
+
+
+def connected_shops(*, company: Company) -> QuerySet[Shop]:
+    return Shop.objects.filter(company=company).order_by("domain")
+
+
+def shop_to_sync(*, company: Company) -> Shop:
+    """The company's connected store for a manual resync; a 400 that says what to do when there is none."""
+    shop = connected_shops(company=company).filter(status=Shop.Status.ACTIVE).first()
+    if shop is None:
+        raise ApplicationError(
+            "No Shopify store is connected for this company. Connect one at /dashboard/settings first.",
+            status=400,
+        )
+    return shop

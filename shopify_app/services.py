@@ -22,10 +22,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Company
 from maatchaa.api import ApplicationError
 from shopify_app import shopify
-from shopify_app.models import Company, Product, Shop, WebhookDelivery
+from shopify_app.models import Product, Shop, WebhookDelivery
+from shopify_app.selectors import discoverable_products
 from shopify_app.shopify import ShopifyClient, ShopifyError, ShopifyProduct
+from shopify_app.signals import catalog_changed
 
 log = logging.getLogger("maatchaa.shopify")
 
@@ -743,16 +746,12 @@ def _record_registration(shop: Shop, *, error: str) -> None:
 
 def start_discovery_after_install(*, shop: Shop, result: SyncResult | None) -> None:
     """After an install, discovery must start by itself. Saved products already queued it through the
-    post-save signal; a reinstall that changed nothing saved none, so ask for the run here (the
-    scheduler hands back the company's active run instead of making a second)."""
+    post-save signal; a reinstall that changed nothing saved none, so announce the catalog here (a
+    company's active run is handed back instead of a second one made)."""
     if result is not None and result.created + result.updated > 0:
         return
-    from discovery.models import DiscoveryRun
-    from discovery.scheduling import trigger_discovery
-    from shopify_app.selectors import discoverable_products
-
     if discoverable_products(company=shop.company).exists():
-        trigger_discovery(company=shop.company, trigger=DiscoveryRun.Trigger.IMMEDIATE)
+        catalog_changed.send(sender=Shop, company=shop.company)
 
 
 def enqueue_sync(*, shop: Shop, full: bool = False, after_install: bool = False) -> None:

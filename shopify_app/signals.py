@@ -1,9 +1,10 @@
-"""Signal receivers: they only schedule work on commit; the work lives in services and tasks.
+"""What the catalog announces: `catalog_changed`, sent after commit when a connected store's products changed.
 
-A product sync saves many products in one transaction. The receiver notes each saved product's
-company and shop in a per-transaction set and registers ONE on-commit callback for it, so syncing
-500 products enqueues one discovery run, not 500 (and the database's one-active-run-per-company
-constraint absorbs what is left of any race between transactions).
+The catalog never calls discovery: discovery's owner (pipeline/receivers.py) listens and starts a run.
+A product sync saves many products in one transaction. The post-save receiver notes each saved
+product's company and shop in a per-transaction set and registers ONE on-commit callback for it, so
+syncing 500 products sends one `catalog_changed` per company, not 500 (and the database's
+one-active-run-per-company constraint absorbs what is left of any race between transactions).
 """
 
 from __future__ import annotations
@@ -15,11 +16,16 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
-from shopify_app.models import Company, Product, Shop
+from accounts.models import Company
+from shopify_app.models import Product, Shop
 
 logger = logging.getLogger("maatchaa.worker")
+
+# Sent with `company` (a Company) after a transaction that saved active products of a connected store
+# commits, and after an install that saved nothing new (a reinstall): the catalog is ready to search.
+catalog_changed = Signal()
 
 # Saves that touch only these fields are discovery's own bookkeeping, not catalog changes; reacting
 # to them would make every discovery trigger the next one.
@@ -37,9 +43,6 @@ class _PendingDiscovery:
         self.shops_by_company.setdefault(company_id, set()).add(shop_id)
 
     def __call__(self) -> None:
-        from discovery.models import DiscoveryRun
-        from discovery.scheduling import trigger_discovery
-
         if getattr(_local, "pending", None) is self:
             _local.pending = None
         for company_id, shop_ids in sorted(self.shops_by_company.items(), key=lambda item: str(item[0])):
@@ -49,7 +52,7 @@ class _PendingDiscovery:
             company = Company.objects.filter(pk=company_id).first()
             if company is None:
                 continue
-            trigger_discovery(company=company, trigger=DiscoveryRun.Trigger.IMMEDIATE)
+            catalog_changed.send(sender=Product, company=company)
 
 
 _local = threading.local()

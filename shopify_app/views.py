@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import Company
+from accounts.tenancy import current_company
 from maatchaa.api import ApplicationError
-from maatchaa.tenancy import current_company
 from shopify_app import selectors, services, shopify
-from shopify_app.models import Company
 
 log = logging.getLogger("maatchaa.shopify")
 

@@ -11,13 +11,14 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from accounts.models import Company
 from discovery import quota
 from discovery.models import Channel, QuotaDay, RetentionRun, SuppressedChannel, Video
 from discovery.retention import is_suppressed, oldest_record_fetched_at, run_retention
 from maatchaa.lib.embedding import get_embedder
 from matches.models import CreatorDecision, CreatorMatch, Match
 from matches.services import vector_label
-from shopify_app.models import Company, Product
+from shopify_app.models import Product
 
 pytestmark = pytest.mark.django_db
 

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from accounts.models import Company
 from discovery import quota
 from discovery.models import CompanyQuotaDay, QuotaDay
 from discovery.youtube import (
@@ -25,7 +26,6 @@ from discovery.youtube import (
     parse_duration,
     parse_video,
 )
-from shopify_app.models import Company
 
 pytestmark = pytest.mark.django_db
 

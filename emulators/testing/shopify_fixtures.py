@@ -97,7 +97,7 @@ def create_member(
     password the user can only be signed in with force_login (and no second of PBKDF2 is spent)."""
     from django.contrib.auth import get_user_model
 
-    from shopify_app.models import Company, Membership
+    from accounts.models import Company, Membership
 
     user = get_user_model().objects.create_user(username=username, email=f"{username}@example.com", password=password)
     company = Company.objects.create(name=company_name)

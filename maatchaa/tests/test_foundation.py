@@ -15,9 +15,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.models import Company
 from discovery.models import Channel, Video
 from matches.models import Match
-from shopify_app.models import Company, Product
+from shopify_app.models import Product
 
 ROOT = Path(__file__).resolve().parents[2]
 

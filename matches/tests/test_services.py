@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from accounts.models import Company
 from discovery.models import Channel, SuppressedChannel, Video
-from maatchaa.lib import ranking
 from maatchaa.lib.embedding import get_embedder
+from matches import ranking
 from matches.models import CreatorMatch, Match
 from matches.services import MATCHES_PER_CREATOR, match_product, rank_product_creators, vector_label
-from shopify_app.models import Company, Product
+from shopify_app.models import Product
 
 pytestmark = pytest.mark.django_db
 

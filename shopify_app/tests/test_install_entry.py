@@ -9,10 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from accounts.models import Company
 from emulators.shopify import ShopifyEmulator
 from emulators.testing.shopify_fixtures import TEST_APP_URL, create_member, follow_authorize
 from maatchaa.lib.http import make_session
-from shopify_app.models import Company, Product, Shop
+from shopify_app.models import Product, Shop
 from shopify_app.services import INSTALL_SESSION_KEY, OAUTH_SESSION_KEY
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from discovery.models import DiscoveryRun
 from emulators.shopify import ShopifyEmulator, signed_query
 from emulators.testing.shopify_fixtures import TEST_API_SECRET, create_member, follow_authorize
+from pipeline.models import DiscoveryRun
 from shopify_app.models import Product, Shop
 
 pytestmark = pytest.mark.django_db

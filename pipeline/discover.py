@@ -1,0 +1,660 @@
+"""Discovery: from a store's products to stored videos, channels and ranked creators.
+
+search → new video ids → video details (50 ids a call) → channel details (50 a call) → analysis
+(embeddings, contact emails, sponsorship signals, language) → storage → matching.
+
+A product's first query comes from its type and tags (RANKING's build_queries); its second is the same
+query within the product's predicted YouTube category (videoCategoryId; maatchaa.lib.categories); each
+further query is learned from what the earlier ones found (feedback_query), so each search call is
+analysed before the next is written. Searches are keyed by normalize_query and their parameters: a
+search made within DISCOVERY_QUERY_CACHE_HOURS, by this product or another, is answered from the
+SearchQuery table.
+
+Every search asks YouTube for 50 results: a search call costs the same for 1 or 50, and the search
+bucket (100 calls a day) is the scarce one. Every result is a candidate: its details cost one unit per
+50 ids from the 10,000-unit pool and its embedding is computed locally, so ranking over all of them is
+cheap and finds creators a top-5 would miss. WORKER_VIDEOS_PER_KEYWORD bounds what is *kept*: a
+product keeps its best WORKER_VIDEOS_PER_KEYWORD × (keywords searched) creators per run (10 with the
+guide's 2 × 5, the length of a first page), each with its best videos as Match rows.
+
+The log reads like the worker guide's "Watch Worker Logs" section.
+
+Embedding is CPU work and the calls are waits, so a batch's embedding runs in one helper thread while
+the main thread sends its channels.list call. Only numpy/onnxruntime run there: every call, ledger
+entry and database query stays on the main thread (httplib2 and a Django connection are per thread),
+so the calls, their order, the quota accounting and the stored rows are those of a sequential run.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Company
+from discovery import categories, selectors, text_signals
+from discovery import queries as query_lib
+from discovery.models import Channel, SearchQuery, Video
+from discovery.queries import Search
+from discovery.youtube import (
+    BreakerOpen,
+    ChannelDetails,
+    QuotaExhausted,
+    VideoDetails,
+    YouTubeClient,
+    YouTubeError,
+    get_client,
+)
+from maatchaa.lib.embedding import Embedder, get_embedder
+from matches import ranking
+from matches import services as match_services
+from pipeline.models import DiscoveryRun
+from shopify_app import selectors as shop_selectors
+from shopify_app.models import Product
+
+logger = logging.getLogger("maatchaa.discovery")
+
+LogFn = Callable[[str], None]
+
+SEARCH_PAGE_SIZE = 50  # YouTube's maximum per search call, for the price of one call
+IDS_PER_CALL = 50  # videos.list and channels.list take at most 50 ids per call
+SEARCH_ORDER = "relevance"
+# Units from the 10k pool a search's follow-up costs at most: one videos.list and one channels.list.
+UNITS_PER_SEARCH_ESTIMATE = 2
+
+
+@dataclass
+class DiscoveryTally:
+    """What a discovery spent and found; copied onto the DiscoveryRun row as it goes."""
+
+    products_done: int = 0
+    search_calls: int = 0
+    cached_searches: int = 0
+    units: int = 0
+    videos_found: int = 0
+    videos_fetched: int = 0
+    channels_fetched: int = 0
+    matches_made: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped_reason: str = ""
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.stopped_reason)
+
+
+@dataclass(frozen=True)
+class PlannedSearch:
+    query: str
+    products: tuple[str, ...]
+    cached: bool
+    category_name: str = ""  # within this YouTube video category ("": anywhere)
+
+
+@dataclass(frozen=True)
+class DiscoveryPlan:
+    """What a discovery would search, and what it would cost, without spending anything."""
+
+    products: tuple[tuple[str, tuple[str, ...]], ...]  # (title, its queries)
+    searches: tuple[PlannedSearch, ...]
+
+    @property
+    def search_calls(self) -> int:
+        return sum(1 for s in self.searches if not s.cached)
+
+    @property
+    def cached_searches(self) -> int:
+        return sum(1 for s in self.searches if s.cached)
+
+    @property
+    def units_estimate(self) -> int:
+        return self.search_calls * UNITS_PER_SEARCH_ESTIMATE
+
+
+def query_key(query: str) -> str:
+    """The key two queries that YouTube answers alike share (RANKING's normalisation); storage is keyed by it."""
+    return query_lib.normalize_query(query)[:500]
+
+
+def product_searches(
+    product: Product, *, product_vector: np.ndarray | None = None, embedder: Embedder | None = None
+) -> list[Search]:
+    """The product's planned searches: at most WORKER_KEYWORDS_PER_PRODUCT, distinct.
+
+    Its niche query, then the same within its predicted YouTube category, then static follow-ups
+    (which a run replaces with queries learned from the results; RANKING's planned_searches).
+    Without `product_vector` the product's current text is embedded (as a run would; nothing is
+    stored), so that a dry run plans the category the run will search.
+    """
+    embedder = embedder or get_embedder()
+    if product_vector is None:
+        product_vector = ranking.embed_product(product.as_text(), embedder=embedder)
+    category = categories.predict_category(product_vector, embedder=embedder)
+    # Distinct already: build_queries keeps one query per normalised key, and the category's twin differs
+    # from its unrestricted query by the category.
+    return query_lib.planned_searches(product.as_text(), limit=settings.WORKER_KEYWORDS_PER_PRODUCT, category=category)
+
+
+def _search_params() -> dict[str, object]:
+    days = settings.DISCOVERY_PUBLISHED_WITHIN_DAYS
+    published_after: datetime | None = None
+    if days:
+        # Whole days, so that the parameters (and the cache key) stay the same all day.
+        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        published_after = today - timedelta(days=days)
+    return {
+        "order": SEARCH_ORDER,
+        "published_after": published_after,
+        "region_code": settings.DISCOVERY_REGION_CODE,
+        "relevance_language": settings.DISCOVERY_RELEVANCE_LANGUAGE,
+    }
+
+
+def _params_key(params: dict[str, object], *, category_id: str = "") -> str:
+    return selectors.search_params_key(
+        order=str(params["order"]),
+        published_after=params["published_after"],  # type: ignore[arg-type]
+        region_code=str(params["region_code"]),
+        relevance_language=str(params["relevance_language"]),
+        video_category_id=category_id,
+    )
+
+
+def plan_discovery(*, products: Sequence[Product]) -> DiscoveryPlan:
+    """The searches a discovery of `products` would make, deduplicated, and which storage would answer."""
+    params = _search_params()
+    embedder = get_embedder()
+    per_product: list[tuple[str, tuple[str, ...]]] = []
+    first_of: dict[tuple[str, str], Search] = {}
+    titles_of: dict[tuple[str, str], list[str]] = {}
+    for product in products:
+        searches = product_searches(product, embedder=embedder)
+        per_product.append((product.title, tuple(str(search) for search in searches)))
+        for search in searches:
+            key = (query_key(search.query), search.category_id)
+            first_of.setdefault(key, search)
+            titles_of.setdefault(key, []).append(product.title)
+    planned = tuple(
+        PlannedSearch(
+            query=search.query,
+            products=tuple(titles_of[key]),
+            cached=selectors.cached_search(query=key[0], params_key=_params_key(params, category_id=key[1]))
+            is not None,
+            category_name=search.category_name,
+        )
+        for key, search in first_of.items()
+    )
+    return DiscoveryPlan(products=tuple(per_product), searches=planned)
+
+
+def _short(title: str, width: int = 50) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= width else title[:width].rstrip()
+
+
+class _Pipeline:
+    """One discovery over a list of products; holds the run's tally, budgets and log."""
+
+    def __init__(
+        self,
+        *,
+        run: DiscoveryRun | None,
+        company: Company,
+        search_call_limit: int | None,
+        unit_limit: int | None,
+        log: LogFn | None,
+        client: YouTubeClient | None,
+    ) -> None:
+        self.run = run
+        self.company = company
+        self.search_call_limit = search_call_limit
+        self.unit_limit = unit_limit
+        self.tally = DiscoveryTally()
+        self._log = log
+        self.client = client or get_client(company=company)
+        self.params = _search_params()
+        self.own_channels = set(company.own_channel_ids or ())
+        self.embedder = get_embedder()
+        self.vector_label = match_services.vector_label(self.embedder)
+        # One helper thread for embeddings (CPU only, no database, no client); see the module docstring.
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="discovery-embed")
+        self._vectors: Future[np.ndarray]
+
+    def close(self) -> None:
+        self._cpu.shutdown(wait=True)
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def emit(self, line: str) -> None:
+        # Commands pass `log` (their stdout); the worker logs through "maatchaa.discovery". Not both,
+        # or a terminal shows every line twice.
+        if self._log is not None:
+            self._log(line)
+        else:
+            logger.info(line)
+
+    def save_progress(self) -> None:
+        """Copy the tally onto the run row (and beat the heartbeat) so a run can be followed live."""
+        if self.run is None:
+            return
+        t = self.tally
+        DiscoveryRun.objects.filter(pk=self.run.pk).update(
+            products_done=t.products_done,
+            search_calls=t.search_calls,
+            cached_searches=t.cached_searches,
+            units=t.units,
+            videos_found=t.videos_found,
+            matches_made=t.matches_made,
+            errors=t.errors[-50:],
+            heartbeat_at=timezone.now(),
+        )
+
+    def stop(self, reason: str) -> None:
+        if not self.tally.stopped_reason:
+            self.tally.stopped_reason = reason
+            self.emit(f"   ⛔ Stopping: {reason}")
+
+    def error(self, message: str) -> None:
+        self.tally.errors.append(message)
+        self.emit(f"   ⚠️  {message}")
+
+    def units_left(self) -> int | None:
+        if self.unit_limit is None:
+            return None
+        return max(0, self.unit_limit - self.tally.units)
+
+    # --- search ------------------------------------------------------------------------------
+    def search(self, search: Search) -> tuple[list[str], dict[str, str]] | None:
+        """Video ids for `search` (and their channel ids where known), from storage or one search call.
+
+        None when the search could not be answered (budget, breaker or an API error).
+        """
+        query = search.query
+        key = query_key(query)
+        params_key = _params_key(self.params, category_id=search.category_id)
+        where = f" in {search.category_name}" if search.category_id else ""
+        cached = selectors.cached_search(query=key, params_key=params_key)
+        if cached is not None:
+            self.tally.cached_searches += 1
+            self.emit(f"   🔎 Searching YouTube: '{query}'{where} (answered from storage, no call)")
+            return list(cached.video_ids), {}
+        if self.search_call_limit is not None and self.tally.search_calls >= self.search_call_limit:
+            self.stop(f"this run's search-call budget ({self.search_call_limit}) is spent")
+            return None
+        self.emit(f"   🔎 Searching YouTube: '{query}'{where}")
+        try:
+            page = self.client.search_videos(
+                query,
+                max_results=SEARCH_PAGE_SIZE,
+                video_category_id=search.category_id,
+                **self.params,  # type: ignore[arg-type]
+            )
+        except (QuotaExhausted, BreakerOpen) as exc:
+            self.stop(str(exc))
+            return None
+        except YouTubeError as exc:
+            # The call was sent and counted; say so, and carry on with the other queries.
+            self.tally.search_calls += 1
+            self.error(f"search '{query}'{where} failed: {exc}")
+            return None
+        self.tally.search_calls += 1
+        ids: list[str] = []
+        channels: dict[str, str] = {}
+        for item in page.items:
+            if item.video_id and item.video_id not in channels:
+                ids.append(item.video_id)
+                channels[item.video_id] = item.channel_id
+        SearchQuery.objects.update_or_create(
+            query=key,
+            params_key=params_key,
+            defaults={"searched_at": timezone.now(), "video_ids": ids},
+        )
+        return ids, channels
+
+    # --- fetch and store ----------------------------------------------------------------------
+    def _affordable(self, ids: list[str], what: str) -> list[str]:
+        """The ids whose lookups fit this run's unit budget (one unit per 50 ids)."""
+        left = self.units_left()
+        if left is None or math.ceil(len(ids) / IDS_PER_CALL) <= left:
+            return ids
+        self.stop(f"this run's unit budget ({self.unit_limit}) cannot pay for more {what} details")
+        return ids[: left * IDS_PER_CALL]
+
+    def fetch_videos(self, ids: list[str]) -> list[VideoDetails]:
+        ids = self._affordable(ids, "video")
+        if not ids:
+            return []
+        try:
+            details = self.client.videos(ids)
+        except (QuotaExhausted, BreakerOpen) as exc:
+            self.stop(str(exc))
+            return []
+        except YouTubeError as exc:
+            self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+            self.error(f"video details failed: {exc}")
+            return []
+        self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+        self.tally.videos_fetched += len(details)
+        return details
+
+    def fetch_channels(self, ids: list[str]) -> list[ChannelDetails]:
+        ids = self._affordable(ids, "channel")
+        if not ids:
+            return []
+        try:
+            details = self.client.channels(ids)
+        except (QuotaExhausted, BreakerOpen) as exc:
+            self.stop(str(exc))
+            return []
+        except YouTubeError as exc:
+            self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+            self.error(f"channel details failed: {exc}")
+            return []
+        self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+        self.tally.channels_fetched += len(details)
+        return details
+
+    def store_channels(self, details: list[ChannelDetails]) -> None:
+        now = timezone.now()
+        rows = [
+            Channel(
+                channel_id=c.channel_id,
+                title=c.title or "",
+                description=c.description or "",
+                custom_url=c.custom_url or "",
+                country=c.country or "",
+                default_language=c.default_language or "",
+                thumbnail_url=c.thumbnail_url or "",
+                keywords=c.keywords or "",
+                subscriber_count=c.subscriber_count,
+                hidden_subscriber_count=bool(c.hidden_subscriber_count),
+                video_count=c.video_count,
+                view_count=c.view_count,
+                uploads_playlist_id=c.uploads_playlist_id or "",
+                contact_emails=text_signals.extract_emails(c.description or ""),
+                statistics_emulated=bool(c.statistics_emulated),
+                published_at=c.published_at,
+                fetched_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            for c in details
+        ]
+        Channel.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["channel_id"],
+            update_fields=[
+                "title", "description", "custom_url", "country", "default_language", "thumbnail_url",
+                "keywords", "subscriber_count", "hidden_subscriber_count", "video_count", "view_count",
+                "uploads_playlist_id", "contact_emails", "statistics_emulated", "published_at", "fetched_at",
+                "updated_at",
+            ],
+        )  # fmt: skip
+
+    def ensure_placeholder_channels(self, details: list[VideoDetails]) -> None:
+        """A video needs its channel row; when channels.list did not answer, keep a minimal one (unfetched)."""
+        now = timezone.now()
+        Channel.objects.bulk_create(
+            [
+                Channel(channel_id=v.channel_id, title=v.channel_title or "", created_at=now, updated_at=now)
+                for v in details
+            ],
+            ignore_conflicts=True,
+        )
+
+    def analyse_videos(self, details: list[VideoDetails]) -> list[Video]:
+        """Analyse fetched videos (signals, language, then the embedding in the helper thread), logging
+        each as the guide does; `embedded` waits for the vectors."""
+        if not details:
+            return []
+        now = timezone.now()
+        rows: list[Video] = []
+        for d in details:
+            self.emit(f"         🎥 Analyzing: {_short(d.title)}...")
+            text = f"{d.title}\n{d.description}"
+            rows.append(
+                Video(
+                    video_id=d.video_id,
+                    channel_id=d.channel_id,
+                    channel_title=d.channel_title or "",
+                    title=d.title or "",
+                    description=d.description or "",
+                    tags=list(d.tags or ()),
+                    published_at=d.published_at,
+                    category_id=d.category_id or "",
+                    duration_seconds=d.duration_seconds,
+                    view_count=d.view_count,
+                    like_count=d.like_count,
+                    comment_count=d.comment_count,
+                    topic_categories=list(d.topic_categories or ()),
+                    thumbnail_url=d.thumbnail_url or "",
+                    language=(d.default_language or text_signals.detect_language(text) or "")[:16],
+                    contact_emails=text_signals.extract_emails(d.description or ""),
+                    sponsorship_signals=[s[:200] for s in text_signals.sponsorship_signals(d.description or "")],
+                    fetched_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        self._vectors = self._cpu.submit(ranking.embed_videos, [v.as_text() for v in rows], embedder=self.embedder)
+        return rows
+
+    def embedded(self, rows: list[Video]) -> list[Video]:
+        """`rows` with the vectors analyse_videos started computing (re-raises what the embedding raised)."""
+        if not rows:
+            return rows
+        vectors = self._vectors.result()
+        for row, vector in zip(rows, vectors, strict=True):
+            row.embedding = vector
+            row.embedding_model = self.vector_label
+        return rows
+
+    def store_videos(self, rows: list[Video]) -> None:
+        if not rows:
+            return
+        Video.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["video_id"],
+            update_fields=[
+                "channel", "channel_title", "title", "description", "tags", "published_at", "category_id",
+                "duration_seconds", "view_count", "like_count", "comment_count", "topic_categories",
+                "thumbnail_url", "language", "contact_emails", "sponsorship_signals", "embedding",
+                "embedding_model", "fetched_at", "updated_at",
+            ],
+        )  # fmt: skip
+        # The channel's newest upload as far as we know it (recency, for users).
+        for row in rows:
+            if row.published_at is not None:
+                Channel.objects.filter(channel_id=row.channel_id).filter(
+                    Q(last_upload_at__isnull=True) | Q(last_upload_at__lt=row.published_at)
+                ).update(last_upload_at=row.published_at)
+            self.emit(f"         ✅ Indexed: {_short(row.title)}...")
+
+    def reembed_stale_models(self, video_ids: list[str]) -> None:
+        """Stored videos embedded by another model are re-embedded, never compared across spaces."""
+        stale = list(Video.objects.filter(video_id__in=video_ids).exclude(embedding_model=self.vector_label))
+        if not stale:
+            return
+        vectors = ranking.embed_videos([v.as_text() for v in stale], embedder=self.embedder)
+        for video, vector in zip(stale, vectors, strict=True):
+            video.embedding = vector
+            video.embedding_model = self.vector_label
+        Video.objects.bulk_update(stale, ["embedding", "embedding_model"])
+
+    # --- one product ---------------------------------------------------------------------------
+    def discover(self, product: Product) -> None:
+        self.emit(f"🎯 Processing: {product.title}")
+        limit = settings.WORKER_KEYWORDS_PER_PRODUCT
+        product_vector = match_services.embed_product(product=product, embedder=self.embedder)
+        planned = product_searches(product, product_vector=product_vector, embedder=self.embedder)
+        self.emit(f"   🔑 Keywords: {', '.join(str(search) for search in planned)}")
+        candidates: dict[str, list[str]] = {}  # video id -> the queries that found it
+        known_channels: dict[str, str] = {}
+        analysed: set[str] = set()
+        asked: list[Search] = []
+        searched = 0
+        # The planned searches that need no results first (the niche, then within its category),
+        # then queries learned from what those found.
+        static = planned[:2]
+        while len(asked) < limit and not self.tally.stopped:
+            if len(asked) < len(static):
+                search: Search | None = static[len(asked)]
+            else:
+                query = self.next_query(product, product_vector, [s.query for s in asked], candidates)
+                search = Search(query) if query is not None else None
+            if search is None:
+                break
+            asked.append(search)
+            answer = self.search(search)
+            self.save_progress()
+            if answer is None:
+                continue
+            ids, channels = answer
+            searched += 1
+            known_channels.update(channels)
+            self.emit(f"      ✅ Found {len(ids)} videos")
+            for video_id in ids:
+                candidates.setdefault(video_id, []).append(str(search))
+            # Analyse now: a later query is written from what this one found.
+            self.analyse(candidates, known_channels, analysed)
+
+        made = match_services.match_product(
+            product=product,
+            candidates=candidates,
+            keep=settings.WORKER_VIDEOS_PER_KEYWORD * max(1, searched),
+            embedder=self.embedder,
+            product_vector=product_vector,
+        )
+        self.tally.matches_made += made.matches_made
+        if not self.tally.stopped:
+            # Only a product the run did not stop in counts as discovered: an interrupted one keeps its
+            # place at the front of the rotation. (A query that failed is in the run's errors; retrying
+            # it first every cycle would let one bad query hold a slot forever.)
+            Product.objects.filter(pk=product.pk).update(last_discovered_at=timezone.now())
+            self.tally.products_done += 1
+            self.emit(f"   🏁 {product.title}: {len(candidates)} videos considered, {made.creators} creators ranked")
+        self.save_progress()
+
+    def next_query(
+        self,
+        product: Product,
+        product_vector: np.ndarray,
+        asked: list[str],
+        candidates: dict[str, list[str]],
+    ) -> str | None:
+        """The next search, written by RANKING from what the earlier ones found (pseudo-relevance
+        feedback), else its next static query not asked yet; None when there is nothing new to ask."""
+        videos = list(
+            Video.objects.filter(
+                video_id__in=list(candidates), embedding__isnull=False, embedding_model=self.vector_label
+            ).exclude(channel_id__in=self.own_channels)
+        )
+        query = query_lib.next_query(
+            product.as_text(),
+            product_vector,
+            [v.as_text() for v in videos],
+            np.asarray([v.embedding for v in videos], dtype=np.float32)
+            if videos
+            else np.zeros((0, product_vector.shape[-1]), np.float32),
+            previous=asked,
+        )
+        if query is not None:
+            self.emit(f"   🔁 Next keyword, learned from the videos found: {query}")
+        return query
+
+    def analyse(self, candidates: dict[str, list[str]], known_channels: dict[str, str], analysed: set[str]) -> None:
+        """Fetch what is missing or stale (skipping suppressed and the brand's own channels), then store it.
+
+        Only candidates not in `analysed` are looked at (and then added to it).
+        """
+        skip = self.own_channels | selectors.suppressed_channel_ids(channel_ids=set(known_channels.values()))
+        for video_id in [v for v in candidates if v not in analysed]:
+            if known_channels.get(video_id) in skip:
+                del candidates[video_id]
+        ids = [v for v in candidates if v not in analysed]
+        analysed.update(ids)
+        self.tally.videos_found += len(ids)
+        fresh = selectors.fresh_video_ids(video_ids=ids)
+        self.reembed_stale_models(list(fresh))
+        to_fetch = [v for v in ids if v not in fresh]
+        details = self.fetch_videos(to_fetch) if to_fetch else []
+        skip |= selectors.suppressed_channel_ids(channel_ids={d.channel_id for d in details})
+        details = [d for d in details if d.channel_id not in skip]
+        channel_ids = list(dict.fromkeys(d.channel_id for d in details))
+        fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
+        stale_channels = [c for c in channel_ids if c not in fresh_channels]
+        # Network and CPU first, then one short transaction: a failure half-way stores nothing half-done.
+        # The videos are embedded in the helper thread while channels.list is in flight.
+        rows = self.analyse_videos(details)
+        channels = self.fetch_channels(stale_channels) if stale_channels else []
+        rows = self.embedded(rows)
+        with transaction.atomic():
+            self.store_channels(channels)
+            self.ensure_placeholder_channels(details)
+            self.store_videos(rows)
+
+
+def discover_products(
+    *,
+    run: DiscoveryRun | None,
+    products: Sequence[Product],
+    search_call_limit: int | None = None,
+    unit_limit: int | None = None,
+    log: LogFn | None = None,
+    client: YouTubeClient | None = None,
+    company: Company | None = None,
+) -> DiscoveryTally:
+    """Discover creators for `products` (of one company), within the given budgets.
+
+    Stops cleanly, keeping everything stored so far, when a budget or the quota breaker says no; the
+    tally's `stopped_reason` says why. Products that are not ACTIVE or whose shop is uninstalled are
+    skipped. Updates `run`'s counters and heartbeat as it goes.
+    """
+    if not products:
+        return DiscoveryTally()
+    company = company or (run.company if run is not None else products[0].company)
+    eligible_ids = set(
+        shop_selectors.discoverable_products(company=company)
+        .filter(pk__in=[p.pk for p in products])
+        .values_list("pk", flat=True)
+    )
+    pipeline = _Pipeline(
+        run=run,
+        company=company,
+        search_call_limit=search_call_limit,
+        unit_limit=unit_limit,
+        log=log,
+        client=client,
+    )
+    try:
+        for position, product in enumerate(products, start=1):
+            if product.pk not in eligible_ids:
+                pipeline.emit(f"⏭️  Skipping {product.title}: not active or its shop is uninstalled")
+                continue
+            if pipeline.tally.stopped:
+                break
+            pipeline.discover(product)
+            t = pipeline.tally
+            pipeline.emit(
+                f"   📈 Progress: {position}/{len(products)} products, {t.search_calls} search calls, "
+                f"{t.cached_searches} from storage, {t.units} units"
+            )
+    finally:
+        pipeline.close()
+    t = pipeline.tally
+    pipeline.emit(
+        f"\n✅ Discovery complete for {t.products_done} products: {t.search_calls} search calls, "
+        f"{t.cached_searches} answered from storage, {t.units} units, {t.videos_found} videos, "
+        f"{t.matches_made} matches"
+    )
+    return t

@@ -1,0 +1,44 @@
+"""django-q2 tasks: thin, idempotent wrappers that take primary keys and call one service.
+
+Schedules name these functions by dotted path (pipeline/schedules.py declares them), so their
+names are part of the stored schedule rows: rename only together with the declaration.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+from pipeline import cycle, triggers
+from pipeline.models import DiscoveryRun
+
+logger = logging.getLogger("maatchaa.worker")
+
+
+def discovery_cycle() -> str:
+    """The scheduled cycle ("maatchaa-discovery-cycle")."""
+    return cycle.run_discovery_cycle().summary()
+
+
+def run_discovery(run_id: int, product_ids: list[int] | None = None) -> str:
+    """Execute one queued immediate or manual run; a run that is gone or already taken is left alone."""
+    run = DiscoveryRun.objects.select_related("company").filter(pk=run_id).first()
+    if run is None:
+        return f"Run {run_id} no longer exists."
+    if run.status != DiscoveryRun.Status.QUEUED:
+        return f"Run {run_id} is already {run.status}."
+    run = triggers.run_triggered_discovery(run=run, product_ids=product_ids)
+    return f"Run {run.pk} {run.status}: {run.message}"
+
+
+def retention() -> str:
+    """The daily retention job ("maatchaa-retention"), resolved when it runs."""
+    # Resolved here rather than at import so that a worker without the retention module (an older
+    # checkout) still runs discovery; an import error *inside* the module is still raised.
+    if importlib.util.find_spec("discovery.retention") is None:
+        logger.warning("⚠️  discovery.retention is not installed: retention skipped")
+        return "Retention skipped: discovery.retention is not installed."
+    from discovery import retention as retention_module
+
+    result = retention_module.retention_task()
+    return str(result)

@@ -1,0 +1,224 @@
+"""The dashboard's server-rendered pages (/dashboard/...): thin views over matches.selectors.
+
+Reads and writes go through the same selectors and services as the API, so a page and an API call can
+never disagree about what a member may see. A product of another company is a plain 404 here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import ApiToken, Company
+from accounts.services import issue_api_token, parse_channel_ids
+from accounts.tenancy import SESSION_KEY, companies_for, company_for_member, current_company
+from accounts.views import same_site_url
+from maatchaa.api import ApplicationError
+from matches import selectors
+from matches.decisions import decide_creator, restore_creator
+from matches.display import creator_record, duration_text
+from matches.services import set_own_channels
+from pipeline import selectors as run_selectors
+from shopify_app import selectors as shop_selectors
+from shopify_app.models import Product
+from shopify_app.services import sync_shop_products
+from web.api import CreatorFilterSerializer
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+PAGE_SIZE = 25
+# The filter form offers round values; the API takes any fraction and any number of days.
+ENGAGEMENT_CHOICES = [("0.01", "1% or more"), ("0.02", "2% or more"), ("0.05", "5% or more"), ("0.1", "10% or more")]
+ORDERING_CHOICES = [("rank", "Best fit"), ("subscribers", "Most subscribers"), ("recent_upload", "Recent upload")]
+UPLOAD_CHOICES = [("7", "7 days"), ("30", "30 days"), ("90", "90 days"), ("365", "a year")]
+
+View = Callable[..., HttpResponse]
+
+
+def member_view(view: View) -> View:
+    """Signed in and a member of a company; ApplicationError 404s become the plain 404 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        company = current_company(request)
+        if company is None:
+            return render(request, "dashboard/no_company.html", status=403)
+        try:
+            return view(request, company, *args, **kwargs)
+        except ApplicationError as error:
+            if error.status == 404:
+                raise Http404(error.message) from None
+            messages.error(request, error.message)
+            return redirect(request.META.get("HTTP_REFERER") or reverse("dashboard:products"))
+
+    return wrapper
+
+
+def _page(request: HttpRequest, items: Any) -> Any:
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    return urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v != ""])
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard:products")
+
+
+@member_view
+@require_GET
+def products_page(request: HttpRequest, company: Company) -> HttpResponse:
+    # NUL is the one character PostgreSQL refuses in text; nobody searches for it.
+    search = request.GET.get("search", "").replace("\x00", "").strip()[:200]
+    page = _page(request, selectors.list_products(company=company, search=search).only("pk"))
+    page.object_list = selectors.with_counts(page.object_list)
+    return render(
+        request,
+        "dashboard/products.html",
+        {
+            "company": company,
+            "page": page,
+            "search": search,
+            "query": _query_without_page(request),
+            "shops": shop_selectors.connected_shops(company=company),
+            "latest_run": run_selectors.latest_discovery_run(company=company),
+            "active_run": run_selectors.active_discovery_run(company=company),
+        },
+    )
+
+
+@member_view
+@require_GET
+def product_page(request: HttpRequest, company: Company, product_id: int) -> HttpResponse:
+    product = selectors.get_product_for_user(user=request.user, product_id=product_id)
+    now = timezone.now()
+    params = CreatorFilterSerializer(data={k: v for k, v in request.GET.items() if v != ""})
+    if params.is_valid():
+        filters = params.to_filters()
+        errors: dict[str, Any] = {}
+    else:
+        filters, errors = selectors.CreatorFilters(), params.errors
+    page = _page(request, selectors.list_product_creators(product=product, filters=filters, now=now))
+    creators = selectors.attach_matched_videos(product=product, creators=list(page.object_list))
+    query = _query_without_page(request)
+    return render(
+        request,
+        "dashboard/product.html",
+        {
+            "company": company,
+            "product": product,
+            "page": page,
+            "creators": [creator_record(c, now=now) for c in creators],
+            "filters": filters,
+            "filter_values": request.GET,
+            "errors": errors,
+            "query": query,
+            "csv_url": reverse("api-product-creators-csv", args=[product.pk]) + (f"?{query}" if query else ""),
+            "active_run": run_selectors.active_discovery_run(company=product.company),
+            "engagement_choices": ENGAGEMENT_CHOICES,
+            "upload_choices": UPLOAD_CHOICES,
+            "orderings": ORDERING_CHOICES,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@member_view
+@require_POST
+def decision(request: HttpRequest, company: Company, product_id: int, channel_id: str) -> HttpResponse:
+    product = selectors.get_product_for_user(user=request.user, product_id=product_id)
+    action = request.POST.get("action", "")
+    if action == "restore":
+        restore_creator(product=product, channel_id=channel_id)
+        messages.success(request, "Creator restored.")
+    elif action in ("shortlisted", "dismissed"):
+        decide_creator(product=product, channel_id=channel_id, status=action, user=request.user)
+        messages.success(request, "Creator shortlisted." if action == "shortlisted" else "Creator dismissed.")
+    else:
+        return HttpResponseBadRequest("Unknown action: use shortlisted, dismissed or restore.")
+    back = same_site_url(request, request.POST.get("next", ""))
+    return redirect(back or reverse("dashboard:product", args=[product.pk]))
+
+
+@member_view
+@require_GET
+def runs_page(request: HttpRequest, company: Company) -> HttpResponse:
+    page = _page(request, run_selectors.list_discovery_runs(company=company))
+    for run in page.object_list:
+        run.duration = duration_text(run.started_at, run.finished_at)
+    return render(request, "dashboard/runs.html", {"company": company, "page": page})
+
+
+@member_view
+@require_GET
+def settings_page(request: HttpRequest, company: Company) -> HttpResponse:
+    token = ApiToken.objects.filter(user=cast("User", request.user)).first()  # member_view: signed in
+    return render(
+        request,
+        "dashboard/settings.html",
+        {
+            "company": company,
+            "companies": companies_for(request.user),
+            "shops": shop_selectors.connected_shops(company=company),
+            "token": token,
+            "product_count": Product.objects.filter(company=company).count(),
+        },
+    )
+
+
+@member_view
+@require_POST
+def create_token(request: HttpRequest, company: Company) -> HttpResponse:
+    # One token per user: a new one revokes the old one. Shown once: only its digest is stored, and the
+    # page afterwards shows its last characters.
+    key = issue_api_token(user=cast("User", request.user))  # member_view: signed in
+    messages.success(request, f"Your new API token (copy it now; any previous token no longer works): {key}")
+    return redirect("dashboard:settings")
+
+
+@member_view
+@require_POST
+def own_channels(request: HttpRequest, company: Company) -> HttpResponse:
+    ids = parse_channel_ids(request.POST.get("channels", ""))
+    set_own_channels(company=company, channel_ids=ids)
+    messages.success(request, f"{len(ids)} channel{'s' if len(ids) != 1 else ''} of yours kept out of the rankings.")
+    return redirect("dashboard:settings")
+
+
+@member_view
+@require_POST
+def switch_company(request: HttpRequest, company: Company) -> HttpResponse:
+    chosen = request.POST.get("company_id", "")
+    target = company_for_member(user=request.user, company_id=chosen)
+    request.session[SESSION_KEY] = str(target.pk)
+    messages.success(request, f"Now working on {target.name}.")
+    return redirect("dashboard:products")
+
+
+@member_view
+@require_POST
+def resync(request: HttpRequest, company: Company) -> HttpResponse:
+    shop = shop_selectors.shop_to_sync(company=company)
+    result = sync_shop_products(shop=shop)
+    messages.success(
+        request,
+        f"Products synced from {shop.domain}: "
+        f"{result.created} new, {result.updated} updated, {result.deleted} removed.",
+    )
+    return redirect("dashboard:products")
