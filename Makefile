@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test typecheck serve venv browser migrate check clean-db help
+.PHONY: demo test typecheck lint serve venv browser migrate check clean-db help
 
 help:
 	@echo "make demo   - set up and run discovery end to end on the embedded database (offline)"
 	@echo "make test   - set up, type-check (make typecheck) and run the whole test suite"
 	@echo "make typecheck - mypy with django-stubs over the whole repository (mypy.ini)"
+	@echo "make lint   - ruff (format and rules, pyproject.toml) and import-linter's layer contracts (.importlinter)"
 	@echo "make serve  - run the web app, both emulators and the worker on http://127.0.0.1:8000"
 
 $(STAMP): requirements.txt bin/find-python
@@ -40,8 +41,14 @@ demo: venv migrate
 typecheck: venv
 	MAATCHAA_DEV=true $(PY) -m mypy .
 
-# Types first: CI (.ci/run) runs `make test`, so a type error fails it before the slower suite starts.
-test: venv browser typecheck
+# Seconds: formatting, lint rules, and the layers every import must respect (README "Architecture").
+lint: venv
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# Lint and types first: CI (.ci/run) runs `make test`, so either fails it before the slower suite starts.
+test: venv browser lint typecheck
 	MAATCHAA_DEV=true $(PY) -m pytest
 
 # The web app, both emulators and the django-q2 cluster, for a person to try the dashboard.
