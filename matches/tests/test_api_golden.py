@@ -34,7 +34,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +68,13 @@ class Call:
     path: str
     body: Any = None
     auth: str = "token"  # "token", "none" or "bad-token"
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def build_world() -> tuple[Company, Company, str]:
     """The demo world, a second company with a product and a run, and an API token for the demo member."""
     call_command("demo", stdout=io.StringIO())
     company = Company.objects.get(name=demo.DEMO_COMPANY)
-    user, other = make_member("olga@other.test", "Other Outfitters")
+    _, other = make_member("olga@other.test", "Other Outfitters")
     Product.objects.create(company=other, shopify_id="gid://shopify/Product/1", title="Other Tent", handle="tent")
     DiscoveryRun.objects.create(company=other, trigger=DiscoveryRun.Trigger.MANUAL)
     key = issue_api_token(user=company.memberships.get().user)
