@@ -372,7 +372,7 @@ class ProductCreatorsApi(GenericAPIView):
 class ProductDiscoveryApi(APIView):
     """POST /products/{id}/trigger-discovery: search YouTube for this one product now.
 
-    The guide's POST /products/trigger-discovery (web/runs_api.py) runs the company's rotation; this
+    The guide's POST /products/trigger-discovery runs the company's rotation; this
     narrows a new run to one product. While the company has a run in progress, that run is returned
     (one run per company at a time) and nothing new is queued.
     """
