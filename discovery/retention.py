@@ -5,17 +5,21 @@ refreshed or deleted. `run_retention` does both, daily just after YouTube's Paci
 reset (the "maatchaa-retention" schedule in pipeline/schedules.py, task pipeline.tasks.retention,
 which calls `retention_task` here):
 
-1. Stored videos and channels that a current match still needs (a Match, a CreatorMatch, or a
-   marketer's decision) and that are within YOUTUBE_REFRESH_MARGIN_DAYS of the limit are fetched again
-   by id, 50 per call, oldest first, within what is left of today's unit budget. Never a search call.
-   What YouTube no longer returns (removed or private videos, closed channels) is deleted with its
-   matches.
+1. Stored videos and channels that the layers above still need (matching answers
+   `signals.youtube_records_in_use`: a match, a ranked creator, a marketer's decision) and that are
+   within YOUTUBE_REFRESH_MARGIN_DAYS of the limit are fetched again by id, 50 per call, oldest first,
+   within what is left of today's unit budget. Never a search call. What YouTube no longer returns
+   (removed or private videos, closed channels) is deleted with its matches.
 2. Then everything that would pass the limit before the next runs could refresh it (fetched more than
    max age minus DELETE_AHEAD ago) is deleted: unreferenced records, and referenced ones the budget
    could not refresh. Deleting early is compliant; keeping late is not.
 
 `forget_channel` handles a creator's deletion request (III.E.4.g): everything stored about the
 channel goes at once, and the id joins SuppressedChannel so discovery never stores it again.
+
+Discovery imports no app above it: what refers to the records that go or change (matches, rankings,
+decisions) is put right by its owner, told through discovery/signals.py before a deletion and after a
+refresh; the counts it reports come back as the receivers' answers.
 """
 
 from __future__ import annotations
@@ -29,11 +33,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from discovery import quota, text_signals
+from discovery import quota, signals, text_signals
 from discovery.models import Channel, RetentionRun, SuppressedChannel, Video
 from discovery.youtube import (
     MAX_IDS_PER_CALL,
@@ -44,7 +48,6 @@ from discovery.youtube import (
     YouTubeError,
     get_client,
 )
-from matches.models import CreatorDecision, CreatorMatch, Match
 
 logger = logging.getLogger("maatchaa.retention")
 
@@ -72,10 +75,18 @@ class ForgetResult:
     channel_id: str
     title: str
     videos: int
-    matches: int
-    creator_matches: int
-    decisions: int
+    # What the layers above deleted with it, as their receivers answered: (("matches", 3), ...).
+    related: tuple[tuple[str, int], ...]
     already_suppressed: bool
+
+    @property
+    def deleted_anything(self) -> bool:
+        return bool(self.videos or any(count for _label, count in self.related))
+
+    def deleted_text(self) -> str:
+        """ "3 videos, 3 matches, 1 creator matches and 1 decisions" """
+        parts = [f"{self.videos} videos", *(f"{count} {label}" for label, count in self.related)]
+        return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 class UnknownChannel(Exception):
@@ -105,36 +116,69 @@ def forget_channel(*, channel_id: str, reason: str = "", suppress_unknown: bool 
                     f"No stored channel has the id {channel_id}; nothing was deleted or suppressed "
                     "(--suppress-unknown suppresses it anyway)."
                 )
-        counts = {"videos": 0, "matches": 0, "creator_matches": 0, "decisions": 0}
+        videos = 0
+        related: dict[str, int] = {}
         title = ""
         if channel is not None:
             title = channel.title
-            counts["matches"] = Match.objects.filter(video__channel_id=channel_id).delete()[0]
-            counts["creator_matches"] = CreatorMatch.objects.filter(channel_id=channel_id).delete()[0]
-            counts["decisions"] = CreatorDecision.objects.filter(channel_id=channel_id).delete()[0]
-            counts["videos"] = Video.objects.filter(channel_id=channel_id).delete()[0]
-            channel.delete()
+            videos, related = _delete_channels([channel_id], reason="forgotten")
         if suppressed is None:
             SuppressedChannel.objects.create(channel_id=channel_id, reason=reason[:500])
         elif reason and not suppressed.reason:
             SuppressedChannel.objects.filter(channel_id=channel_id).update(reason=reason[:500])
-    logger.info("Forgot channel %s (%s): %s", channel_id, title, counts)
-    return ForgetResult(channel_id=channel_id, title=title, already_suppressed=suppressed is not None, **counts)
+    result = ForgetResult(
+        channel_id=channel_id,
+        title=title,
+        videos=videos,
+        related=tuple(related.items()),
+        already_suppressed=suppressed is not None,
+    )
+    logger.info("Forgot channel %s (%s): deleted %s", channel_id, title, result.deleted_text())
+    return result
+
+
+# --- deleting, with the layers above told first ---------------------------------------------------
+
+
+def _delete_videos(video_ids: list[str], *, reason: str) -> int:
+    """Delete these videos, after the layers above removed what refers to them; how many went."""
+    if not video_ids:
+        return 0
+    with transaction.atomic():
+        signals.videos_deleting.send(sender=Video, video_ids=video_ids, reason=reason)
+        return Video.objects.filter(video_id__in=video_ids).delete()[1].get(Video._meta.label, 0)
+
+
+def _delete_channels(channel_ids: list[str], *, reason: str) -> tuple[int, dict[str, int]]:
+    """Delete these channels and their videos, after the layers above removed what refers to them.
+
+    Returns (videos deleted, what the receivers said they deleted)."""
+    if not channel_ids:
+        return 0, {}
+    with transaction.atomic():
+        answers = signals.channels_deleting.send(sender=Channel, channel_ids=channel_ids, reason=reason)
+        videos = Video.objects.filter(channel_id__in=channel_ids).delete()[1].get(Video._meta.label, 0)
+        Channel.objects.filter(channel_id__in=channel_ids).delete()
+    return videos, signals.deleted_counts(answers)
 
 
 # --- the retention job ----------------------------------------------------------------------------
 
 
+def _any_of(ids: tuple[QuerySet, ...] | list[QuerySet]) -> Q:
+    # Each receiver's ids as a subquery; nothing referenced when no app listens.
+    condition = Q(pk__in=[])
+    for queryset in ids:
+        condition |= Q(pk__in=queryset)
+    return condition
+
+
 def _referenced_videos() -> QuerySet[Video]:
-    return Video.objects.filter(Exists(Match.objects.filter(video_id=OuterRef("pk"))))
+    return Video.objects.filter(_any_of(list(signals.in_use(Video).video_ids)))
 
 
 def _referenced_channels() -> QuerySet[Channel]:
-    return Channel.objects.filter(
-        Exists(CreatorMatch.objects.filter(channel_id=OuterRef("pk")))
-        | Exists(CreatorDecision.objects.filter(channel_id=OuterRef("pk")))
-        | Exists(Match.objects.filter(video__channel_id=OuterRef("pk")))
-    )
+    return Channel.objects.filter(_any_of(list(signals.in_use(Channel).channel_ids)))
 
 
 def _fetched_before(cutoff: dt.datetime) -> Q:
@@ -192,14 +236,6 @@ def _apply_video(details: VideoDetails, *, now: dt.datetime) -> None:
     )
 
 
-def _delete_orphaned_creator_matches() -> int:
-    """A creator ranked for a product on videos that are all gone has no evidence left: drop it."""
-    orphaned = CreatorMatch.objects.exclude(
-        Exists(Match.objects.filter(product_id=OuterRef("product_id"), video__channel_id=OuterRef("channel_id")))
-    )
-    return orphaned.delete()[0]
-
-
 @dataclass
 class _Tally:
     videos_refreshed: int = 0
@@ -216,32 +252,23 @@ def _refresh_channels(client: YouTubeClient, ids: list[str], tally: _Tally, *, n
         with transaction.atomic():
             for details in found:
                 _apply_channel(details, now=now)
-            gone = set(chunk) - {details.channel_id for details in found}
-            # A closed or terminated channel: its videos, matches and decisions go with it (CASCADE).
-            tally.videos_deleted += Video.objects.filter(channel_id__in=gone).delete()[1].get("discovery.Video", 0)
-            deleted = Channel.objects.filter(channel_id__in=gone).delete()[1]
-            tally.channels_deleted += deleted.get("discovery.Channel", 0)
+            gone = sorted(set(chunk) - {details.channel_id for details in found})
+            # A closed or terminated channel: its videos, matches and decisions go with it.
+            videos, _related = _delete_channels(gone, reason="gone")
+            tally.videos_deleted += videos
+            tally.channels_deleted += len(gone)
         tally.channels_refreshed += len(found)
 
 
 def _reanalyse_changed(video_ids: list[str]) -> None:
-    """Videos whose text changed at YouTube: their signals and embedding follow the new text."""
-    # Imported here: the embedder loads a model, which a run that changed no text never needs.
-    from maatchaa.lib.embedding import get_embedder
-    from matches import ranking
-    from matches.services import vector_label
-
+    """Videos whose text changed at YouTube: their signals follow the new text, and the layers above
+    rebuild what they derived from it (embeddings, scores, evidence)."""
     videos = list(Video.objects.filter(video_id__in=video_ids))
-    embedder = get_embedder()
-    # The same two-view vectors and label as discovery's, so nothing is re-embedded or mixed later.
-    vectors = ranking.embed_videos([video.as_text() for video in videos], embedder=embedder)
-    label = vector_label(embedder)
-    for video, vector in zip(videos, vectors, strict=True):
+    for video in videos:
         video.contact_emails = text_signals.extract_emails(video.description)
         video.sponsorship_signals = [s[:200] for s in text_signals.sponsorship_signals(video.description)]
-        video.embedding = vector
-        video.embedding_model = label
-    Video.objects.bulk_update(videos, ["contact_emails", "sponsorship_signals", "embedding", "embedding_model"])
+    Video.objects.bulk_update(videos, ["contact_emails", "sponsorship_signals"])
+    signals.videos_refreshed.send(sender=Video, video_ids=[video.video_id for video in videos])
 
 
 def _refresh_videos(client: YouTubeClient, ids: list[str], tally: _Tally, *, now: dt.datetime) -> None:
@@ -258,8 +285,8 @@ def _refresh_videos(client: YouTubeClient, ids: list[str], tally: _Tally, *, now
         with transaction.atomic():
             for details in found:
                 _apply_video(details, now=now)
-            gone = set(chunk) - {details.video_id for details in found}
-            tally.videos_deleted += Video.objects.filter(video_id__in=gone).delete()[1].get("discovery.Video", 0)
+            gone = sorted(set(chunk) - {details.video_id for details in found})
+            tally.videos_deleted += _delete_videos(gone, reason="gone")
         if changed:
             _reanalyse_changed(changed)
         tally.videos_refreshed += len(found)
@@ -318,13 +345,12 @@ def run_retention(
 
     with transaction.atomic():
         # Past (or about to pass) the limit: unreferenced records, and those the refresh did not reach.
-        tally.videos_deleted += (
-            Video.objects.filter(_fetched_before(delete_cutoff)).delete()[1].get("discovery.Video", 0)
-        )
-        deleted = Channel.objects.filter(_fetched_before(delete_cutoff)).delete()[1]
-        tally.channels_deleted += deleted.get("discovery.Channel", 0)
-        tally.videos_deleted += deleted.get("discovery.Video", 0)
-        _delete_orphaned_creator_matches()
+        expired_videos = list(Video.objects.filter(_fetched_before(delete_cutoff)).values_list("pk", flat=True))
+        tally.videos_deleted += _delete_videos(expired_videos, reason="expired")
+        expired_channels = list(Channel.objects.filter(_fetched_before(delete_cutoff)).values_list("pk", flat=True))
+        videos, _related = _delete_channels(expired_channels, reason="expired")
+        tally.channels_deleted += len(expired_channels)
+        tally.videos_deleted += videos
 
     run.finished_at = now + dt.timedelta(seconds=time.monotonic() - started)
     run.videos_refreshed = tally.videos_refreshed
