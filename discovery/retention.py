@@ -33,12 +33,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import F, Func, Min, Model, Q, QuerySet, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from discovery import quota, signals, text_signals
-from discovery.models import Channel, RetentionRun, SuppressedChannel, Video
+from accounts.models import Company
+from discovery import quota, search_cache, signals, text_signals
+from discovery.models import Channel, RetentionRun, SearchQuery, SuppressedChannel, Video
 from discovery.youtube import (
     MAX_IDS_PER_CALL,
     ChannelDetails,
@@ -119,6 +121,13 @@ def forget_channel(*, channel_id: str, reason: str = "", suppress_unknown: bool 
         videos = 0
         related: dict[str, int] = {}
         title = ""
+        # Its videos leave every stored search answer, and the id every brand's list of its own channels:
+        # after this, the id is stored nowhere but in the suppression list.
+        known_videos = list(Video.objects.filter(channel_id=channel_id).values_list("pk", flat=True))
+        search_cache.forget_channels(channel_ids=[channel_id], video_ids=known_videos)
+        Company.objects.filter(own_channel_ids__contains=[channel_id]).update(
+            own_channel_ids=Func(F("own_channel_ids"), Value(channel_id), function="array_remove")
+        )
         if channel is not None:
             title = channel.title
             videos, related = _delete_channels([channel_id], reason="forgotten")
@@ -242,6 +251,7 @@ class _Tally:
     channels_refreshed: int = 0
     videos_deleted: int = 0
     channels_deleted: int = 0
+    searches_deleted: int = 0
     stopped: str = ""
 
 
@@ -351,12 +361,15 @@ def run_retention(
         videos, _related = _delete_channels(expired_channels, reason="expired")
         tally.channels_deleted += len(expired_channels)
         tally.videos_deleted += videos
+        # Stored search answers are never refreshed (a search call each): deleted once they cannot be served.
+        tally.searches_deleted = search_cache.delete_expired(delete_cutoff=delete_cutoff, now=now)
 
     run.finished_at = now + dt.timedelta(seconds=time.monotonic() - started)
     run.videos_refreshed = tally.videos_refreshed
     run.channels_refreshed = tally.channels_refreshed
     run.videos_deleted = tally.videos_deleted
     run.channels_deleted = tally.channels_deleted
+    run.searches_deleted = tally.searches_deleted
     run.units = units_spent
     run.message = (f"Stopped refreshing: {tally.stopped}" if tally.stopped else "")[:500]
     run.save()
@@ -372,26 +385,43 @@ def retention_task() -> str:
 # --- what the admin shows -------------------------------------------------------------------------
 
 
+# Every table holding data fetched from YouTube, with the moment each row's data was fetched. The rows
+# of the layers above (matches, rankings, decisions) hold ids and our own scores, not YouTube's data,
+# and go when the videos and channels they refer to go (discovery/signals.py).
+YOUTUBE_DATA_TABLES: tuple[tuple[str, type[Model], Combinable], ...] = (
+    ("video", Video, Coalesce("fetched_at", "created_at")),
+    ("channel", Channel, Coalesce("fetched_at", "created_at")),
+    ("stored search answer", SearchQuery, F("searched_at")),
+)
+
+
+def oldest_records() -> dict[str, dt.datetime]:
+    """When the oldest row of each table in YOUTUBE_DATA_TABLES was fetched (tables with rows only)."""
+    oldest = {
+        label: model._default_manager.aggregate(oldest=Min(fetched))["oldest"]
+        for label, model, fetched in YOUTUBE_DATA_TABLES
+    }
+    return {label: moment for label, moment in oldest.items() if moment is not None}
+
+
 def oldest_record_fetched_at() -> dt.datetime | None:
-    """When the oldest stored YouTube record (video or channel) was fetched; None if none is stored."""
-    oldest = [
-        model.objects.aggregate(oldest=Min(Coalesce("fetched_at", "created_at")))["oldest"]
-        for model in (Video, Channel)
-    ]
-    known = [moment for moment in oldest if moment is not None]
-    return min(known) if known else None
+    """When the oldest stored YouTube record (video, channel or search answer) was fetched; None if none is."""
+    oldest = oldest_records()
+    return min(oldest.values()) if oldest else None
 
 
 def retention_summary(run: RetentionRun | None = None) -> str:
     """One line for operators: the oldest record's age and what the last retention run did."""
     now = timezone.now()
-    oldest = oldest_record_fetched_at()
+    records = oldest_records()
     limit = settings.YOUTUBE_DATA_MAX_AGE_DAYS
-    if oldest is None:
-        age = "No YouTube data is stored."
+    tables = ", ".join(f"{label}s" for label, _model, _fetched in YOUTUBE_DATA_TABLES)
+    if not records:
+        age = f"No YouTube data is stored ({tables})."
     else:
+        kind, oldest = min(records.items(), key=lambda item: item[1])
         days = (now - oldest).total_seconds() / 86400
-        age = f"Oldest stored YouTube record: fetched {days:.1f} days ago (limit {limit} days)."
+        age = f"Oldest stored YouTube record: fetched {days:.1f} days ago (limit {limit} days), a {kind}, of {tables}."
     run = run or RetentionRun.objects.filter(finished_at__isnull=False).first()
     if run is None:
         last = "No retention run yet."
@@ -399,7 +429,7 @@ def retention_summary(run: RetentionRun | None = None) -> str:
         last = (
             f"Last retention run {run.started_at:%Y-%m-%d %H:%M} UTC: refreshed {run.videos_refreshed} videos "
             f"and {run.channels_refreshed} channels, deleted {run.videos_deleted} videos and "
-            f"{run.channels_deleted} channels, {run.units} units."
+            f"{run.channels_deleted} channels and {run.searches_deleted} stored search answers, {run.units} units."
         )
         if run.message:
             last += f" {run.message}"

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Company
-from discovery.models import Channel, SearchQuery, SuppressedChannel, Video
+from discovery.models import Channel, SuppressedChannel, Video
 from shopify_app.models import Product
 
 
@@ -40,13 +40,6 @@ def search_params_key(
     key = f"order={order}|after={after}|region={region_code}|lang={relevance_language}"
     # Appended only when set, so the keys of unrestricted searches stored earlier stay valid.
     return f"{key}|category={video_category_id}" if video_category_id else key
-
-
-def cached_search(*, query: str, params_key: str, now: datetime | None = None) -> SearchQuery | None:
-    """The stored answer to `query` if it was searched within DISCOVERY_QUERY_CACHE_HOURS."""
-    now = now or timezone.now()
-    since = now - timedelta(hours=settings.DISCOVERY_QUERY_CACHE_HOURS)
-    return SearchQuery.objects.filter(query=query, params_key=params_key, searched_at__gte=since).first()
 
 
 def freshness_cutoff(*, now: datetime | None = None) -> datetime:
