@@ -352,7 +352,30 @@ class CreatorPages:
         rows = _rows(f"{sql}{limit} OFFSET {int(offset)}", self._params)
         for row in rows:
             row["evidence"] = _json(row["evidence"])
+        _add_current_titles(rows)
         return rows
+
+
+_VIDEO_TITLES = "SELECT video_id, title FROM creator_videos WHERE video_id = ANY(%s)"
+
+
+def _add_current_titles(rows: list[dict[str, Any]]) -> None:
+    """Evidence names its videos by id: each gets the stored video's current title (one query a page),
+    so a title YouTube changed shows as changed, and no copy of it is kept beside the video."""
+    listed = [
+        video
+        for row in rows
+        if isinstance(row["evidence"], dict)
+        for video in row["evidence"].get("videos") or []
+        if isinstance(video, dict)
+    ]
+    if not listed:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_VIDEO_TITLES, [list({str(video.get("video_id", "")) for video in listed})])
+        titles = dict(cursor.fetchall())
+    for video in listed:
+        video["title"] = titles.get(video.get("video_id"), "")
 
 
 def _json(value: Any) -> Any:
