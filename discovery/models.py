@@ -91,13 +91,6 @@ class Video(TimestampedModel):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def engagement_rate(self) -> float | None:
-        """(likes + comments) per view, for display and filters; never a ranking input by default."""
-        if not self.view_count:
-            return None
-        return ((self.like_count or 0) + (self.comment_count or 0)) / self.view_count
-
 
 class SearchQuery(TimestampedModel):
     """One search call's answer, kept so that a recent repeat is answered without spending a call.

@@ -25,7 +25,7 @@ from accounts.services import issue_api_token, parse_channel_ids
 from accounts.tenancy import SESSION_KEY, companies_for, company_for_member, current_company
 from accounts.views import same_site_url
 from maatchaa.api import ApplicationError
-from matches import selectors
+from matches import derived, selectors
 from matches.decisions import decide_creator, restore_creator
 from matches.display import creator_record, duration_text
 from matches.services import set_own_channels
@@ -132,6 +132,8 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             "csv_url": reverse("api-product-creators-csv", args=[product.pk]) + (f"?{query}" if query else ""),
             "active_run": run_selectors.active_discovery_run(company=product.company),
             "engagement_choices": ENGAGEMENT_CHOICES,
+            # Derived metrics (engagement) only with the operator's opt-in (matches/derived.py).
+            "derived_metrics": derived.allowed(),
             "upload_choices": UPLOAD_CHOICES,
             "orderings": ORDERING_CHOICES,
         },
