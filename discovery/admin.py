@@ -87,7 +87,7 @@ class VideoAdmin(RetentionSummaryMixin, admin.ModelAdmin):
 
 
 @admin.register(SearchQuery)
-class SearchQueryAdmin(admin.ModelAdmin):
+class SearchQueryAdmin(RetentionSummaryMixin, admin.ModelAdmin):
     list_display = ["query", "params_key", "searched_at"]
     search_fields = ["query"]
 

@@ -302,6 +302,56 @@ def _refresh_videos(client: YouTubeClient, ids: list[str], tally: _Tally, *, now
         tally.videos_refreshed += len(found)
 
 
+@dataclass(frozen=True)
+class RetentionPlan:
+    """What a pass of the job is due to do at `now`, read without changing or spending anything."""
+
+    now: dt.datetime
+    delete_cutoff: dt.datetime
+    channel_ids: list[str]  # in use and due for refresh, oldest first
+    video_ids: list[str]
+    channel_calls: int  # the calls today's units (and the caller's limit) allow, channels first
+    video_calls: int
+
+    @property
+    def units_needed(self) -> int:
+        return -(-len(self.channel_ids) // MAX_IDS_PER_CALL) + -(-len(self.video_ids) // MAX_IDS_PER_CALL)
+
+    @property
+    def short_of_budget(self) -> str:
+        calls = self.channel_calls + self.video_calls
+        return f"the unit budget allowed {calls} of {self.units_needed} calls" if calls < self.units_needed else ""
+
+
+def plan_retention(*, now: dt.datetime | None = None, unit_limit: int | None = None) -> RetentionPlan:
+    now = now or timezone.now()
+    max_age = dt.timedelta(days=settings.YOUTUBE_DATA_MAX_AGE_DAYS)
+    margin = dt.timedelta(days=min(settings.YOUTUBE_REFRESH_MARGIN_DAYS, settings.YOUTUBE_DATA_MAX_AGE_DAYS))
+    refresh_cutoff = now - (max_age - margin)
+    # Never delete a referenced record before it was due for refresh: the margin bounds the lead.
+    delete_cutoff = now - (max_age - min(DELETE_AHEAD, margin))
+    channel_ids = _due(_referenced_channels(), refresh_cutoff)
+    video_ids = _due(_referenced_videos(), refresh_cutoff)
+    channel_calls = video_calls = 0
+    if channel_ids or video_ids:
+        # The ledger runs on the clock the client records with, not on `now`. Units only: never a search call.
+        units_left = quota.remaining_today()[1]
+        if unit_limit is not None:
+            units_left = min(units_left, unit_limit)
+        # Oldest first within each kind; channels before videos, since a closed channel takes its
+        # videos with it and spares their calls.
+        channel_calls = min(units_left, -(-len(channel_ids) // MAX_IDS_PER_CALL))
+        video_calls = min(units_left - channel_calls, -(-len(video_ids) // MAX_IDS_PER_CALL))
+    return RetentionPlan(
+        now=now,
+        delete_cutoff=delete_cutoff,
+        channel_ids=channel_ids,
+        video_ids=video_ids,
+        channel_calls=channel_calls,
+        video_calls=video_calls,
+    )
+
+
 def run_retention(
     *, now: dt.datetime | None = None, unit_limit: int | None = None, client: YouTubeClient | None = None
 ) -> RetentionRun:
@@ -312,38 +362,20 @@ def run_retention(
     deletion pass runs regardless, so a failure never leaves data past the limit.
     """
     started = time.monotonic()
-    now = now or timezone.now()
-    max_age = dt.timedelta(days=settings.YOUTUBE_DATA_MAX_AGE_DAYS)
-    margin = dt.timedelta(days=min(settings.YOUTUBE_REFRESH_MARGIN_DAYS, settings.YOUTUBE_DATA_MAX_AGE_DAYS))
-    refresh_cutoff = now - (max_age - margin)
-    # Never delete a referenced record before it was due for refresh: the margin bounds the lead.
-    delete_cutoff = now - (max_age - min(DELETE_AHEAD, margin))
+    plan = plan_retention(now=now, unit_limit=unit_limit)
+    now, delete_cutoff = plan.now, plan.delete_cutoff
     run = RetentionRun.objects.create(started_at=now)
-    tally = _Tally()
-
-    channel_ids = _due(_referenced_channels(), refresh_cutoff)
-    video_ids = _due(_referenced_videos(), refresh_cutoff)
-    units_needed = -(-len(channel_ids) // MAX_IDS_PER_CALL) + -(-len(video_ids) // MAX_IDS_PER_CALL)
+    tally = _Tally(stopped=plan.short_of_budget)
     units_spent = 0
-    if units_needed:
-        # The ledger runs on the clock the client records with, not on `now`.
-        units_left = quota.remaining_today()[1]
-        if unit_limit is not None:
-            units_left = min(units_left, unit_limit)
-        # Oldest first within each kind; channels before videos, since a closed channel takes its
-        # videos with it and spares their calls.
-        channel_calls = min(units_left, -(-len(channel_ids) // MAX_IDS_PER_CALL))
-        video_calls = min(units_left - channel_calls, -(-len(video_ids) // MAX_IDS_PER_CALL))
-        if channel_calls + video_calls < units_needed:
-            tally.stopped = f"the unit budget allowed {channel_calls + video_calls} of {units_needed} calls"
+    if plan.units_needed:
         try:
             client = client or get_client()
             spent_before = client.units_sent
             try:
-                _refresh_channels(client, channel_ids[: channel_calls * MAX_IDS_PER_CALL], tally, now=now)
-                remaining_videos = set(Video.objects.filter(video_id__in=video_ids).values_list("pk", flat=True))
-                video_ids = [video_id for video_id in video_ids if video_id in remaining_videos]
-                _refresh_videos(client, video_ids[: video_calls * MAX_IDS_PER_CALL], tally, now=now)
+                _refresh_channels(client, plan.channel_ids[: plan.channel_calls * MAX_IDS_PER_CALL], tally, now=now)
+                remaining = set(Video.objects.filter(video_id__in=plan.video_ids).values_list("pk", flat=True))
+                video_ids = [video_id for video_id in plan.video_ids if video_id in remaining]
+                _refresh_videos(client, video_ids[: plan.video_calls * MAX_IDS_PER_CALL], tally, now=now)
             finally:
                 units_spent = client.units_sent - spent_before
         except QuotaExhausted as exc:
@@ -374,6 +406,51 @@ def run_retention(
     run.message = (f"Stopped refreshing: {tally.stopped}" if tally.stopped else "")[:500]
     run.save()
     return run
+
+
+@dataclass(frozen=True)
+class RetentionForecast:
+    """What `run_retention` would do now (a dry run): the same counts as a RetentionRun, nothing changed."""
+
+    videos_refreshed: int
+    channels_refreshed: int
+    videos_deleted: int
+    channels_deleted: int
+    searches_deleted: int
+    units: int
+    units_left: int
+    message: str
+
+
+def forecast_retention(*, now: dt.datetime | None = None, unit_limit: int | None = None) -> RetentionForecast:
+    """The dry run: what a pass would refresh, delete and spend, read without a call or a write.
+
+    It cannot know what YouTube no longer returns (only a call tells), so records a refresh would find
+    gone are counted as refreshed; everything else is what the pass would do."""
+    plan = plan_retention(now=now, unit_limit=unit_limit)
+    channels = set(plan.channel_ids[: plan.channel_calls * MAX_IDS_PER_CALL])
+    videos = set(plan.video_ids[: plan.video_calls * MAX_IDS_PER_CALL])
+    expired_channels = set(
+        Channel.objects.filter(_fetched_before(plan.delete_cutoff))
+        .exclude(pk__in=channels)
+        .values_list("pk", flat=True)
+    )
+    expired_videos = Video.objects.filter(
+        (_fetched_before(plan.delete_cutoff) & ~Q(pk__in=videos)) | Q(channel_id__in=expired_channels)
+    )
+    units_left = quota.remaining_today()[1] if unit_limit is None else min(quota.remaining_today()[1], unit_limit)
+    return RetentionForecast(
+        videos_refreshed=len(videos),
+        channels_refreshed=len(channels),
+        videos_deleted=expired_videos.count(),
+        channels_deleted=len(expired_channels),
+        searches_deleted=SearchQuery.objects.filter(
+            search_cache.expired(delete_cutoff=plan.delete_cutoff, now=plan.now)
+        ).count(),
+        units=plan.channel_calls + plan.video_calls,
+        units_left=units_left,
+        message=f"Would stop refreshing: {plan.short_of_budget}" if plan.short_of_budget else "",
+    )
 
 
 def retention_task() -> str:
@@ -421,7 +498,7 @@ def retention_summary(run: RetentionRun | None = None) -> str:
     else:
         kind, oldest = min(records.items(), key=lambda item: item[1])
         days = (now - oldest).total_seconds() / 86400
-        age = f"Oldest stored YouTube record: fetched {days:.1f} days ago (limit {limit} days), a {kind}, of {tables}."
+        age = f"Oldest stored YouTube record: fetched {days:.1f} days ago (limit {limit} days), a {kind}; tables: {tables}."
     run = run or RetentionRun.objects.filter(finished_at__isnull=False).first()
     if run is None:
         last = "No retention run yet."
