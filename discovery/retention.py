@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Func, Min, Model, Q, QuerySet, Value
+from django.db.models import F, Func, Max, Min, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -155,7 +155,21 @@ def _delete_videos(video_ids: list[str], *, reason: str) -> int:
         return 0
     with transaction.atomic():
         signals.videos_deleting.send(sender=Video, video_ids=video_ids, reason=reason)
-        return Video.objects.filter(video_id__in=video_ids).delete()[1].get(Video._meta.label, 0)
+        videos = Video.objects.filter(video_id__in=video_ids)
+        channel_ids = set(videos.values_list("channel_id", flat=True))
+        deleted = videos.delete()[1].get(Video._meta.label, 0)
+        # A channel's last upload is the newest of its stored videos: a date copied from a deleted video
+        # must not outlive it.
+        Channel.objects.filter(channel_id__in=channel_ids).update(
+            last_upload_at=Subquery(
+                Video.objects.filter(channel_id=OuterRef("channel_id"))
+                .order_by()
+                .values("channel_id")
+                .annotate(newest=Max("published_at"))
+                .values("newest")
+            )
+        )
+        return deleted
 
 
 def _delete_channels(channel_ids: list[str], *, reason: str) -> tuple[int, dict[str, int]]:

@@ -200,3 +200,17 @@ def test_the_admin_line_covers_stored_search_answers(client, emulator, world) ->
         page = client.get("/admin/discovery/searchquery/").content.decode()
     assert "Oldest stored YouTube record: fetched 25.0 days ago (limit 30 days), a stored search answer" in page
     assert "videos, channels, stored search answers" in page
+
+
+def test_a_channels_last_upload_does_not_outlive_the_videos_it_was_copied_from(emulator, world) -> None:
+    decided = CreatorDecision.objects.get().channel_id
+    # The shortlisted creator keeps its channel in use, but none of its videos is matched any more.
+    Match.objects.filter(video__channel_id=decided).delete()
+    CreatorMatch.objects.filter(channel_id=decided).delete()
+    assert Channel.objects.get(pk=decided).last_upload_at is not None
+    with time_machine.travel(AGED, tick=False):
+        run_retention()
+    channel = Channel.objects.get(pk=decided)
+    assert channel.fetched_at == AGED  # refreshed: in use
+    assert not Video.objects.filter(channel_id=decided).exists()  # its unused videos went at the limit
+    assert channel.last_upload_at is None
