@@ -382,6 +382,10 @@ def _add_current_titles(rows: list[dict[str, Any]]) -> None:
         titles = dict(cursor.fetchall())
     for video in listed:
         video["title"] = titles.get(video.get("video_id"), "")
+        # In jsonb's key order (shorter keys first), where a stored title used to be: the same bytes out.
+        ordered = sorted(video.items(), key=lambda item: (len(item[0]), item[0]))
+        video.clear()
+        video.update(ordered)
 
 
 def _json(value: Any) -> Any:
