@@ -41,6 +41,7 @@ from django.utils import timezone
 from accounts.models import Company
 from discovery import quota, search_cache, signals, text_signals
 from discovery.models import Channel, RetentionRun, SearchQuery, SuppressedChannel, Video
+from discovery.selectors import suppressed_channel_ids
 from discovery.youtube import (
     MAX_IDS_PER_CALL,
     ChannelDetails,
@@ -66,10 +67,7 @@ CHANNEL_ID_RE = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
 
 def is_suppressed(channel_ids: Iterable[str]) -> set[str]:
     """The ids among `channel_ids` whose creators asked to be forgotten: never store these."""
-    ids = {channel_id for channel_id in channel_ids if channel_id}
-    if not ids:
-        return set()
-    return set(SuppressedChannel.objects.filter(channel_id__in=ids).values_list("channel_id", flat=True))
+    return suppressed_channel_ids(channel_ids=channel_ids)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from discovery.models import SearchQuery, SuppressedChannel
+from discovery.models import SearchQuery
+from discovery.selectors import suppressed_channel_ids
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,8 @@ def serving_window() -> dt.timedelta:
     )
 
 
-def _suppressed(channel_ids: Iterable[str]) -> set[str]:
-    ids = {channel_id for channel_id in channel_ids if channel_id}
-    if not ids:
-        return set()
-    return set(SuppressedChannel.objects.filter(channel_id__in=ids).values_list("channel_id", flat=True))
-
-
 def _screened(video_ids: Sequence[str], channel_ids: Sequence[str]) -> Answer:
-    suppressed = _suppressed(channel_ids)
+    suppressed = suppressed_channel_ids(channel_ids=channel_ids)
     kept = [
         (video, channel) for video, channel in zip(video_ids, channel_ids, strict=True) if channel not in suppressed
     ]

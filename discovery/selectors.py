@@ -64,4 +64,8 @@ def fresh_channel_ids(*, channel_ids: Iterable[str], now: datetime | None = None
 
 
 def suppressed_channel_ids(*, channel_ids: Iterable[str]) -> set[str]:
-    return set(SuppressedChannel.objects.filter(channel_id__in=list(channel_ids)).values_list("channel_id", flat=True))
+    """The ids among `channel_ids` whose creators asked to be forgotten: the one suppression query."""
+    ids = {channel_id for channel_id in channel_ids if channel_id}
+    if not ids:
+        return set()
+    return set(SuppressedChannel.objects.filter(channel_id__in=ids).values_list("channel_id", flat=True))
