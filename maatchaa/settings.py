@@ -218,6 +218,12 @@ REST_FRAMEWORK = {
         "maatchaa.authentication.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's defaults with JSON parsed strictly: no RecursionError on deep nesting, no NaN (maatchaa/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "maatchaa.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "maatchaa.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

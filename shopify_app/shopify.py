@@ -378,13 +378,19 @@ def _parse_datetime(value: Any, what: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+# Product.price is NUMERIC(12, 2): anything at or above this (or "Infinity", "NaN", "1e30") is not a price.
+PRICE_LIMIT = Decimal(10) ** 10
+
+
 def _parse_price(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
         price = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"price is not a decimal: {value!r}") from None
+        raise ValueError(f"price is not a decimal: {str(value)[:40]!r}") from None
+    if not price.is_finite() or abs(price) >= PRICE_LIMIT:
+        raise ValueError(f"price is not an amount of money: {str(value)[:40]!r}")
     return price.quantize(Decimal("0.01"))
 
 
