@@ -19,7 +19,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
 from django.utils import timezone
@@ -192,7 +192,8 @@ class EmailAuthenticationForm(AuthenticationForm):
 def signup(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect(next_url or "dashboard:products")
+        # A URL, never a view name: redirect("NaN") would look the name up and fail (a 500).
+        return HttpResponseRedirect(next_url) if next_url else redirect("dashboard:products")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = sign_up_member(
@@ -205,7 +206,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         request.session[SESSION_KEY] = str(company_id)
         # A new company has nothing yet: connecting a store is the next step (unless it is already under
         # way: an install from Shopify waits at `next`).
-        return redirect(next_url or "dashboard:settings")
+        return HttpResponseRedirect(next_url) if next_url else redirect("dashboard:settings")
     return render(request, "accounts/signup.html", {"form": form, "next": next_url}, status=400 if form.errors else 200)
 
 
@@ -262,7 +263,8 @@ class SignInView(auth_views.LoginView):
 
 def _sign_in_name(request: HttpRequest) -> str:
     # As EmailAuthenticationForm reads it: emails are stored lower-cased.
-    return str(request.POST.get("username", "")).strip().lower()
+    # Without U+0000, which PostgreSQL cannot store or compare (no account's email holds one).
+    return str(request.POST.get("username", "")).strip().lower().replace("\x00", "")
 
 
 class PasswordResetEnabledMixin:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
@@ -94,6 +95,16 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "company__name"]
     autocomplete_fields = ["user", "company"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        # The add page prefilled from its query (?company=...): the autocomplete widget looks the company up
+        # while rendering, and a value that is no UUID raised there (a 500) instead of leaving it empty.
+        try:
+            uuid.UUID(str(initial.get("company", uuid.UUID(int=0))))
+        except ValueError:
+            del initial["company"]
+        return initial
 
 
 @admin.action(description="Resync products from Shopify (full, in the worker)")
