@@ -32,6 +32,21 @@ def test_a_url_holding_a_nul_is_a_400_before_any_database_lookup(admin_client: C
         assert b"NUL" in response.content
 
 
+@pytest.mark.parametrize("charset", ["utf-32", "latin-1", "utf8"])
+def test_a_form_in_another_charset_than_utf8_is_a_400_even_where_csrf_is_checked(charset: str) -> None:
+    # Django refuses such a form; the CSRF check of its error pages read it again and raised (a 500).
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    for url in ("/accounts/login/", "/dashboard/settings/channels", "/"):
+        response = client.post(url, b"username=a", content_type=f"application/x-www-form-urlencoded; charset={charset}")
+
+        assert response.status_code == 400, url
+
+
+def test_the_api_docs_answer_options_without_a_server_error(client: Client) -> None:
+    assert client.options("/api/docs/").status_code == 405
+    assert client.get("/api/docs/").status_code == 200
+
+
 def call_wsgi(**environ: str) -> tuple[str, bytes]:
     """One request through maatchaa.wsgi.application, as a WSGI server sends it."""
     base = {
