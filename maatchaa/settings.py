@@ -341,13 +341,30 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# --- Logging --------------------------------------------------------------------------------------
+# Everything to standard error, one line per event, an error's traceback indented under it (maatchaa/logs.py):
+# Django's request and security loggers (every 4xx and 5xx), the app's (maatchaa.*) and the worker's
+# (django-q). Whatever runs the process keeps standard error; that is where an operator reads the logs.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
+DJANGO_LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").strip().upper()
+for _name, _level in (("LOG_LEVEL", LOG_LEVEL), ("DJANGO_LOG_LEVEL", DJANGO_LOG_LEVEL)):
+    if _level not in LOG_LEVELS:
+        raise ImproperlyConfigured(f"{_name} must be one of {', '.join(LOG_LEVELS)}, got {_level!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"event": {"()": "maatchaa.logs.EventFormatter"}},
+    "handlers": {"stderr": {"class": "maatchaa.logs.StderrHandler", "formatter": "event"}},
+    # Other libraries' warnings and errors too (urllib3, googleapiclient...).
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
-        "maatchaa": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": False},
-        "django_q": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Each propagates to the root's one handler (pytest's log capture sits there too).
+        "maatchaa": {"level": LOG_LEVEL},
+        "django-q": {"level": LOG_LEVEL},
+        # Replaces Django's default handlers (a console only with DEBUG, mail to the empty ADMINS).
+        "django": {"handlers": [], "level": DJANGO_LOG_LEVEL, "propagate": True},
+        "django.request": {"level": DJANGO_LOG_LEVEL},
+        "django.security": {"level": DJANGO_LOG_LEVEL},
     },
 }
