@@ -27,9 +27,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from maatchaa.api import ApplicationError
+from maatchaa.signin import (
+    LOCKED_ATTRIBUTE,
+    EmailSignInForm,
+    clear_sign_in_failures,
+    locked_message,
+    sign_in_locked_for,
+    sign_in_name,
+)
 from maatchaa.tenancy import SESSION_KEY
 from matches.models import CreatorMatch
-from shopify_app.models import ApiToken, Company, Membership, SignInFailure
+from shopify_app.models import ApiToken, Company, Membership
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -37,10 +45,6 @@ if TYPE_CHECKING:
 # Recognisable in a leaked file or a commit (secret scanners match on it); the rest is 40 hex digits.
 API_TOKEN_PREFIX = "mtc_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
-# Guessing a member's password: after this many refusals for one email within the window, that email
-# cannot sign in (right password or not) until the oldest refusal leaves the window.
-SIGN_IN_FAILURE_LIMIT = 10
-SIGN_IN_WINDOW = timedelta(minutes=15)
 
 
 def sign_up_member(*, company_name: str, email: str, password: str) -> User:
@@ -82,29 +86,6 @@ def user_for_api_token(key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
-
-
-def sign_in_locked_for(*, username: str) -> timedelta | None:
-    """How long this email's sign-in stays locked, or None when it may try."""
-    since = timezone.now() - SIGN_IN_WINDOW
-    recent = list(
-        SignInFailure.objects.filter(username=username, created_at__gte=since)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:SIGN_IN_FAILURE_LIMIT]
-    )
-    if len(recent) < SIGN_IN_FAILURE_LIMIT:
-        return None
-    return recent[-1] + SIGN_IN_WINDOW - timezone.now()
-
-
-def record_sign_in_failure(*, username: str) -> None:
-    now = timezone.now()
-    SignInFailure.objects.filter(created_at__lt=now - SIGN_IN_WINDOW).delete()
-    SignInFailure.objects.create(username=username[:254], created_at=now)
-
-
-def clear_sign_in_failures(*, username: str) -> None:
-    SignInFailure.objects.filter(username=username).delete()
 
 
 def parse_channel_ids(text: str) -> list[str]:
@@ -173,7 +154,7 @@ class SignUpForm(forms.Form):
         return data
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class EmailAuthenticationForm(EmailSignInForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "Please enter a correct email and password. Both are case-sensitive except the email.",
@@ -233,38 +214,30 @@ class SignInView(auth_views.LoginView):
         return {**super().get_context_data(**kwargs), "password_reset_enabled": settings.PASSWORD_RESET_ENABLED}
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        # Checked before the password is: a locked email learns nothing, right password or not.
-        locked = sign_in_locked_for(username=_sign_in_name(request))
+        # Checked before the form is: a locked email learns nothing, right password or not. The lockout itself
+        # is LockoutBackend's (maatchaa/signin.py), for every way in; this only answers without a form error.
+        locked = sign_in_locked_for(username=sign_in_name(request.POST.get("username")))
         if locked is not None:
-            minutes = max(1, -(-int(locked.total_seconds()) // 60))
-            message = (
-                f"Too many failed sign-ins for this email. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-            )
-            # An unbound form: a bound one would check the password as soon as the page shows its errors.
-            form = self.get_form_class()(request, initial={"username": _sign_in_name(request)})
-            context = self.get_context_data(form=form, locked_out=message)
-            response = self.render_to_response(context, status=429)
-            response["Retry-After"] = str(int(locked.total_seconds()) + 1)
-            return response
+            return self._locked_out(locked)
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        clear_sign_in_failures(username=_sign_in_name(self.request))
-        return super().form_valid(form)
-
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        locked = getattr(self.request, LOCKED_ATTRIBUTE, None)
+        if locked is not None:  # locked by concurrent attempts while this one was on its way
+            return self._locked_out(locked)
         # A refused sign-in is bad input: 400, with the form's message on the page.
-        if name := _sign_in_name(self.request):
-            record_sign_in_failure(username=name)
         response = super().form_invalid(form)
         response.status_code = 400
         return response
 
-
-def _sign_in_name(request: HttpRequest) -> str:
-    # As EmailAuthenticationForm reads it: emails are stored lower-cased.
-    # Without U+0000, which PostgreSQL cannot store or compare (no account's email holds one).
-    return str(request.POST.get("username", "")).strip().lower().replace("\x00", "")
+    def _locked_out(self, locked: timedelta) -> HttpResponse:
+        # An unbound form: a bound one would check the password as soon as the page shows its errors.
+        name = sign_in_name(self.request.POST.get("username"))
+        form = self.get_form_class()(self.request, initial={"username": name})
+        context = self.get_context_data(form=form, locked_out=locked_message(locked))
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(int(locked.total_seconds()) + 1)
+        return response
 
 
 class PasswordResetEnabledMixin:

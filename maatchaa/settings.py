@@ -180,7 +180,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "maatchaa.signin.MaximumLengthValidator", "OPTIONS": {"max_length": 4096}},
 ]
+# Every password goes through the sign-in lockout (maatchaa/signin.py). ModelBackend stays listed only so that
+# sessions signed in through it remain valid: LockoutBackend ends every password check itself.
+AUTHENTICATION_BACKENDS = ["maatchaa.signin.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/dashboard/products"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -214,9 +218,12 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- DRF -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token first: DRF answers a request with no or bad credentials with the first class's challenge, so a
+    # missing, wrong or revoked token is a 401 with "WWW-Authenticate: Token" (403 stays for a caller who is
+    # known but may not do this).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "maatchaa.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's defaults with JSON parsed strictly: no RecursionError on deep nesting, no NaN (maatchaa/parsers.py).

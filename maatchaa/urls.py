@@ -3,6 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from maatchaa.signin import AdminSignInForm
+
+# /admin/login/ under the same lockout as /accounts/login/, and saying so when an email is locked.
+admin.site.login_form = AdminSignInForm
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/dashboard/products", permanent=False), name="home"),
     path("admin/", admin.site.urls),
