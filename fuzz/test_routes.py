@@ -211,9 +211,9 @@ HOSTILE_HEADERS: list[dict[str, str]] = [
 ]
 
 
-def _environ(headers: dict[str, str]) -> dict[str, str]:
+def _environ(headers: dict[str, str]) -> dict[str, Any]:
     """The headers as WSGI puts them in the environ (Content-Type and Content-Length have no HTTP_ prefix)."""
-    environ = {}
+    environ: dict[str, Any] = {}
     for name, value in headers.items():
         key = name.upper().replace("-", "_")
         environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value

@@ -15,6 +15,7 @@ import hashlib
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -27,7 +28,7 @@ from django.utils import timezone
 from shopify_app.models import SignInFailure
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 SIGN_IN_FAILURE_LIMIT = 10
 SIGN_IN_WINDOW = timedelta(minutes=15)
@@ -96,7 +97,7 @@ class LockoutBackend(ModelBackend):
 
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
-    ) -> AbstractBaseUser | None:
+    ) -> User | None:
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if username is None or password is None:
@@ -114,6 +115,12 @@ class LockoutBackend(ModelBackend):
             raise PermissionDenied("wrong email or password")  # the claimed attempt stays, as this failure
         clear_sign_in_failures(username=name)
         return user
+
+    async def aauthenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        # ModelBackend's async version checks the password on its own: through the lockout here too.
+        return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
 
 
 class LockoutFormMixin:

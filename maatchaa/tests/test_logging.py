@@ -4,6 +4,7 @@ error, one line for the event and the traceback indented under it."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +23,7 @@ EVENT = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|E
 
 
 def test_a_500_with_debug_off_leaves_its_traceback_on_standard_error(
-    settings: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+    settings: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert settings.DEBUG is False
 

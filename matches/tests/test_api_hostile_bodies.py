@@ -38,7 +38,7 @@ def test_a_hostile_json_body_is_a_400_with_a_message_and_changes_nothing(
 ) -> None:
     runs_before = DiscoveryRun.objects.count()
     for path in paths(world):
-        response = api.generic("POST", path, body, content_type="application/json")
+        response = api.generic("POST", path, body.decode(), content_type="application/json")
 
         assert response.status_code == 400, (path, response.status_code, response.content[:200])
         assert response.json()["message"], path

@@ -156,3 +156,15 @@ def test_a_valid_token_without_the_right_is_still_a_403(world: World) -> None:
 
     assert response.status_code == 403
     assert response.json()["message"] == "Your account is not a member of any company."
+
+
+def test_the_async_authenticate_goes_through_the_same_lockout(staff: Any) -> None:
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth import aauthenticate
+
+    assert async_to_sync(aauthenticate)(None, username=EMAIL, password=PASSWORD) == staff
+    for _ in range(SIGN_IN_FAILURE_LIMIT):
+        assert async_to_sync(aauthenticate)(None, username=EMAIL, password="wrong") is None
+
+    assert async_to_sync(aauthenticate)(None, username=EMAIL, password=PASSWORD) is None
+    assert SignInFailure.objects.filter(username=EMAIL).count() == SIGN_IN_FAILURE_LIMIT
