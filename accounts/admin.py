@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.models import ApiToken, Company, Membership, SignInFailure
+from accounts.signin import AdminSignInForm
+
+# /admin/login/ under the same lockout as /accounts/login/, and saying so when an email is locked.
+admin.site.login_form = AdminSignInForm
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,6 +32,16 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "company__name"]
     autocomplete_fields = ["user", "company"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        # The add page prefilled from its query (?company=...): the autocomplete widget looks the company up
+        # while rendering, and a value that is no UUID raised there (a 500) instead of leaving it empty.
+        try:
+            uuid.UUID(str(initial.get("company", uuid.UUID(int=0))))
+        except ValueError:
+            del initial["company"]
+        return initial
 
 
 @admin.register(ApiToken)

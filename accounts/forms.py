@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 
+from accounts.signin import EmailSignInForm
+
 
 class SignUpForm(forms.Form):
     company_name = forms.CharField(label="Company name", max_length=200)
@@ -44,7 +46,7 @@ class SignUpForm(forms.Form):
         return data
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class EmailAuthenticationForm(EmailSignInForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "Please enter a correct email and password. Both are case-sensitive except the email.",

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ApiToken, Company, Membership, SignInFailure
+from accounts.models import ApiToken, Company, Membership
 from maatchaa.api import ApplicationError
 
 if TYPE_CHECKING:
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 # Recognisable in a leaked file or a commit (secret scanners match on it); the rest is 40 hex digits.
 API_TOKEN_PREFIX = "mtc_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
-# Guessing a member's password: after this many refusals for one email within the window, that email
-# cannot sign in (right password or not) until the oldest refusal leaves the window.
-SIGN_IN_FAILURE_LIMIT = 10
-SIGN_IN_WINDOW = timedelta(minutes=15)
 
 
 def sign_up_member(*, company_name: str, email: str, password: str) -> User:
@@ -70,29 +66,6 @@ def user_for_api_token(key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
-
-
-def sign_in_locked_for(*, username: str) -> timedelta | None:
-    """How long this email's sign-in stays locked, or None when it may try."""
-    since = timezone.now() - SIGN_IN_WINDOW
-    recent = list(
-        SignInFailure.objects.filter(username=username, created_at__gte=since)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:SIGN_IN_FAILURE_LIMIT]
-    )
-    if len(recent) < SIGN_IN_FAILURE_LIMIT:
-        return None
-    return recent[-1] + SIGN_IN_WINDOW - timezone.now()
-
-
-def record_sign_in_failure(*, username: str) -> None:
-    now = timezone.now()
-    SignInFailure.objects.filter(created_at__lt=now - SIGN_IN_WINDOW).delete()
-    SignInFailure.objects.create(username=username[:254], created_at=now)
-
-
-def clear_sign_in_failures(*, username: str) -> None:
-    SignInFailure.objects.filter(username=username).delete()
 
 
 def parse_channel_ids(text: str) -> list[str]:

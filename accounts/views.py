@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,7 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import EmailAuthenticationForm, SignUpForm
 from accounts.models import Company
-from accounts.services import clear_sign_in_failures, record_sign_in_failure, sign_in_locked_for, sign_up_member
+from accounts.services import sign_up_member
+from accounts.signin import LOCKED_ATTRIBUTE, clear_sign_in_failures, locked_message, sign_in_locked_for, sign_in_name
 from accounts.tenancy import SESSION_KEY
 
 
@@ -24,7 +26,8 @@ from accounts.tenancy import SESSION_KEY
 def signup(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect(next_url or "dashboard:products")
+        # A URL, never a view name: redirect("NaN") would look the name up and fail (a 500).
+        return HttpResponseRedirect(next_url) if next_url else redirect("dashboard:products")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = sign_up_member(
@@ -37,7 +40,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         request.session[SESSION_KEY] = str(company_id)
         # A new company has nothing yet: connecting a store is the next step (unless it is already under
         # way: an install from Shopify waits at `next`).
-        return redirect(next_url or "dashboard:settings")
+        return HttpResponseRedirect(next_url) if next_url else redirect("dashboard:settings")
     return render(request, "accounts/signup.html", {"form": form, "next": next_url}, status=400 if form.errors else 200)
 
 
@@ -64,37 +67,30 @@ class SignInView(auth_views.LoginView):
         return {**super().get_context_data(**kwargs), "password_reset_enabled": settings.PASSWORD_RESET_ENABLED}
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        # Checked before the password is: a locked email learns nothing, right password or not.
-        locked = sign_in_locked_for(username=_sign_in_name(request))
+        # Checked before the form is: a locked email learns nothing, right password or not. The lockout itself
+        # is LockoutBackend's (accounts/signin.py), for every way in; this only answers without a form error.
+        locked = sign_in_locked_for(username=sign_in_name(request.POST.get("username")))
         if locked is not None:
-            minutes = max(1, -(-int(locked.total_seconds()) // 60))
-            message = (
-                f"Too many failed sign-ins for this email. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-            )
-            # An unbound form: a bound one would check the password as soon as the page shows its errors.
-            form = self.get_form_class()(request, initial={"username": _sign_in_name(request)})
-            context = self.get_context_data(form=form, locked_out=message)
-            response = self.render_to_response(context, status=429)
-            response["Retry-After"] = str(int(locked.total_seconds()) + 1)
-            return response
+            return self._locked_out(locked)
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        clear_sign_in_failures(username=_sign_in_name(self.request))
-        return super().form_valid(form)
-
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        locked = getattr(self.request, LOCKED_ATTRIBUTE, None)
+        if locked is not None:  # locked by concurrent attempts while this one was on its way
+            return self._locked_out(locked)
         # A refused sign-in is bad input: 400, with the form's message on the page.
-        if name := _sign_in_name(self.request):
-            record_sign_in_failure(username=name)
         response = super().form_invalid(form)
         response.status_code = 400
         return response
 
-
-def _sign_in_name(request: HttpRequest) -> str:
-    # As EmailAuthenticationForm reads it: emails are stored lower-cased.
-    return str(request.POST.get("username", "")).strip().lower()
+    def _locked_out(self, locked: timedelta) -> HttpResponse:
+        # An unbound form: a bound one would check the password as soon as the page shows its errors.
+        name = sign_in_name(self.request.POST.get("username"))
+        form = self.get_form_class()(self.request, initial={"username": name})
+        context = self.get_context_data(form=form, locked_out=locked_message(locked))
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(int(locked.total_seconds()) + 1)
+        return response
 
 
 class PasswordResetEnabledMixin:

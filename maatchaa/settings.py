@@ -125,6 +125,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "maatchaa.middleware.RefuseUnservableRequestsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -185,7 +186,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.signin.MaximumLengthValidator", "OPTIONS": {"max_length": 4096}},
 ]
+# Every password goes through the sign-in lockout (accounts/signin.py). ModelBackend stays listed only so that
+# sessions signed in through it remain valid: LockoutBackend ends every password check itself.
+AUTHENTICATION_BACKENDS = ["accounts.signin.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/dashboard/products"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -219,11 +224,20 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- DRF -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token first: DRF answers a request with no or bad credentials with the first class's challenge, so a
+    # missing, wrong or revoked token is a 401 with "WWW-Authenticate: Token" (403 stays for a caller who is
+    # known but may not do this).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "accounts.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's defaults with JSON parsed strictly: no RecursionError on deep nesting, no NaN (maatchaa/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "maatchaa.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "maatchaa.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -341,13 +355,30 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# --- Logging --------------------------------------------------------------------------------------
+# Everything to standard error, one line per event, an error's traceback indented under it (maatchaa/logs.py):
+# Django's request and security loggers (every 4xx and 5xx), the app's (maatchaa.*) and the worker's
+# (django-q). Whatever runs the process keeps standard error; that is where an operator reads the logs.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
+DJANGO_LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").strip().upper()
+for _name, _level in (("LOG_LEVEL", LOG_LEVEL), ("DJANGO_LOG_LEVEL", DJANGO_LOG_LEVEL)):
+    if _level not in LOG_LEVELS:
+        raise ImproperlyConfigured(f"{_name} must be one of {', '.join(LOG_LEVELS)}, got {_level!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"event": {"()": "maatchaa.logs.EventFormatter"}},
+    "handlers": {"stderr": {"class": "maatchaa.logs.StderrHandler", "formatter": "event"}},
+    # Other libraries' warnings and errors too (urllib3, googleapiclient...).
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
-        "maatchaa": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": False},
-        "django_q": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Each propagates to the root's one handler (pytest's log capture sits there too).
+        "maatchaa": {"level": LOG_LEVEL},
+        "django-q": {"level": LOG_LEVEL},
+        # Replaces Django's default handlers (a console only with DEBUG, mail to the empty ADMINS).
+        "django": {"handlers": [], "level": DJANGO_LOG_LEVEL, "propagate": True},
+        "django.request": {"level": DJANGO_LOG_LEVEL},
+        "django.security": {"level": DJANGO_LOG_LEVEL},
     },
 }

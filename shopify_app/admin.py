@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from shopify_app.models import Product, Shop, WebhookDelivery
-
-if TYPE_CHECKING:
-    pass
 
 
 @admin.action(description="Resync products from Shopify (full, in the worker)")

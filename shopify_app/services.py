@@ -7,7 +7,6 @@ can schedule discovery on commit, coalesced; this module never enqueues discover
 
 from __future__ import annotations
 
-import hmac
 import itertools
 import logging
 import secrets
@@ -24,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from maatchaa.api import ApplicationError
+from maatchaa.lib.crypto import constant_time_equals
 from shopify_app import shopify
 from shopify_app.models import Product, Shop, WebhookDelivery
 from shopify_app.selectors import discoverable_products
@@ -173,7 +173,7 @@ def complete_oauth(*, session: MutableMapping[str, Any], query_string: str, comp
         raise ApplicationError(f"The callback from Shopify is malformed ({exc}).", status=400) from None
     if not isinstance(pending, dict) or not isinstance(pending.get("state"), str):
         raise ApplicationError("This connection attempt is unknown or has already been used. Start again.", status=403)
-    if not hmac.compare_digest(pending["state"].encode(), params.state.encode()):
+    if not constant_time_equals(params.state, pending["state"]):
         raise ApplicationError("The connection attempt does not match this session (state). Start again.", status=403)
     if int(time.time()) - int(pending.get("created", 0)) > OAUTH_STATE_TTL_SECONDS:
         raise ApplicationError("The connection attempt took too long. Start again.", status=403)

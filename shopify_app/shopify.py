@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode
 import requests
 from django.conf import settings
 
+from maatchaa.lib.crypto import constant_time_equals
 from maatchaa.lib.http import make_session
 
 log = logging.getLogger("maatchaa.shopify")
@@ -301,7 +302,7 @@ def verify_oauth_hmac(query_string: str, *, secret: str) -> bool:
         return False
     message = urlencode(sorted((k, v) for k, v in pairs if k not in ("hmac", "signature"))).replace("+", "%20")
     expected = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, given[0])
+    return constant_time_equals(given[0], expected)
 
 
 def timestamp_is_fresh(
@@ -319,7 +320,7 @@ def verify_webhook_hmac(body: bytes, header: str | None, *, secrets: Sequence[st
         if not secret:
             continue
         expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-        if hmac.compare_digest(expected, header):
+        if constant_time_equals(header, expected):
             return True
     return False
 
@@ -377,13 +378,19 @@ def _parse_datetime(value: Any, what: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+# Product.price is NUMERIC(12, 2): anything at or above this (or "Infinity", "NaN", "1e30") is not a price.
+PRICE_LIMIT = Decimal(10) ** 10
+
+
 def _parse_price(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
         price = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"price is not a decimal: {value!r}") from None
+        raise ValueError(f"price is not a decimal: {str(value)[:40]!r}") from None
+    if not price.is_finite() or abs(price) >= PRICE_LIMIT:
+        raise ValueError(f"price is not an amount of money: {str(value)[:40]!r}")
     return price.quantize(Decimal("0.01"))
 
 

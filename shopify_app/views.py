@@ -3,7 +3,6 @@ validates, calls services and answers; refusals render a short page with the rig
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Company
 from accounts.tenancy import current_company
 from maatchaa.api import ApplicationError
+from maatchaa.parsers import parse_json
 from shopify_app import selectors, services, shopify
 
 log = logging.getLogger("maatchaa.shopify")
@@ -195,7 +195,7 @@ def webhooks(request: HttpRequest) -> HttpResponse:
     if topic not in services.HANDLED_TOPICS:
         return HttpResponse("Ignored.", status=200, content_type="text/plain")
     try:
-        payload = services.parse_webhook_payload(topic=topic, payload=json.loads(body))
+        payload = services.parse_webhook_payload(topic=topic, payload=parse_json(body))
     except (ValueError, UnicodeDecodeError) as exc:
         return HttpResponse(f"Malformed {topic} payload: {exc}", status=400, content_type="text/plain")
     receipt = services.receive_webhook(

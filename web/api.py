@@ -72,6 +72,15 @@ class FastJSONRenderer(JSONRenderer):
         return text
 
 
+class BrowsableRenderer(BrowsableAPIRenderer):
+    """DRF's page for a person who opens the API in a browser (Accept: text/html, ?format=api). These views
+    filter with a serializer, not filter backends, and have no queryset: DRF's filter form would ask for one
+    (an AssertionError, a 500), and has nothing to show."""
+
+    def get_filter_form(self, data: Any, view: Any, request: Any) -> None:
+        return None
+
+
 # What orjson does not know (lazy translations, Decimal, timedelta...) it hands to DRF's encoder.
 _JSON_FALLBACK = encoders.JSONEncoder()
 
@@ -219,7 +228,7 @@ class ProductListApi(GenericAPIView):
 
     pagination_class = Pagination
     serializer_class = ProductSerializer
-    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
+    renderer_classes = [FastJSONRenderer, BrowsableRenderer]
     FilterSerializer = ProductFilterSerializer
 
     @extend_schema(
@@ -347,7 +356,7 @@ class ProductCreatorsApi(GenericAPIView):
 
     pagination_class = Pagination
     serializer_class = CreatorSerializer
-    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    renderer_classes = [FastJSONRenderer, BrowsableRenderer, CSVRenderer]
 
     @extend_schema(
         operation_id="products_creators_list",
@@ -383,14 +392,14 @@ class ProductCreatorsApi(GenericAPIView):
         # Their moments are written as the JSON encoder would, once per record instead of once per statistic.
         return self.get_paginated_response([creator_record(c, now=now, moment=json_datetime) for c in page])
 
-    def handle_exception(self, exc: Exception) -> Response:
-        # Errors are JSON even when CSV was asked for: a spreadsheet of an error message helps nobody.
-        response = super().handle_exception(exc)
-        renderer = getattr(self.request, "accepted_renderer", None)
-        if renderer is not None and renderer.format == "csv":
-            self.request.accepted_renderer = JSONRenderer()
-            self.request.accepted_media_type = JSONRenderer.media_type
-        return response
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Only the list's rows are CSV. Errors and OPTIONS' description are JSON even when CSV was asked
+        # for: a spreadsheet of an error message helps nobody, and CSVRenderer can only write rows.
+        renderer = getattr(request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "csv" and not isinstance(getattr(response, "data", None), list):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class ProductDiscoveryApi(APIView):

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -62,7 +62,9 @@ def member_view(view: View) -> View:
             if error.status == 404:
                 raise Http404(error.message) from None
             messages.error(request, error.message)
-            return redirect(request.META.get("HTTP_REFERER") or reverse("dashboard:products"))
+            # A URL, never a view name: redirect("NaN") would look the name up and fail (a 500).
+            back = same_site_url(request, request.META.get("HTTP_REFERER", ""))
+            return HttpResponseRedirect(back or reverse("dashboard:products"))
 
     return wrapper
 
@@ -155,7 +157,7 @@ def decision(request: HttpRequest, company: Company, product_id: int, channel_id
     else:
         return HttpResponseBadRequest("Unknown action: use shortlisted, dismissed or restore.")
     back = same_site_url(request, request.POST.get("next", ""))
-    return redirect(back or reverse("dashboard:product", args=[product.pk]))
+    return HttpResponseRedirect(back or reverse("dashboard:product", args=[product.pk]))
 
 
 @member_view

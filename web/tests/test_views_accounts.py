@@ -133,7 +133,7 @@ def test_ten_wrong_passwords_lock_the_email_for_a_while_even_for_the_right_one(s
 @pytest.mark.django_db
 def test_an_admin_unlocks_an_email_by_deleting_its_failures(admin_client) -> None:
     from accounts.models import SignInFailure
-    from accounts.services import SIGN_IN_FAILURE_LIMIT, record_sign_in_failure, sign_in_locked_for
+    from accounts.signin import SIGN_IN_FAILURE_LIMIT, record_sign_in_failure, sign_in_locked_for
 
     for _ in range(SIGN_IN_FAILURE_LIMIT):
         record_sign_in_failure(username="ana@juniper.test")
@@ -161,7 +161,7 @@ def _reset_link(mail_body: str) -> str:
 
 @pytest.mark.django_db
 def test_a_member_who_forgot_the_password_resets_it_by_email_and_the_lockout_ends(settings, mailoutbox) -> None:
-    from accounts.services import SIGN_IN_FAILURE_LIMIT, record_sign_in_failure, sign_in_locked_for
+    from accounts.signin import SIGN_IN_FAILURE_LIMIT, record_sign_in_failure, sign_in_locked_for
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     make_member("ana@juniper.test", "Juniper & Pine Co.")
