@@ -68,9 +68,9 @@ def embed_videos(videos: Sequence[VideoText], *, embedder: Embedder | None = Non
     embedder = embedder or get_embedder()
     if not videos:
         return np.zeros((0, embedder.embed([""]).shape[1]), np.float32)
-    full = embedder.embed([video_embedding_text(v) for v in videos])
-    headline = embedder.embed([video_headline_text(v) for v in videos])
-    return mean_of_views(full, headline)
+    # Both views in one call: the embedder sorts all of them by length into batches of even width.
+    both = embedder.embed([video_embedding_text(v) for v in videos] + [video_headline_text(v) for v in videos])
+    return mean_of_views(both[: len(videos)], both[len(videos) :])
 
 
 # --- words ------------------------------------------------------------------------------------

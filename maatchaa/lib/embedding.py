@@ -33,10 +33,13 @@ TOKENIZER_PATH = Path(__file__).resolve().parent / "minilm" / "tokenizer.json"
 # The model was trained on 256-token inputs (sentence-transformers' max_seq_length for it); longer
 # inputs cost quadratic time for text the model was never tuned to read.
 MAX_TOKENS = 256
-# Small batches: a batch is padded to its longest text, and the CPU caches stay warm. Measured on
-# 300 real video texts (full and headline views, 2 threads, idle 2-core machine): batch 8 embeds
-# ~36 texts/s, batch 32 ~31 texts/s; per CPU-second on one thread 13.5 against 10.2.
-BATCH_SIZE = 8
+# Batches are cut by tokens, not texts: texts are sorted by token length, so a batch holds texts of about
+# the same length (little padding), and each batch carries about TOKENS_PER_BATCH tokens (two texts of 256
+# tokens, or dozens of short headlines) so that every session.run is of about the same, cache-friendly
+# size. Measured with bench.embedding on corpus texts (2 shared cores): the raw session is fastest at 1-4
+# texts or 256 tokens a batch and slows as batches grow (32 texts: half the rate).
+TOKENS_PER_BATCH = 256
+MAX_BATCH_TEXTS = 64
 # Two cores in CI and on the reference machine: more threads only contend with the web process.
 INTRA_OP_THREADS = 2
 
@@ -93,7 +96,8 @@ class MiniLMOnnxEmbedder:
         *,
         model_path: Path | None = None,
         tokenizer_path: Path = TOKENIZER_PATH,
-        batch_size: int = BATCH_SIZE,
+        batch_size: int | None = None,
+        tokens_per_batch: int = TOKENS_PER_BATCH,
         threads: int = INTRA_OP_THREADS,
     ) -> None:
         import onnxruntime as ort
@@ -102,13 +106,18 @@ class MiniLMOnnxEmbedder:
         model_path = model_path or default_model_path()
         verify_file(model_path, expected_sha256=MODEL_SHA256, what="MiniLM ONNX model")
         verify_file(tokenizer_path, expected_sha256=TOKENIZER_SHA256, what="MiniLM tokenizer")
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # a fixed number of texts per batch, instead of tokens_per_batch
+        self.tokens_per_batch = tokens_per_batch
         self._tokenizer: Tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()  # we pad each batch ourselves, to its own longest text
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # No busy-waiting between runs: the pool's threads would spin on the cores the caller's own thread
+        # (database, HTTP) and PostgreSQL need; measured the same or better texts per CPU-second.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session: onnxruntime.InferenceSession = ort.InferenceSession(
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
@@ -116,32 +125,63 @@ class MiniLMOnnxEmbedder:
         # state is not something to share across threads mid-call.
         self._lock = threading.Lock()
 
+    @property
+    def session(self) -> onnxruntime.InferenceSession:
+        return self._session
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's token ids (truncated at MAX_TOKENS, unpadded)."""
+        with self._lock:
+            encodings = self._tokenizer.encode_batch([t or "" for t in texts])
+        return [e.ids for e in encodings]
+
+    def batches(self, lengths: np.ndarray) -> list[np.ndarray]:
+        """Row indices per batch: sorted by token length, each batch about `tokens_per_batch` padded tokens."""
+        order = np.argsort(lengths, kind="stable")
+        if self.batch_size:
+            return [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        out: list[np.ndarray] = []
+        start = 0
+        while start < len(order):
+            # Sorted ascending: the batch's width is its last text's length.
+            stop = start + 1
+            while (
+                stop < len(order)
+                and stop - start < MAX_BATCH_TEXTS
+                and int(lengths[order[stop]]) * (stop - start + 1) <= self.tokens_per_batch
+            ):
+                stop += 1
+            out.append(order[start:stop])
+            start = stop
+        return out
+
+    def run_batch(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean-pooled, L2-normalised vectors of one padded batch."""
+        hidden = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
+        weights = mask.astype(np.float32)
+        pooled = np.einsum("bt,btd->bd", weights, hidden) / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.maximum(norms, 1e-12)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of texts, not a single string.")
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
             return out
-        with self._lock:
-            encodings = self._tokenizer.encode_batch([t or "" for t in texts])
-        # Sorting by length keeps each batch's padding (wasted compute) small.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                token_ids = encodings[i].ids
-                ids[row, : len(token_ids)] = token_ids
-                mask[row, : len(token_ids)] = 1
-            hidden = self._session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            )[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[chunk] = pooled / np.maximum(norms, 1e-12)
+        token_ids = self.token_ids(texts)
+        lengths = np.fromiter((len(ids) for ids in token_ids), dtype=np.int64, count=len(token_ids))
+        for chunk in self.batches(lengths):
+            widths = lengths[chunk]
+            mask = (np.arange(int(widths.max()))[None, :] < widths[:, None]).astype(np.int64)
+            ids = np.zeros(mask.shape, dtype=np.int64)
+            # Row-major order of the mask's ones is each row's tokens in turn: one copy, no per-row loop.
+            ids[mask.astype(bool)] = np.fromiter(
+                (t for i in chunk for t in token_ids[i]), dtype=np.int64, count=int(widths.sum())
+            )
+            out[chunk] = self.run_batch(ids, mask)
         return out
 
 
