@@ -20,8 +20,9 @@ from accounts.models import Company
 from discovery.models import Video
 from discovery.selectors import suppressed_channel_ids
 from maatchaa.lib.embedding import Embedder, get_embedder
-from matches import ranking
+from matches import ranking, vectors
 from matches.models import CreatorMatch, Match
+from matches.vectors import vector_label
 from shopify_app.models import Product
 
 # Evidence keeps a creator's best few videos: enough to judge, small enough to ship in every list.
@@ -60,25 +61,10 @@ class MatchOutcome:
     creators: int  # creators ranked for the product afterwards
 
 
-def vector_label(embedder: Embedder) -> str:
-    """What `embedding_model` records for our vectors: the model and how its views are combined.
-
-    RANKING's vectors are the mean of two views (full text and title/tags, or type/tags for a
-    product); a vector made another way (say a single view) carries another label and is re-embedded
-    before it is compared, never mixed in.
-    """
-    return f"{embedder.model_name}+two-view"[:100]
-
-
 def embed_product(*, product: Product, embedder: Embedder | None = None) -> np.ndarray:
-    """Embed the product's current text and store the vector with the model that made it."""
-    embedder = embedder or get_embedder()
-    vector = ranking.embed_product(product.as_text(), embedder=embedder)
-    label = vector_label(embedder)
-    Product.objects.filter(pk=product.pk).update(embedding=vector, embedding_model=label)
-    product.embedding = vector
-    product.embedding_model = label
-    return vector
+    """The product's vector for its current text, stored with the model that made it; embedded only when
+    its text or the model changed since (matches.vectors)."""
+    return vectors.product_vector(product=product, embedder=embedder or get_embedder())
 
 
 def _excluded_channels(product: Product, channel_ids: set[str]) -> set[str]:

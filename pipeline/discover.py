@@ -20,17 +20,23 @@ guide's 2 × 5, the length of a first page), each with its best videos as Match 
 
 The log reads like the worker guide's "Watch Worker Logs" section.
 
-Embedding is CPU work and the calls are waits, so a batch's embedding runs in one helper thread while
-the main thread sends its channels.list call. Only numpy/onnxruntime run there: every call, ledger
-entry and database query stays on the main thread (httplib2 and a Django connection are per thread),
-so the calls, their order, the quota accounting and the stored rows are those of a sequential run.
+Embedding is CPU work and the calls are waits, so embeddings run in one helper thread, queued, while
+the main thread goes on with the calls: a product's discovery is a generator (`_Pipeline.steps`) that
+gives the main thread back whenever it would wait for its vectors, and the main thread then advances
+another product (up to PRODUCTS_IN_FLIGHT at once: the next products' searches and details are sent
+while this one's videos are embedded). Only numpy/onnxruntime run in the helper thread: every call,
+ledger entry and database query stays on the main thread (httplib2 and a Django connection are per
+thread), one call at a time, so the quota ledger's guarantees (reserve before each send, a company's
+share) are those of a sequential run. A video already being embedded for another product is neither
+fetched nor embedded again (`_Batch`, `_Pipeline.in_flight`): the product waits for that batch.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,7 +62,7 @@ from discovery.youtube import (
     get_client,
 )
 from maatchaa.lib.embedding import Embedder, get_embedder
-from matches import ranking
+from matches import ranking, vectors
 from matches import services as match_services
 from pipeline.models import DiscoveryRun
 from shopify_app import selectors as shop_selectors
@@ -71,6 +77,29 @@ IDS_PER_CALL = 50  # videos.list and channels.list take at most 50 ids per call
 SEARCH_ORDER = "relevance"
 # Units from the 10k pool a search's follow-up costs at most: one videos.list and one channels.list.
 UNITS_PER_SEARCH_ESTIMATE = 2
+# Products discovered at once, interleaved on the main thread: while one waits for its vectors, the next
+# ones send their searches. Three keep the embedding thread fed through a product's network turn.
+PRODUCTS_IN_FLIGHT = 3
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Fetched videos and channels on their way to storage; `vectors` is computed in the helper thread."""
+
+    seq: int  # submission order: the helper thread finishes batches in this order
+    rows: list[Video]
+    details: list[VideoDetails]
+    channels: list[ChannelDetails]
+    vectors: Future[np.ndarray] | None  # for rows[i] where needs[i]
+    needs: list[bool]
+    stored: bool = False
+
+    def ready(self) -> bool:
+        return self.vectors is None or self.vectors.done()
+
+
+# What a product's discovery yields when it would wait: the batch it waits for.
+Steps = Generator[_Batch, None, None]
 
 
 @dataclass
@@ -227,7 +256,12 @@ class _Pipeline:
         self.vector_label = match_services.vector_label(self.embedder)
         # One helper thread for embeddings (CPU only, no database, no client); see the module docstring.
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="discovery-embed")
-        self._vectors: Future[np.ndarray]
+        self._seq = itertools.count()
+        # Videos and channels fetched for one product and not stored yet: another product waits for them.
+        self.in_flight: dict[str, _Batch] = {}
+        self.channels_in_flight: set[str] = set()
+        # Searches each product in flight may still send (its planned keywords not asked yet).
+        self.searches_open: dict[int, int] = {}
 
     def close(self) -> None:
         self._cpu.shutdown(wait=True)
@@ -265,6 +299,18 @@ class _Pipeline:
     def error(self, message: str) -> None:
         self.tally.errors.append(message)
         self.emit(f"   ⚠️  {message}")
+
+    def can_start_another(self) -> bool:
+        """Whether one more product may start while others are in flight: under a run's budget, only if the
+        budget also pays for every search the products in flight may still send, so that products earlier
+        in the rotation are never starved of the budget by later ones (a budget a sequential run would have
+        spent on them)."""
+        per_product = settings.WORKER_KEYWORDS_PER_PRODUCT
+        needed = sum(self.searches_open.values()) + per_product
+        if self.search_call_limit is not None and self.search_call_limit - self.tally.search_calls < needed:
+            return False
+        left = self.units_left()
+        return left is None or left >= needed * UNITS_PER_SEARCH_ESTIMATE
 
     def units_left(self) -> int | None:
         if self.unit_limit is None:
@@ -405,8 +451,8 @@ class _Pipeline:
         )
 
     def analyse_videos(self, details: list[VideoDetails]) -> list[Video]:
-        """Analyse fetched videos (signals, language, then the embedding in the helper thread), logging
-        each as the guide does; `embedded` waits for the vectors."""
+        """Analyse fetched videos (signals, language), logging each as the guide does; `start_batch` then
+        queues their embedding."""
         if not details:
             return []
         now = timezone.now()
@@ -438,18 +484,43 @@ class _Pipeline:
                     updated_at=now,
                 )
             )
-        self._vectors = self._cpu.submit(ranking.embed_videos, [v.as_text() for v in rows], embedder=self.embedder)
         return rows
 
-    def embedded(self, rows: list[Video]) -> list[Video]:
-        """`rows` with the vectors analyse_videos started computing (re-raises what the embedding raised)."""
-        if not rows:
-            return rows
-        vectors = self._vectors.result()
-        for row, vector in zip(rows, vectors, strict=True):
-            row.embedding = vector
-            row.embedding_model = self.vector_label
-        return rows
+    def start_batch(self, rows: list[Video], details: list[VideoDetails]) -> _Batch:
+        """Queue the embedding of `rows` whose stored vector cannot be kept (matches.vectors); register them
+        as in flight."""
+        kept = vectors.unchanged_video_vectors(rows, label=self.vector_label)
+        for row in rows:
+            if row.video_id in kept:
+                row.embedding = kept[row.video_id]
+                row.embedding_model = self.vector_label
+        needs = [row.video_id not in kept for row in rows]
+        texts = [row.as_text() for row, need in zip(rows, needs, strict=True) if need]
+        future = self._cpu.submit(ranking.embed_videos, texts, embedder=self.embedder) if texts else None
+        batch = _Batch(seq=next(self._seq), rows=rows, details=details, channels=[], vectors=future, needs=needs)
+        for row in rows:
+            self.in_flight[row.video_id] = batch
+        return batch
+
+    def finish_batch(self, batch: _Batch) -> None:
+        """Store `batch` (once) with its vectors; re-raises what the embedding raised."""
+        if batch.stored:
+            return
+        if batch.vectors is not None:
+            computed = iter(batch.vectors.result())
+            for row, need in zip(batch.rows, batch.needs, strict=True):
+                if need:
+                    row.embedding = next(computed)
+                    row.embedding_model = self.vector_label
+        with transaction.atomic():
+            self.store_channels(batch.channels)
+            self.ensure_placeholder_channels(batch.details)
+            self.store_videos(batch.rows)
+        batch.stored = True
+        for row in batch.rows:
+            if self.in_flight.get(row.video_id) is batch:
+                del self.in_flight[row.video_id]
+        self.channels_in_flight.difference_update(c.channel_id for c in batch.channels)
 
     def store_videos(self, rows: list[Video]) -> None:
         if not rows:
@@ -485,7 +556,8 @@ class _Pipeline:
         Video.objects.bulk_update(stale, ["embedding", "embedding_model"])
 
     # --- one product ---------------------------------------------------------------------------
-    def discover(self, product: Product) -> None:
+    def steps(self, product: Product) -> Steps:
+        """One product's discovery; yields the batch it waits for whenever it would wait for vectors."""
         self.emit(f"🎯 Processing: {product.title}")
         limit = settings.WORKER_KEYWORDS_PER_PRODUCT
         product_vector = match_services.embed_product(product=product, embedder=self.embedder)
@@ -499,6 +571,7 @@ class _Pipeline:
         # The planned searches that need no results first (the niche, then within its category),
         # then queries learned from what those found.
         static = planned[:2]
+        self.searches_open[product.pk] = limit
         while len(asked) < limit and not self.tally.stopped:
             if len(asked) < len(static):
                 search: Search | None = static[len(asked)]
@@ -508,6 +581,7 @@ class _Pipeline:
             if search is None:
                 break
             asked.append(search)
+            self.searches_open[product.pk] = limit - len(asked)
             answer = self.search(search)
             self.save_progress()
             if answer is None:
@@ -519,8 +593,9 @@ class _Pipeline:
             for video_id in ids:
                 candidates.setdefault(video_id, []).append(str(search))
             # Analyse now: a later query is written from what this one found.
-            self.analyse(candidates, known_channels, analysed)
+            yield from self.analyse(candidates, known_channels, analysed)
 
+        self.searches_open.pop(product.pk, None)
         made = match_services.match_product(
             product=product,
             candidates=candidates,
@@ -565,10 +640,10 @@ class _Pipeline:
             self.emit(f"   🔁 Next keyword, learned from the videos found: {query}")
         return query
 
-    def analyse(self, candidates: dict[str, list[str]], known_channels: dict[str, str], analysed: set[str]) -> None:
+    def analyse(self, candidates: dict[str, list[str]], known_channels: dict[str, str], analysed: set[str]) -> Steps:
         """Fetch what is missing or stale (skipping suppressed and the brand's own channels), then store it.
 
-        Only candidates not in `analysed` are looked at (and then added to it).
+        Only candidates not in `analysed` are looked at (and then added to it). Yields a batch it waits for.
         """
         skip = self.own_channels | selectors.suppressed_channel_ids(channel_ids=set(known_channels.values()))
         for video_id in [v for v in candidates if v not in analysed]:
@@ -577,24 +652,30 @@ class _Pipeline:
         ids = [v for v in candidates if v not in analysed]
         analysed.update(ids)
         self.tally.videos_found += len(ids)
+        # Videos another product fetched and is embedding: wait for that batch rather than fetch them again.
+        waiting = list(dict.fromkeys(self.in_flight[v] for v in ids if v in self.in_flight))
+        ids = [v for v in ids if v not in self.in_flight]
         fresh = selectors.fresh_video_ids(video_ids=ids)
         self.reembed_stale_models(list(fresh))
         to_fetch = [v for v in ids if v not in fresh]
         details = self.fetch_videos(to_fetch) if to_fetch else []
         skip |= selectors.suppressed_channel_ids(channel_ids={d.channel_id for d in details})
         details = [d for d in details if d.channel_id not in skip]
-        channel_ids = list(dict.fromkeys(d.channel_id for d in details))
+        channel_ids = list(dict.fromkeys(d.channel_id for d in details if d.channel_id not in self.channels_in_flight))
         fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
         stale_channels = [c for c in channel_ids if c not in fresh_channels]
-        # Network and CPU first, then one short transaction: a failure half-way stores nothing half-done.
-        # The videos are embedded in the helper thread while channels.list is in flight.
-        rows = self.analyse_videos(details)
-        channels = self.fetch_channels(stale_channels) if stale_channels else []
-        rows = self.embedded(rows)
-        with transaction.atomic():
-            self.store_channels(channels)
-            self.ensure_placeholder_channels(details)
-            self.store_videos(rows)
+        # Network and CPU first, then one short transaction per batch: a failure half-way stores nothing
+        # half-done. The videos are embedded in the helper thread while channels.list (and other products'
+        # calls) are in flight.
+        if details or stale_channels:
+            batch = self.start_batch(self.analyse_videos(details), details)
+            self.channels_in_flight.update(stale_channels)
+            batch.channels = self.fetch_channels(stale_channels) if stale_channels else []
+            waiting.append(batch)
+        for batch in waiting:
+            if not batch.ready():
+                yield batch
+            self.finish_batch(batch)
 
 
 def discover_products(
@@ -629,19 +710,40 @@ def discover_products(
         log=log,
         client=client,
     )
-    try:
-        for position, product in enumerate(products, start=1):
-            if product.pk not in eligible_ids:
-                pipeline.emit(f"⏭️  Skipping {product.title}: not active or its shop is uninstalled")
-                continue
-            if pipeline.tally.stopped:
-                break
-            pipeline.discover(product)
+    # Products in flight: (position, its steps, the batch it waits for). The helper thread embeds batches
+    # in submission order, so the product waiting for the oldest batch is the next one to go on.
+    active: list[tuple[int, Steps, _Batch]] = []
+
+    def advance(position: int, steps: Steps) -> None:
+        try:
+            active.append((position, steps, next(steps)))
+        except StopIteration:
             t = pipeline.tally
             pipeline.emit(
                 f"   📈 Progress: {position}/{len(products)} products, {t.search_calls} search calls, "
                 f"{t.cached_searches} from storage, {t.units} units"
             )
+
+    upcoming = iter(enumerate(products, start=1))
+    try:
+        while True:
+            while (
+                len(active) < PRODUCTS_IN_FLIGHT
+                and not pipeline.tally.stopped
+                and (not active or pipeline.can_start_another())
+            ):
+                position, product = next(upcoming, (0, None))
+                if product is None:
+                    break
+                if product.pk not in eligible_ids:
+                    pipeline.emit(f"⏭️  Skipping {product.title}: not active or its shop is uninstalled")
+                    continue
+                advance(position, pipeline.steps(product))
+            if not active:
+                break
+            oldest = min(range(len(active)), key=lambda i: active[i][2].seq)
+            position, steps, _ = active.pop(oldest)
+            advance(position, steps)
     finally:
         pipeline.close()
     t = pipeline.tally

@@ -102,6 +102,8 @@ class Product(TimestampedModel):
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
     embedding_model = models.CharField(max_length=100, blank=True, default="")
+    # sha256 of the text `embedding` was computed from (matches.vectors): an unchanged product is not re-embedded.
+    embedding_text_sha256 = models.CharField(max_length=64, blank=True, default="")
     last_discovered_at = models.DateTimeField(null=True, blank=True)
 
     objects = ProductQuerySet.as_manager()

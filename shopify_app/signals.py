@@ -29,7 +29,9 @@ catalog_changed = Signal()
 
 # Saves that touch only these fields are discovery's own bookkeeping, not catalog changes; reacting
 # to them would make every discovery trigger the next one.
-BOOKKEEPING_FIELDS = frozenset({"last_discovered_at", "embedding", "embedding_model", "updated_at"})
+BOOKKEEPING_FIELDS = frozenset(
+    {"last_discovered_at", "embedding", "embedding_model", "embedding_text_sha256", "updated_at"}
+)
 
 
 class _PendingDiscovery:

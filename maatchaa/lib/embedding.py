@@ -34,8 +34,8 @@ TOKENIZER_PATH = Path(__file__).resolve().parent / "minilm" / "tokenizer.json"
 # inputs cost quadratic time for text the model was never tuned to read.
 MAX_TOKENS = 256
 # Batches are cut by tokens, not texts: texts are sorted by token length, so a batch holds texts of about
-# the same length (little padding), and each batch carries about TOKENS_PER_BATCH tokens (two texts of 256
-# tokens, or dozens of short headlines) so that every session.run is of about the same, cache-friendly
+# the same length (little padding), and each batch carries about TOKENS_PER_BATCH tokens (one text of 256
+# tokens, or a dozen short headlines) so that every session.run is of about the same, cache-friendly
 # size. Measured with bench.embedding on corpus texts (2 shared cores): the raw session is fastest at 1-4
 # texts or 256 tokens a batch and slows as batches grow (32 texts: half the rate).
 TOKENS_PER_BATCH = 256
