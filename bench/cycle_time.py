@@ -217,6 +217,11 @@ class Emulator:
         time.sleep(0.1)
         self.url = self.ready.read_text().strip()
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the emulator process has used so far (it shares the machine's cores)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> list[tuple[str, float, float]]:
         self.process.terminate()
         self.process.wait(timeout=60)
@@ -232,8 +237,10 @@ class TimedEmbedder:
         self.inner = inner
         self.model_name = inner.model_name
         self.intervals: list[tuple[float, float, int]] = []
+        self.texts: list[str] = []
 
     def embed(self, texts: Sequence[str]) -> Any:
+        self.texts.extend(texts)
         started = time.time()
         vectors = self.inner.embed(texts)
         self.intervals.append((started, time.time(), len(texts)))
@@ -274,6 +281,20 @@ def call_stats(intervals: list[tuple[str, float, float]], start: float, end: flo
         "in_flight_seconds": round(union_seconds(spans), 2),
         "max_concurrency": max_concurrency(spans),
     }
+
+
+def embedding_floor(embedder: Any, texts: Sequence[str]) -> tuple[float, str]:
+    """Seconds the raw ONNX session takes on `texts` at the best batch shape (bench.embedding's method):
+    a sweep on a sample picks the shape, then the best of two passes over every text is kept."""
+    from bench.embedding import FIXED_SHAPES, TOKEN_SHAPES, padded_batches, time_raw
+
+    if not texts:
+        return 0.0, ""
+    sample = list(texts)[:: max(1, len(texts) // 120)]
+    shapes = [f"{n} texts" for n in FIXED_SHAPES if n <= 8] + [f"{n} tokens" for n in TOKEN_SHAPES if n <= 1024]
+    best = min(shapes, key=lambda shape: time_raw(embedder, padded_batches(embedder, sample, shape)))
+    batches = padded_batches(embedder, texts, best)
+    return min(time_raw(embedder, batches) for _ in range(2)), best
 
 
 def run_guide(url: str, products: list[dict[str, Any]]) -> tuple[float, float]:
@@ -321,8 +342,24 @@ def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float
     try:
         run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.SCHEDULE)
         started = time.time()
+        main_cpu = time.thread_time()
         run = execute_discovery_run(run_id=run.pk, log=lambda line: None)
+        main_cpu = time.thread_time() - main_cpu
         finished = time.time()
+        # The same products again (their text unchanged, their videos fresh): what a second cycle embeds.
+        first_texts = list(timed.texts)
+        timed.texts.clear()
+        again, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.SCHEDULE)
+        again_started = time.time()
+        again = execute_discovery_run(run_id=again.pk, log=lambda line: None)
+        second = {
+            "wall_seconds": round(time.time() - again_started, 2),
+            "products_done": again.products_done,
+            "search_calls": again.search_calls,
+            "cached_searches": again.cached_searches,
+            "texts_embedded": len(timed.texts),
+        }
+        timed.texts = first_texts
     finally:
         set_embedder(previous)
     summary = {
@@ -334,6 +371,9 @@ def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float
         "videos_found": run.videos_found,
         "matches_made": run.matches_made,
         "message": run.message,
+        "second_cycle": second,
+        # CPU the main thread (calls, database, Python) spent: it shares the 2 cores with the embedding.
+        "main_thread_cpu_seconds": round(main_cpu, 2),
     }
     return started, finished, timed, summary
 
@@ -364,12 +404,17 @@ def main() -> None:
             guide_window = run_guide(emulator.url, products)
             log(f"  {guide_window[1] - guide_window[0]:.1f} s")
         log("Maatchaa: one discovery run")
+        emulator_cpu = emulator.cpu_seconds()
         with throwaway_database(database=DATABASE, keep=args.keep_db):
             m_start, m_end, timed, summary = run_maatchaa(emulator.url, products)
+        summary["emulator_cpu_seconds"] = round(emulator.cpu_seconds() - emulator_cpu, 2)
         log(f"  {m_end - m_start:.1f} s: {summary}")
     finally:
         intervals = emulator.stop()
 
+    log(f"embedding floor: the raw session on the cycle's {len(timed.texts)} texts at its best batch shape")
+    embed_floor, floor_shape = embedding_floor(timed.inner, timed.texts)
+    log(f"  {embed_floor:.1f} s ({floor_shape})")
     wall = m_end - m_start
     calls = call_stats(intervals, m_start, m_end)
     embed_spans = [(s, e) for s, e, _ in timed.intervals if m_start <= s <= m_end]
@@ -398,6 +443,13 @@ def main() -> None:
         # With the calls overlapped with the embedding, a run can be no faster than the longer of the two.
         "floor_seconds_calls_or_embedding": round(max(floor, embed_seconds), 2),
         "ratio_to_calls_or_embedding": round(ratio(wall, max(floor, embed_seconds)), 2),
+        # The issue's floor: the calls at Maatchaa's concurrency, or the raw session encoding what the cycle
+        # had to embed (every text it embedded: the videos new to the database and the products), whichever
+        # is longer.
+        "embedding_floor_seconds": round(embed_floor, 2),
+        "embedding_floor_shape": floor_shape,
+        "floor_seconds_calls_or_raw_embedding": round(max(floor, embed_floor), 2),
+        "ratio_to_calls_or_raw_embedding": round(ratio(wall, max(floor, embed_floor)), 2),
     }
     if not args.skip_guide:
         guide_calls = call_stats(intervals, guide_window[0], guide_window[1])
@@ -459,6 +511,27 @@ def report(results: dict[str, Any]) -> None:
     log(
         f"  overlapping calls with embedding, a run can be no faster than max(calls, embedding) = "
         f"{m['floor_seconds_calls_or_embedding']:.1f} s: Maatchaa / that: {m['ratio_to_calls_or_embedding']:.2f}x"
+    )
+    log(
+        f"  embedding floor (the raw session on the cycle's {m['embedding']['texts']} texts, {m['embedding_floor_shape']}): "
+        f"{m['embedding_floor_seconds']:.1f} s; calls floor {m['floor_seconds_at_its_concurrency']:.1f} s"
+    )
+    log(
+        f"  CPU beside the embedding on the {results['cpu_count']} cores: Maatchaa's main thread "
+        f"{m['run']['main_thread_cpu_seconds']:.1f} s, the emulator {m['run']['emulator_cpu_seconds']:.1f} s over both cycles "
+        f"(load average {os.getloadavg()[0]:.1f}"
+    )
+    second = m["run"].get("second_cycle")
+    if second:
+        log(
+            f"  a second cycle over the same products: {second['wall_seconds']:.1f} s, {second['products_done']} products, "
+            f"{second['search_calls']} search calls ({second['cached_searches']} from storage), "
+            f"{second['texts_embedded']} texts embedded"
+        )
+    verdict = "within" if m["ratio_to_calls_or_raw_embedding"] <= TARGET else "OVER"
+    log(
+        f"=> Maatchaa / max(calls floor, embedding floor): {m['ratio_to_calls_or_raw_embedding']:.2f}x "
+        f"({verdict} the {TARGET}x target)"
     )
     verdict = "within" if m["ratio_to_floor"] <= TARGET else "OVER"
     log(f"=> Maatchaa / floor: {m['ratio_to_floor']:.2f}x ({verdict} the {TARGET}x target)")
