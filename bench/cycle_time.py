@@ -519,7 +519,7 @@ def report(results: dict[str, Any]) -> None:
     log(
         f"  CPU beside the embedding on the {results['cpu_count']} cores: Maatchaa's main thread "
         f"{m['run']['main_thread_cpu_seconds']:.1f} s, the emulator {m['run']['emulator_cpu_seconds']:.1f} s over both cycles "
-        f"(load average {os.getloadavg()[0]:.1f}"
+        f"(load average {os.getloadavg()[0]:.1f})"
     )
     second = m["run"].get("second_cycle")
     if second:
