@@ -229,7 +229,8 @@ REST_FRAMEWORK = {
     # known but may not do this).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.HashedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # DRF's SessionAuthentication, with the user and the member's company in one statement.
+        "accounts.session_auth.OneStatementSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's defaults with JSON parsed strictly: no RecursionError on deep nesting, no NaN (maatchaa/parsers.py).

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from django.utils import timezone
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -26,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
+from accounts import session_auth
 from accounts.tenancy import (
     NO_COMPANY,
     SESSION_KEY,
@@ -223,6 +225,12 @@ class ProductFilterSerializer(serializers.Serializer):
 PRODUCT_FILTER_NAMES = tuple(ProductFilterSerializer().fields)
 
 
+class OneStatementSessionScheme(SessionScheme):
+    """The schema's cookie authentication for accounts.session_auth's class, as for DRF's own."""
+
+    target_class = "accounts.session_auth.OneStatementSessionAuthentication"
+
+
 class ProductListApi(GenericAPIView):
     """GET /products: the company's products with match and creator counts, newest discovery included."""
 
@@ -247,8 +255,11 @@ class ProductListApi(GenericAPIView):
         if named:
             company_id = company_for_member(user=request.user, company_id=named).pk
         else:
-            # company_for_request's choice, as an id: the company itself is not needed here.
-            company_id = current_company_id(user=request.user, chosen=request.session.get(SESSION_KEY))
+            # company_for_request's choice, as an id: the company itself is not needed here. Session
+            # authentication found it with the user (accounts.session_auth); a token caller asks here.
+            company_id = getattr(request._request, session_auth.COMPANY_ATTRIBUTE, None) or current_company_id(
+                user=request.user, chosen=request.session.get(SESSION_KEY)
+            )
             if company_id is None:
                 raise ApplicationError(NO_COMPANY, status=403)
         products = selectors.list_products(
