@@ -48,13 +48,18 @@ class CycleReport:
     units: int = 0
     products_done: int = 0
     matches_made: int = 0
+    failed: int = 0  # runs YouTube failed entirely
+    partial: int = 0  # runs YouTube failed in part
     note: str = ""
 
     def summary(self) -> str:
         if self.note:
             return f"Cycle #{self.number}: {self.note}"
+        trouble = "".join(
+            f", {count} {what}" for count, what in ((self.failed, "failed"), (self.partial, "partial")) if count
+        )
         return (
-            f"Cycle #{self.number}: {len(self.run_ids)} run(s), {self.products_done} products, "
+            f"Cycle #{self.number}: {len(self.run_ids)} run(s){trouble}, {self.products_done} products, "
             f"{self.search_calls} search calls, {self.units} units, {self.matches_made} matches"
         )
 
@@ -187,12 +192,17 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
         report.units += run.units
         report.products_done += run.products_done
         report.matches_made += run.matches_made
+        report.failed += run.status == DiscoveryRun.Status.FAILED
+        report.partial += run.status == DiscoveryRun.Status.PARTIAL
         carry_search = max(0, search_limit - run.search_calls)
         units_left = max(0, units_left - run.units)
+        mark = "✅" if run.status == DiscoveryRun.Status.SUCCEEDED else "❌"
         emit(
-            f"✅ {company.name}: {run.products_done} products, {run.search_calls} search calls, "
+            f"{mark} {company.name}: {run.products_done} products, {run.search_calls} search calls, "
             f"{run.matches_made} matches ({run.status})"
         )
+        if run.status != DiscoveryRun.Status.SUCCEEDED:
+            emit(f"   {run.message}")
         if quota.breaker_open_until() is not None:
             emit("⛔ YouTube answered quotaExceeded: this cycle stops; cycles resume after the Pacific reset")
             break

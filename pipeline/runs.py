@@ -23,6 +23,7 @@ from accounts.models import Company
 from discovery import selectors
 from pipeline.discover import LogFn, discover_products
 from pipeline.models import DiscoveryRun
+from pipeline.outcome import run_outcome
 
 logger = logging.getLogger("maatchaa.discovery")
 
@@ -99,11 +100,8 @@ def execute_discovery_run(
                 unit_limit=unit_limit,
                 log=log,
             )
-            if tally.stopped_reason:
-                message = f"Stopped after {tally.products_done} of {len(products)} products: {tally.stopped_reason}"
-            else:
-                message = f"Discovered {tally.products_done} of {len(products)} products."
-            _finish(run, status=DiscoveryRun.Status.SUCCEEDED, message=message)
+            outcome = run_outcome(tally=tally, planned=len(products))
+            _finish(run, status=outcome.status, message=outcome.message)
     except BaseException as exc:
         # Whatever happened (an API error we did not expect, a bug, Ctrl-C), the row must not stay
         # 'running': it would block the company's next run until abandoned.
