@@ -274,6 +274,19 @@ class _Pipeline:
             heartbeat_at=timezone.now(),
         )
 
+    def beat(self) -> bool:
+        """Beat the run's heartbeat before a YouTube call (DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS bounds the
+        silence between beats). False, and the run stops, when the run is no longer running: another
+        process abandoned it as stale, so this one must not carry on beside its successor."""
+        if self.run is None:
+            return True
+        alive = DiscoveryRun.objects.filter(pk=self.run.pk, status=DiscoveryRun.Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+        if not alive:
+            self.stop("this run was abandoned by another process while it ran")
+        return bool(alive)
+
     def stop(self, reason: str, *, by_youtube: bool = False, breaker_until: datetime | None = None) -> None:
         if not self.tally.stopped_reason:
             self.tally.stopped_reason = reason
@@ -336,6 +349,8 @@ class _Pipeline:
         if self.search_call_limit is not None and self.tally.search_calls >= self.search_call_limit:
             self.stop_for_budget(f"this run's search-call budget ({self.search_call_limit}) is spent")
             return None
+        if not self.beat():
+            return None
         self.emit(f"   🔎 Searching YouTube: '{query}'{where}")
         try:
             page = self.client.search_videos(
@@ -370,7 +385,7 @@ class _Pipeline:
 
     def fetch_videos(self, ids: list[str]) -> list[VideoDetails]:
         ids = self._affordable(ids, "video")
-        if not ids:
+        if not ids or not self.beat():
             return []
         try:
             details = self.client.videos(ids)
@@ -387,7 +402,7 @@ class _Pipeline:
 
     def fetch_channels(self, ids: list[str]) -> list[ChannelDetails]:
         ids = self._affordable(ids, "channel")
-        if not ids:
+        if not ids or not self.beat():
             return []
         try:
             details = self.client.channels(ids)
