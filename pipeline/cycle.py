@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from discovery import quota, selectors
-from pipeline import runs
+from pipeline import runs, shutdown, triggers
 from pipeline.budget import (
     CycleBudget,
     discoverable_companies,
@@ -160,6 +160,9 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
     units_left = budget.units
     # The companies without an allocation come last: they run only on what the others left unused.
     for index, company in enumerate(chosen + waiting):
+        if shutdown.stop_requested():
+            emit("⏸️  The worker is stopping: the other companies wait for the next cycle")
+            break
         search_limit = allocation[company.pk] + carry_search
         if search_limit <= 0:
             report.skipped[str(company.pk)] = "no search calls left in this cycle's share"
@@ -203,6 +206,9 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
         )
         if run.status != DiscoveryRun.Status.SUCCEEDED:
             emit(f"   {run.message}")
+        if run.status == DiscoveryRun.Status.ABANDONED and shutdown.stop_requested():
+            triggers.resume_interrupted_run(run=run)
+            break
         if quota.breaker_open_until() is not None:
             emit("⛔ YouTube answered quotaExceeded: this cycle stops; cycles resume after the Pacific reset")
             break

@@ -58,6 +58,7 @@ from discovery.youtube import (
 from maatchaa.lib.embedding import Embedder, get_embedder
 from matches import ranking
 from matches import services as match_services
+from pipeline import shutdown
 from pipeline.models import DiscoveryRun
 from shopify_app import selectors as shop_selectors
 from shopify_app.models import Product
@@ -99,6 +100,8 @@ class DiscoveryTally:
     # The run stopped because of YouTube (its quotaExceeded breaker, or a storm of failures), not its budget.
     stopped_by_youtube: bool = False
     breaker_until: datetime | None = None
+    # The worker was told to stop (SIGTERM): the run wrapped up at a call boundary, to be resumed.
+    interrupted: bool = False
 
     @property
     def stopped(self) -> bool:
@@ -278,6 +281,9 @@ class _Pipeline:
         """Beat the run's heartbeat before a YouTube call (DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS bounds the
         silence between beats). False, and the run stops, when the run is no longer running: another
         process abandoned it as stale, so this one must not carry on beside its successor."""
+        if shutdown.stop_requested():
+            self.interrupt()
+            return False
         if self.run is None:
             return True
         alive = DiscoveryRun.objects.filter(pk=self.run.pk, status=DiscoveryRun.Status.RUNNING).update(
@@ -286,6 +292,10 @@ class _Pipeline:
         if not alive:
             self.stop("this run was abandoned by another process while it ran")
         return bool(alive)
+
+    def interrupt(self) -> None:
+        self.stop("the worker is stopping (SIGTERM)")
+        self.tally.interrupted = self.tally.stopped_reason == "the worker is stopping (SIGTERM)"
 
     def stop(self, reason: str, *, by_youtube: bool = False, breaker_until: datetime | None = None) -> None:
         if not self.tally.stopped_reason:
@@ -712,6 +722,9 @@ def discover_products(
                 pipeline.emit(f"⏭️  Skipping {product.title}: not active or its shop is uninstalled")
                 continue
             if pipeline.tally.stopped:
+                break
+            if shutdown.stop_requested():
+                pipeline.interrupt()
                 break
             pipeline.discover(product)
             t = pipeline.tally

@@ -109,8 +109,17 @@ def execute_discovery_run(
                 unit_limit=unit_limit,
                 log=log,
             )
-            outcome = run_outcome(tally=tally, planned=len(products))
-            _finish(run, status=outcome.status, message=outcome.message)
+            if tally.interrupted:
+                # Its worker was told to stop; the caller queues a run for the products not reached.
+                left = len(products) - tally.products_done
+                message = (
+                    f"Abandoned: the worker was stopped (SIGTERM) after {tally.products_done} of {len(products)} "
+                    f"products; partial results kept, the {left} not reached are queued again."
+                )
+                _finish(run, status=DiscoveryRun.Status.ABANDONED, message=message)
+            else:
+                outcome = run_outcome(tally=tally, planned=len(products))
+                _finish(run, status=outcome.status, message=outcome.message)
     except BaseException as exc:
         # Whatever happened (an API error we did not expect, a bug, Ctrl-C), the row must not stay
         # 'running': it would block the company's next run until abandoned.
