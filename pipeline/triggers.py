@@ -89,7 +89,10 @@ def run_triggered_discovery(*, run: DiscoveryRun, product_ids: Sequence[int] | N
         product_ids=product_ids,
     )
     logger.info("")
-    logger.info(f"✅ Immediate discovery complete for {run.products_done} products")
+    if run.status == DiscoveryRun.Status.SUCCEEDED:
+        logger.info(f"✅ Immediate discovery complete for {run.products_done} products")
+    else:
+        logger.info(f"❌ Immediate discovery {run.status} after {run.products_done} products: {run.message}")
     return run
 
 

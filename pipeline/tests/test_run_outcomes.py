@@ -18,6 +18,7 @@ from pipeline import cycle
 from pipeline.models import DiscoveryRun
 from pipeline.runs import create_discovery_run, execute_discovery_run
 from pipeline.schedules import CYCLE_SCHEDULE_NAME, CYCLE_TASK
+from pipeline.tests.cycles_support import worker_log
 from pipeline.tests.pipeline_support import calls_to, make_company, make_product, video_row, write_corpus
 from pipeline.triggers import run_triggered_discovery
 from shopify_app.models import Product, Shop
@@ -154,10 +155,12 @@ def test_quota_exceeded_is_told_in_plain_text_and_the_next_run_names_the_breaker
     second, created = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
     assert created
     sent = len(emulator.calls)
-    second = run_triggered_discovery(run=second)
+    with worker_log() as lines:
+        second = run_triggered_discovery(run=second)
 
     assert "budget (0)" not in second.message
     assert "quotaExceeded" in second.message
     assert f"{timezone.localtime(breaker.breaker_open_until, quota.PACIFIC):%Y-%m-%d %H:%M}" in second.message
     assert second.status == DiscoveryRun.Status.FAILED
     assert len(emulator.calls) == sent  # nothing was sent
+    assert any(line.startswith("❌ Immediate discovery failed after 0 products: Failed:") for line in lines), lines
