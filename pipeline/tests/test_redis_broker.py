@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
+from pathlib import Path
 
 import pytest
 import redis
@@ -27,6 +29,10 @@ from pipeline.tests.test_qcluster import MANAGE, database_url, descendants, qclu
 from web.tests.test_views_accounts import PASSWORD, make_member
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def says(output: Path, text: str) -> bool:
+    return text in output.read_text()
 
 
 def manage_py(code: str, *, env: dict[str, str]) -> str:
@@ -122,7 +128,7 @@ def test_two_clusters_on_one_redis_queue_share_its_tasks_and_run_each_once(
     first, first_log = qcluster(env)
     second, second_log = qcluster(env)
     for process, output in ((first, first_log), (second, second_log)):
-        wait_for(lambda output=output: "running." in output.read_text(), seconds=60, process=process, output=output)
+        wait_for(partial(says, output, "running."), seconds=60, process=process, output=output)
     total = 40
 
     # Another process (a web process, say) enqueues the tasks on the shared queue.
@@ -132,11 +138,11 @@ def test_two_clusters_on_one_redis_queue_share_its_tasks_and_run_each_once(
         "    async_task('pipeline.tests.redis_support.record_delivery', number)",
         env={"REDIS_URL": redis_url},
     )
-    server = redis.Redis.from_url(redis_url)
+    server = redis.Redis.from_url(redis_url, decode_responses=True)
     wait_for(lambda: server.llen(DELIVERIES) >= total, seconds=90, process=first, output=first_log)
     time.sleep(3)  # a second delivery of any of them would land meanwhile
 
-    deliveries = [entry.decode().split(":") for entry in server.lrange(DELIVERIES, 0, -1)]
+    deliveries = [str(entry).split(":") for entry in server.lrange(DELIVERIES, 0, -1)]
     numbers = sorted(int(number) for number, _ in deliveries)
     assert numbers == list(range(total)), "every task ran exactly once"
     pids = {int(pid) for _, pid in deliveries}
