@@ -287,6 +287,19 @@ YOUTUBE_REFRESH_MARGIN_DAYS = env_int("YOUTUBE_REFRESH_MARGIN_DAYS", 5)
 # derived-metrics policy (III.E.4.h): matches/derived.py. Rankings never use statistics either way.
 YOUTUBE_DERIVED_METRICS_ALLOWED = env_bool("YOUTUBE_DERIVED_METRICS_ALLOWED", False)
 
+# A running discovery run beats a heartbeat before every YouTube call and after every product; one
+# silent this long has lost its worker (killed, its machine gone) and the next trigger or cycle, on any
+# worker, abandons it (its results are kept) so that a new run can start. It must outlast the longest
+# call: YOUTUBE_TIMEOUT_SECONDS for each of 1 + YOUTUBE_NUM_RETRIES tries and up to 16 s between them.
+DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS = env_int("DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS", 300)
+_LONGEST_CALL_SECONDS = YOUTUBE_TIMEOUT_SECONDS * (1 + YOUTUBE_NUM_RETRIES) + 16 * YOUTUBE_NUM_RETRIES
+if DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS <= _LONGEST_CALL_SECONDS:
+    raise ImproperlyConfigured(
+        f"DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS must exceed the longest YouTube call "
+        f"({_LONGEST_CALL_SECONDS} s with YOUTUBE_TIMEOUT_SECONDS and YOUTUBE_NUM_RETRIES), "
+        f"got {DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS}."
+    )
+
 # --- Shopify ---------------------------------------------------------------------------------------
 SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
 SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")

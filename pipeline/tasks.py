@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 
-from pipeline import cycle, triggers
+from pipeline import cycle, shutdown, triggers
 from pipeline.models import DiscoveryRun
 
 logger = logging.getLogger("maatchaa.worker")
@@ -17,6 +17,8 @@ logger = logging.getLogger("maatchaa.worker")
 
 def discovery_cycle() -> str:
     """The scheduled cycle ("maatchaa-discovery-cycle")."""
+    if shutdown.stop_requested():
+        return "Cycle skipped: the worker is stopping (the next start runs one)."
     return cycle.run_discovery_cycle().summary()
 
 
@@ -27,7 +29,13 @@ def run_discovery(run_id: int, product_ids: list[int] | None = None) -> str:
         return f"Run {run_id} no longer exists."
     if run.status != DiscoveryRun.Status.QUEUED:
         return f"Run {run_id} is already {run.status}."
+    if shutdown.stop_requested():
+        # Taken off the queue as the worker was told to stop: back to the queue, for the next start.
+        triggers.give_back(run_id=run.pk, product_ids=product_ids)
+        return f"Run {run_id} given back to the queue: the worker is stopping."
     run = triggers.run_triggered_discovery(run=run, product_ids=product_ids)
+    if run.status == DiscoveryRun.Status.ABANDONED and shutdown.stop_requested():
+        triggers.resume_interrupted_run(run=run)
     return f"Run {run.pk} {run.status}: {run.message}"
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django_q.tasks import async_task
 
 from accounts.models import Company
@@ -88,5 +89,38 @@ def run_triggered_discovery(*, run: DiscoveryRun, product_ids: Sequence[int] | N
         product_ids=product_ids,
     )
     logger.info("")
-    logger.info(f"✅ Immediate discovery complete for {run.products_done} products")
+    if run.status == DiscoveryRun.Status.SUCCEEDED:
+        logger.info(f"✅ Immediate discovery complete for {run.products_done} products")
+    else:
+        logger.info(f"❌ Immediate discovery {run.status} after {run.products_done} products: {run.message}")
     return run
+
+
+def resume_interrupted_run(*, run: DiscoveryRun) -> DiscoveryRun | None:
+    """Queue a run, with the same trigger, for the products `run` did not reach before its worker was
+    told to stop; None when it reached them all. The broker keeps the task until a worker takes it,
+    after a restart if need be."""
+    if run.started_at is None:
+        return None
+    left = sorted(
+        run.products.filter(Q(last_discovered_at__isnull=True) | Q(last_discovered_at__lt=run.started_at)).values_list(
+            "pk", flat=True
+        )
+    )
+    if not left:
+        return None
+    resumed, created = runs.create_discovery_run(company=run.company, trigger=run.trigger)
+    if created:
+        _enqueue_run(resumed.pk, left)
+        logger.info(
+            "⏸️  Discovery run #%s stopped with the worker; run #%s queued for its %s other products",
+            run.pk,
+            resumed.pk,
+            len(left),
+        )
+    return resumed
+
+
+def give_back(*, run_id: int, product_ids: list[int] | None) -> None:
+    """Put a queued run's task back on the queue untouched (its worker is stopping and must not start it)."""
+    _enqueue_run(run_id, product_ids)

@@ -57,7 +57,12 @@ class DiscoveryRunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     company = RunCompanySerializer()
     trigger = serializers.CharField(help_text="schedule, immediate (after a product sync) or manual")
-    status = serializers.CharField(help_text="queued, running, succeeded, failed or abandoned")
+    status = serializers.CharField(
+        help_text=(
+            "queued, running, succeeded, partial (YouTube failed some products; they keep their turn), "
+            "failed (YouTube failed every product) or abandoned (its worker stopped)"
+        )
+    )
     is_active = serializers.BooleanField(help_text="queued or running")
     products_planned = serializers.IntegerField()
     products_done = serializers.IntegerField()

@@ -36,7 +36,8 @@
     var text = ok
       ? "Discovery finished: " + (run.products_done || 0) + " product" + (run.products_done === 1 ? "" : "s") +
         " searched, " + (run.matches_made || 0) + " matches. Refreshing…"
-      : "Discovery " + run.status + (run.message ? ": " + run.message : ".") + " Refreshing…";
+      // Failed, partial and abandoned runs' messages start with their status and say what happened.
+      : (run.message || "Discovery " + run.status + ".") + " Refreshing…";
     show(text, ok ? "done" : "failed");
     buttons(false);
     // Reload so that the match counts and last discovery dates come from the server.
