@@ -9,15 +9,20 @@ from __future__ import annotations
 import importlib.util
 import logging
 
-from pipeline import cycle, triggers
+from pipeline import cycle, schedules, triggers
 from pipeline.models import DiscoveryRun
 
 logger = logging.getLogger("maatchaa.worker")
 
 
 def discovery_cycle() -> str:
-    """The scheduled cycle ("maatchaa-discovery-cycle")."""
-    return cycle.run_discovery_cycle().summary()
+    """The scheduled cycle ("maatchaa-discovery-cycle"); with no products anywhere, the next in 30 minutes."""
+    report = cycle.run_discovery_cycle()
+    if report.note == cycle.NO_PRODUCTS:
+        when = schedules.retry_cycle_after_no_products()
+        minutes = int(schedules.NO_PRODUCTS_RETRY.total_seconds() // 60)
+        logger.info(f"💤 Sleeping {minutes} minutes, then retrying (next cycle at {when:%H:%M %Z})")
+    return report.summary()
 
 
 def run_discovery(run_id: int, product_ids: list[int] | None = None) -> str:
