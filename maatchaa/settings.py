@@ -309,6 +309,17 @@ SHOPIFY_INLINE_SYNC_MAX_PRODUCTS = env_int("SHOPIFY_INLINE_SYNC_MAX_PRODUCTS", 5
 SHOPIFY_BULK_POLL_SECONDS = env_int("SHOPIFY_BULK_POLL_SECONDS", 2)
 SHOPIFY_BULK_TIMEOUT_SECONDS = env_int("SHOPIFY_BULK_TIMEOUT_SECONDS", 3600)
 
+# --- The local emulators (make serve, make demo; never production) -----------------------------------
+# Where `make serve` runs the YouTube and Shopify emulators. `make demo` writes these addresses into the
+# images it stores, so they load under `make serve` (bin/serve checks the ports before it starts).
+YOUTUBE_EMULATOR_PORT = env_int("YOUTUBE_EMULATOR_PORT", 8765)
+SHOPIFY_EMULATOR_PORT = env_int("SHOPIFY_EMULATOR_PORT", 8766)
+# The stores the Shopify emulator made for names people typed, and the tokens it issued, kept across
+# restarts (and shared by the demo's emulator and make serve's).
+SHOPIFY_EMULATOR_STATE = Path(
+    env.str("SHOPIFY_EMULATOR_STATE", default="").strip() or BASE_DIR / "var" / "shopify-emulator.json"
+)
+
 # Fernet key(s) for tokens at rest; the first encrypts, all decrypt (rotation). Required in production.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 if not FIELD_ENCRYPTION_KEYS:
