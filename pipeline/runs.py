@@ -23,6 +23,7 @@ from accounts.models import Company
 from discovery import selectors
 from pipeline.discover import LogFn, discover_products
 from pipeline.models import DiscoveryRun
+from shopify_app import selectors as shop_selectors
 
 logger = logging.getLogger("maatchaa.discovery")
 
@@ -103,6 +104,10 @@ def execute_discovery_run(
                 message = f"Stopped after {tally.products_done} of {len(products)} products: {tally.stopped_reason}"
             else:
                 message = f"Discovered {tally.products_done} of {len(products)} products."
+            waiting = _waiting_after(run, products) if product_ids is None else 0
+            if waiting:
+                # The rotation takes them first next time; the dashboard says when that is.
+                message += f" {waiting} more wait for a later run."
             _finish(run, status=DiscoveryRun.Status.SUCCEEDED, message=message)
     except BaseException as exc:
         # Whatever happened (an API error we did not expect, a bug, Ctrl-C), the row must not stay
@@ -112,6 +117,11 @@ def execute_discovery_run(
         if not isinstance(exc, Exception):
             raise
     return DiscoveryRun.objects.get(pk=run_id)
+
+
+def _waiting_after(run: DiscoveryRun, products: Sequence[object]) -> int:
+    """How many of the company's discoverable products this run did not take."""
+    return max(0, shop_selectors.discoverable_products(company=run.company).count() - len(products))
 
 
 def _finish(run: DiscoveryRun, *, status: str, message: str) -> None:

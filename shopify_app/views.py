@@ -160,10 +160,13 @@ def callback(request: HttpRequest) -> HttpResponse:
             "in the background; finding creators starts as soon as they are in.",
         )
     else:
+        # The store's whole catalog as Maatchaa now holds it: a reconnect reads only what changed meanwhile.
+        total = shop.products.count()
+        news = f" ({result.changed} new or changed since the last sync)" if result.changed != total else ""
         messages.success(
             request,
-            f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
-            "products synced. Finding creators has started.",
+            f"{shop.domain} is connected: {total} product{'s' if total != 1 else ''} synced{news}. "
+            "Finding creators has started.",
         )
     return HttpResponseRedirect(PRODUCTS_URL)
 
