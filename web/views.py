@@ -126,7 +126,8 @@ def products_page(request: HttpRequest, company: Company) -> HttpResponse:
             "can_discover": shop_selectors.discoverable_products(company=company).exists(),
             "has_creators": CreatorMatch.objects.filter(product__company=company).exists(),
             "waiting": sum(1 for turn in turns.values() if turn.state in ("next", "later")),
-            "next_run_at": run_selectors.next_cycle_at(),
+            # As the products' own lines say it (an overdue schedule runs as soon as the worker looks).
+            "next_run_at": min((turn.at for turn in turns.values() if turn.at is not None), default=None),
             "interval": settings.WORKER_CYCLE_INTERVAL_MINUTES,
             "per_run": settings.WORKER_PRODUCTS_PER_CYCLE,
             "latest_run": run_selectors.latest_discovery_run(company=company),

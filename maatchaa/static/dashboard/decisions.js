@@ -32,7 +32,7 @@
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
     var card = form.closest("li.creator");
     setBusy(form, true);
-    fetch(form.action, {
+    fetch(form.getAttribute("action"), {
       method: "POST",
       body: data,
       credentials: "same-origin",
