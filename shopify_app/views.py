@@ -162,7 +162,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     else:
         # The store's whole catalog as Maatchaa now holds it: a reconnect reads only what changed meanwhile.
         total = shop.products.count()
-        news = f" ({result.changed} new or changed since the last sync)" if result.changed != total else ""
+        news = f" ({result.changed} new or changed since the last sync)" if 0 < result.changed < total else ""
         messages.success(
             request,
             f"{shop.domain} is connected: {total} product{'s' if total != 1 else ''} synced{news}. "
