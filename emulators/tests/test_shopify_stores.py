@@ -16,11 +16,17 @@ GRAPHQL = "/admin/api/2026-10/graphql.json"
 PRODUCTS = {"query": "query P($first: Int!) { products(first: $first) { nodes { id } } }", "variables": {"first": 5}}
 
 
-def _emulator(state: Path | None = None, **options: object) -> ShopifyEmulator:
+def _emulator(state: Path | None = None, *, any_shop: bool = False, public_url: str = "") -> ShopifyEmulator:
     _, nodes = load_catalog(DEMO_CATALOG)
     return ShopifyEmulator(
-        nodes, api_key="k", api_secret="s", app_url="http://app.test", state_file=state, **options
-    ).start()  # type: ignore[arg-type]
+        nodes,
+        api_key="k",
+        api_secret="s",
+        app_url="http://app.test",
+        state_file=state,
+        any_shop=any_shop,
+        public_url=public_url,
+    ).start()
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_every_page_names_its_favicon_and_favicon_ico_leads_to_it(browser: Clien
     response = Client().get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/dashboard/favicon.svg"
     icon = Client().get("/static/dashboard/favicon.svg")
-    assert icon.status_code == 200 and b"<svg" in b"".join(icon.streaming_content)
+    assert icon.status_code == 200 and b"<svg" in b"".join(icon.streaming_content)  # type: ignore[attr-defined]
 
 
 def test_banners_wrap_between_words() -> None:
