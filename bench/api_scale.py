@@ -257,9 +257,6 @@ SELECT cm.rank, cm.score, cm.video_count, cm.evidence, d.status,
        ch.channel_id, ch.title, ch.custom_url, ch.thumbnail_url, ch.country, ch.subscriber_count,
        ch.hidden_subscriber_count, ch.view_count, ch.video_count, ch.contact_emails, ch.fetched_at,
        ch.statistics_emulated,
-       (SELECT sum(coalesce(v.like_count, 0) + coalesce(v.comment_count, 0))::float / sum(v.view_count)
-          FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.view_count > 0),
-       (SELECT min(v.fetched_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.view_count > 0),
        coalesce(ch.last_upload_at, (SELECT max(v.published_at) FROM creator_videos v WHERE v.channel_id = cm.channel_id)),
        CASE WHEN ch.default_language <> '' THEN ch.default_language
             ELSE coalesce((SELECT v.language FROM creator_videos v WHERE v.channel_id = cm.channel_id AND v.language <> ''
@@ -279,6 +276,9 @@ JOIN creator_videos v ON v.video_id = m.video_id
 WHERE m.product_id = %s AND v.channel_id = ANY(%s)
 ORDER BY m.similarity_score DESC, m.video_id
 """
+# Creator evidence names its videos by id; the response shows their current titles (issue #19). Engagement
+# is not in the page above: a derived metric, computed only with YOUTUBE_DERIVED_METRICS_ALLOWED on.
+RAW_EVIDENCE_TITLES = "SELECT video_id, title FROM creator_videos WHERE video_id = ANY(%s)"
 
 
 def raw_products(cursor: Any, *, user_id: int, page: int) -> int:
@@ -299,7 +299,14 @@ def raw_creators(cursor: Any, *, user_id: int, product_id: int) -> int:
     rows = cursor.fetchall()
     cursor.execute(RAW_MATCHED_VIDEOS, [product_id, [row[5] for row in rows]])
     cursor.fetchall()
+    listed = [video["video_id"] for row in rows for video in (_evidence(row[3]).get("videos") or [])]
+    cursor.execute(RAW_EVIDENCE_TITLES, [listed])
+    cursor.fetchall()
     return len(rows)
+
+
+def _evidence(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else value or {}
 
 
 # --- measuring ------------------------------------------------------------------------------------

@@ -58,8 +58,7 @@ class ChannelAdmin(RetentionSummaryMixin, admin.ModelAdmin):
             result = retention.forget_channel(channel_id=channel_id, reason=f"admin action by {request.user}")
             self.message_user(
                 request,
-                f"Forgot {result.title or result.channel_id}: deleted {result.videos} videos, {result.matches} "
-                f"matches, {result.creator_matches} creator matches, {result.decisions} decisions; suppressed.",
+                f"Forgot {result.title or result.channel_id}: deleted {result.deleted_text()}; suppressed.",
                 messages.SUCCESS,
             )
 
@@ -88,7 +87,7 @@ class VideoAdmin(RetentionSummaryMixin, admin.ModelAdmin):
 
 
 @admin.register(SearchQuery)
-class SearchQueryAdmin(admin.ModelAdmin):
+class SearchQueryAdmin(RetentionSummaryMixin, admin.ModelAdmin):
     list_display = ["query", "params_key", "searched_at"]
     search_fields = ["query"]
 

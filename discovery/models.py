@@ -91,22 +91,21 @@ class Video(TimestampedModel):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def engagement_rate(self) -> float | None:
-        """(likes + comments) per view, for display and filters; never a ranking input by default."""
-        if not self.view_count:
-            return None
-        return ((self.like_count or 0) + (self.comment_count or 0)) / self.view_count
-
 
 class SearchQuery(TimestampedModel):
-    """One search call's answer, kept so that a recent repeat is answered without spending a call."""
+    """One search call's answer, kept so that a recent repeat is answered without spending a call.
+
+    YouTube API data like any other: served and kept within the 30-day rule (discovery/search_cache.py).
+    """
 
     query = models.CharField(max_length=500)
     # The search parameters besides q (order, region, language, published after), as a stable key.
     params_key = models.CharField(max_length=500, blank=True, default="")
     searched_at = models.DateTimeField()
     video_ids = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    # Each video's channel, in the order of video_ids: a suppressed channel's videos are left out of an
+    # answer before any detail call. Answers stored before this column (empty) are not served.
+    channel_ids = ArrayField(models.CharField(max_length=64), default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "search queries"
@@ -168,6 +167,7 @@ class RetentionRun(TimestampedModel):
     channels_refreshed = models.PositiveIntegerField(default=0)
     videos_deleted = models.PositiveIntegerField(default=0)
     channels_deleted = models.PositiveIntegerField(default=0)
+    searches_deleted = models.PositiveIntegerField(default=0, help_text="Stored search answers deleted")
     units = models.PositiveIntegerField(default=0)
     message = models.CharField(max_length=500, blank=True, default="")
 

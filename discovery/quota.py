@@ -80,13 +80,20 @@ def record_call(
     day = pacific_day(now)
     search_budget = settings.YOUTUBE_DAILY_SEARCH_CALLS
     unit_budget = settings.YOUTUBE_DAILY_UNITS
+    # Each call is checked against the bucket it draws from, and only that one: a day whose search
+    # calls are spent (or over a budget lowered since) still allows videos.list, and the other way round.
+    within = Q()
+    if search_calls:
+        within &= Q(search_calls__lte=search_budget - search_calls)
+    if units:
+        within &= Q(units__lte=unit_budget - units)
     for attempt in range(2):
         # One UPDATE is atomic by itself; the company's count joins it in a transaction when there is one.
         with transaction.atomic() if company is not None else contextlib.nullcontext():
             updated = (
                 QuotaDay.objects.filter(day=day)
                 .filter(Q(breaker_open_until__isnull=True) | Q(breaker_open_until__lte=now))
-                .filter(search_calls__lte=search_budget - search_calls, units__lte=unit_budget - units)
+                .filter(within)
                 .update(search_calls=F("search_calls") + search_calls, units=F("units") + units)
             )
             if updated == 1:
@@ -108,6 +115,7 @@ def record_call(
             breaker_open_until=row.breaker_open_until,
             breaker_reason=row.breaker_reason,
         )
+    # The bucket that refused, named with its own figures (a units call never reports the search count).
     if search_calls and row.search_calls + search_calls > search_budget:
         return Refusal(budget="search calls", limit=search_budget, used=row.search_calls, resets_at=resets_at)
     return Refusal(budget="units", limit=unit_budget, used=row.units, resets_at=resets_at)

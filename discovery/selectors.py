@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Company
-from discovery.models import Channel, SearchQuery, SuppressedChannel, Video
+from discovery.models import Channel, SuppressedChannel, Video
 from shopify_app.models import Product
 
 
@@ -42,13 +42,6 @@ def search_params_key(
     return f"{key}|category={video_category_id}" if video_category_id else key
 
 
-def cached_search(*, query: str, params_key: str, now: datetime | None = None) -> SearchQuery | None:
-    """The stored answer to `query` if it was searched within DISCOVERY_QUERY_CACHE_HOURS."""
-    now = now or timezone.now()
-    since = now - timedelta(hours=settings.DISCOVERY_QUERY_CACHE_HOURS)
-    return SearchQuery.objects.filter(query=query, params_key=params_key, searched_at__gte=since).first()
-
-
 def freshness_cutoff(*, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.DISCOVERY_FRESHNESS_DAYS)
 
@@ -71,4 +64,8 @@ def fresh_channel_ids(*, channel_ids: Iterable[str], now: datetime | None = None
 
 
 def suppressed_channel_ids(*, channel_ids: Iterable[str]) -> set[str]:
-    return set(SuppressedChannel.objects.filter(channel_id__in=list(channel_ids)).values_list("channel_id", flat=True))
+    """The ids among `channel_ids` whose creators asked to be forgotten: the one suppression query."""
+    ids = {channel_id for channel_id in channel_ids if channel_id}
+    if not ids:
+        return set()
+    return set(SuppressedChannel.objects.filter(channel_id__in=ids).values_list("channel_id", flat=True))

@@ -277,7 +277,8 @@ YOUTUBE_TIMEOUT_SECONDS = env_int("YOUTUBE_TIMEOUT_SECONDS", 15)
 YOUTUBE_NUM_RETRIES = env_int("YOUTUBE_NUM_RETRIES", 3, minimum=0)
 YOUTUBE_DATA_MAX_AGE_DAYS = env_int("YOUTUBE_DATA_MAX_AGE_DAYS", 30)
 YOUTUBE_REFRESH_MARGIN_DAYS = env_int("YOUTUBE_REFRESH_MARGIN_DAYS", 5)
-# Ranking inputs computed from statistics need the operator's opt-in under YouTube's derived-metrics policy.
+# Figures derived from YouTube's statistics (engagement) exist only with the operator's opt-in under YouTube's
+# derived-metrics policy (III.E.4.h): matches/derived.py. Rankings never use statistics either way.
 YOUTUBE_DERIVED_METRICS_ALLOWED = env_bool("YOUTUBE_DERIVED_METRICS_ALLOWED", False)
 
 # --- Shopify ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from maatchaa.lib.humanize import compact_number, short_date
+from matches import derived
 
 
 def duration_text(start: datetime | None, end: datetime | None) -> str:
@@ -84,10 +85,21 @@ def statistic(
 
 
 def engagement_rate(views: int | None, likes: int | None, comments: int | None) -> float | None:
-    """(likes + comments) per view, as discovery.models.Video.engagement_rate computes it."""
+    """(likes + comments) per view: a derived metric, computed only with the opt-in (matches/derived.py)."""
     if not views:
         return None
     return ((likes or 0) + (comments or 0)) / views
+
+
+def derived_statistic(
+    value: float | None, noun: str, *, as_of: datetime | str | None, now: datetime, when: str | None = None
+) -> dict[str, Any]:
+    """A rate Maatchaa calculated from YouTube's statistics (only with the opt-in), labelled as such."""
+    figure = statistic(value, noun, as_of=as_of, now=now, rate=True, when=when)
+    figure["display"] += f" ({derived.DISPLAY_NOTE})"
+    figure["derived"] = True
+    figure["calculation"] = derived.CALCULATION
+    return figure
 
 
 def _as_is(moment: datetime | None) -> Any:
@@ -124,15 +136,24 @@ def video_record(
         "evidence": evidence,
         "terms": list(evidence.get("terms", []) or []),
         "queries": [q for q in evidence.get("queries", []) or [] if isinstance(q, str)],
-        "statistics": {
-            "views": statistic(views, "views", as_of=as_of, now=now, when=when),
-            "likes": statistic(likes, "likes", as_of=as_of, now=now, when=when),
-            "comments": statistic(comments, "comments", as_of=as_of, now=now, when=when),
-            "engagement": statistic(
-                engagement_rate(views, likes, comments), "engagement", as_of=as_of, now=now, rate=True, when=when
+        "statistics": _with_engagement(
+            {
+                "views": statistic(views, "views", as_of=as_of, now=now, when=when),
+                "likes": statistic(likes, "likes", as_of=as_of, now=now, when=when),
+                "comments": statistic(comments, "comments", as_of=as_of, now=now, when=when),
+            },
+            lambda: derived_statistic(
+                engagement_rate(views, likes, comments), "engagement", as_of=as_of, now=now, when=when
             ),
-        },
+        ),
     }
+
+
+def _with_engagement(statistics: dict[str, Any], engagement: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    # A derived figure exists only with the operator's opt-in: otherwise not computed, not even as null.
+    if derived.allowed():
+        statistics["engagement"] = engagement()
+    return statistics
 
 
 def creator_record(
@@ -162,32 +183,33 @@ def creator_record(
         "video_count": creator["video_count"],
         "decision": creator.get("decision"),
         "last_upload_at": moment(creator.get("last_upload") or creator["last_upload_at"]),
-        "statistics": {
-            "subscribers": statistic(
-                creator["subscriber_count"],
-                "subscribers",
-                as_of=as_of,
-                now=now,
-                hidden=creator["hidden_subscriber_count"],
-                emulated=emulated,
-                when=when,
-            ),
-            "channel_views": statistic(
-                creator["channel_view_count"], "views", as_of=as_of, now=now, emulated=emulated, when=when
-            ),
-            "channel_videos": statistic(
-                creator["channel_video_count"], "videos", as_of=as_of, now=now, emulated=emulated, when=when
-            ),
-            # Over the creator's stored videos; shown and filterable, never a ranking input.
-            "engagement": statistic(
+        "statistics": _with_engagement(
+            {
+                "subscribers": statistic(
+                    creator["subscriber_count"],
+                    "subscribers",
+                    as_of=as_of,
+                    now=now,
+                    hidden=creator["hidden_subscriber_count"],
+                    emulated=emulated,
+                    when=when,
+                ),
+                "channel_views": statistic(
+                    creator["channel_view_count"], "views", as_of=as_of, now=now, emulated=emulated, when=when
+                ),
+                "channel_videos": statistic(
+                    creator["channel_video_count"], "videos", as_of=as_of, now=now, emulated=emulated, when=when
+                ),
+            },
+            # Over the creator's stored videos; with the opt-in shown and filterable, never a ranking input.
+            lambda: derived_statistic(
                 creator.get("engagement"),
                 "engagement",
                 as_of=moment(engagement_as_of),
                 now=now,
-                rate=True,
                 when=short_date(engagement_as_of, now=now),
             ),
-        },
+        ),
         "matched_videos": [video_record(m, now=now, moment=moment) for m in matched],
         "evidence": evidence,
         "matched_terms": _matched_terms(evidence, matched),
@@ -258,10 +280,17 @@ CSV_COLUMNS = [
 ]
 
 
+def csv_columns() -> list[str]:
+    """The export's columns: the derived ones only with the operator's opt-in (matches/derived.py)."""
+    if derived.allowed():
+        return CSV_COLUMNS
+    return [column for column in CSV_COLUMNS if column not in derived.DERIVED_CSV_COLUMNS]
+
+
 def creator_csv_row(record: dict[str, Any]) -> dict[str, str]:
     stats = record["statistics"]
     subscribers = stats["subscribers"]
-    engagement = stats["engagement"]
+    engagement = stats.get("engagement") or {"value": None, "as_of": None}
     row = {
         "rank": record["rank"],
         "score": record["score"],
@@ -284,6 +313,9 @@ def creator_csv_row(record: dict[str, Any]) -> dict[str, str]:
             f"{v['url']} ({v['score']:.2f}; {v['statistics']['views']['display']})" for v in record["matched_videos"]
         ),
     }
+    if "engagement" not in stats:
+        for column in derived.DERIVED_CSV_COLUMNS:
+            del row[column]
     return {key: csv_safe(value) for key, value in row.items()}
 
 

@@ -40,7 +40,8 @@ class CreatorMatch(TimestampedModel):
     score = models.FloatField()
     rank = models.PositiveIntegerField()
     video_count = models.PositiveIntegerField(default=0)
-    # [{"video_id", "title", "score", "terms": [...]}...] best first, and "attributes" matched.
+    # [{"video_id", "score", "terms": [...]}...] best first, and "attributes" matched. Videos by id only:
+    # readers add each one's current stored title (matches.selectors), nothing copied from YouTube is kept.
     evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:

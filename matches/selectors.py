@@ -39,6 +39,7 @@ from django.utils import timezone
 from accounts.models import Company
 from accounts.tenancy import companies_for
 from maatchaa.api import ApplicationError
+from matches import derived
 from matches.models import CreatorDecision, CreatorMatch, Match
 from shopify_app.models import Product
 
@@ -254,8 +255,10 @@ _CREATOR_COLUMNS = f"""
     ch.subscriber_count, ch.hidden_subscriber_count, ch.view_count AS channel_view_count,
     ch.video_count AS channel_video_count, ch.contact_emails AS channel_contact_emails,
     ch.fetched_at, ch.statistics_emulated, ch.last_upload_at,
-    {_ENGAGEMENT} AS engagement, {_ENGAGEMENT_AS_OF} AS engagement_as_of,
     {_LAST_UPLOAD} AS last_upload, {_LANGUAGE} AS language"""
+# A derived metric: computed only with the operator's opt-in (matches/derived.py).
+_DERIVED_COLUMNS = f""",
+    {_ENGAGEMENT} AS engagement, {_ENGAGEMENT_AS_OF} AS engagement_as_of"""
 _CHANNEL_JOIN = "\nJOIN discovery_channel ch ON ch.channel_id = cm.channel_id"
 # The decision is unique per (product, channel), so its join never repeats a creator.
 _CREATOR_FROM = f"""
@@ -314,6 +317,8 @@ class CreatorPages:
             where.append("ch.subscriber_count <= %s AND NOT ch.hidden_subscriber_count")
             params.append(filters.max_subscribers)
         if filters.min_engagement is not None:
+            if not derived.allowed():  # the API and the pages refuse it first; never computed regardless
+                raise ApplicationError(derived.REFUSED, details={"min_engagement": [derived.REFUSED]})
             where.append(f"{_ENGAGEMENT} >= %s")
             params.append(filters.min_engagement)
         if filters.country:
@@ -353,11 +358,39 @@ class CreatorPages:
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
         offset = page.start or 0
         limit = "" if page.stop is None else f" LIMIT {max(0, int(page.stop) - offset)}"
-        sql = f"SELECT {_CREATOR_COLUMNS} {_CREATOR_FROM} WHERE {self._where} ORDER BY {self._order}"
+        columns = _CREATOR_COLUMNS + (_DERIVED_COLUMNS if derived.allowed() else "")
+        sql = f"SELECT {columns} {_CREATOR_FROM} WHERE {self._where} ORDER BY {self._order}"
         rows = _rows(f"{sql}{limit} OFFSET {int(offset)}", self._params)
         for row in rows:
             row["evidence"] = _json(row["evidence"])
+        _add_current_titles(rows)
         return rows
+
+
+_VIDEO_TITLES = "SELECT video_id, title FROM creator_videos WHERE video_id = ANY(%s)"
+
+
+def _add_current_titles(rows: list[dict[str, Any]]) -> None:
+    """Evidence names its videos by id: each gets the stored video's current title (one query a page),
+    so a title YouTube changed shows as changed, and no copy of it is kept beside the video."""
+    listed = [
+        video
+        for row in rows
+        if isinstance(row["evidence"], dict)
+        for video in row["evidence"].get("videos") or []
+        if isinstance(video, dict)
+    ]
+    if not listed:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_VIDEO_TITLES, [list({str(video.get("video_id", "")) for video in listed})])
+        titles = dict(cursor.fetchall())
+    for video in listed:
+        video["title"] = titles.get(video.get("video_id"), "")
+        # In jsonb's key order (shorter keys first), where a stored title used to be: the same bytes out.
+        ordered = sorted(video.items(), key=lambda item: (len(item[0]), item[0]))
+        video.clear()
+        video.update(ordered)
 
 
 def _json(value: Any) -> Any:

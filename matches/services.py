@@ -164,7 +164,6 @@ def rank_product_creators(*, product: Product) -> int:
     excluded = _excluded_channels(product, {m.video.channel_id for m in matches})
     matches = [m for m in matches if m.video.channel_id not in excluded]
     ranked = ranking.rank_creators([_from_match(m) for m in matches])
-    titles = {m.video.video_id: m.video.title for m in matches}
     now = timezone.now()
     rows = []
     for position, creator in enumerate(ranked, start=1):
@@ -177,10 +176,11 @@ def rank_product_creators(*, product: Product) -> int:
                 rank=position,
                 video_count=len(videos),
                 evidence={
+                    # Videos by id only: their titles are read from the stored videos when shown
+                    # (matches.selectors), so no copy of YouTube's text outlives a refresh or the 30-day rule.
                     "videos": [
                         {
                             "video_id": v.video_id,
-                            "title": titles.get(v.video_id, ""),
                             "score": round(float(v.score), 4),
                             "terms": list(v.matched_terms),
                             "attributes": list(v.matched_attributes),

@@ -8,7 +8,8 @@ query within the product's predicted YouTube category (videoCategoryId; maatchaa
 further query is learned from what the earlier ones found (feedback_query), so each search call is
 analysed before the next is written. Searches are keyed by normalize_query and their parameters: a
 search made within DISCOVERY_QUERY_CACHE_HOURS, by this product or another, is answered from the
-SearchQuery table.
+SearchQuery table (discovery/search_cache.py: never past the 30-day rule, never a suppressed channel's
+videos).
 
 Every search asks YouTube for 50 results: a search call costs the same for 1 or 50, and the search
 bucket (100 calls a day) is the scarce one. Every result is a candidate: its details cost one unit per
@@ -41,9 +42,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Company
-from discovery import categories, selectors, text_signals
+from discovery import categories, search_cache, selectors, text_signals
 from discovery import queries as query_lib
-from discovery.models import Channel, SearchQuery, Video
+from discovery.models import Channel, Video
 from discovery.queries import Search
 from discovery.youtube import (
     BreakerOpen,
@@ -187,8 +188,7 @@ def plan_discovery(*, products: Sequence[Product]) -> DiscoveryPlan:
         PlannedSearch(
             query=search.query,
             products=tuple(titles_of[key]),
-            cached=selectors.cached_search(query=key[0], params_key=_params_key(params, category_id=key[1]))
-            is not None,
+            cached=search_cache.is_cached(query=key[0], params_key=_params_key(params, category_id=key[1])),
             category_name=search.category_name,
         )
         for key, search in first_of.items()
@@ -281,11 +281,11 @@ class _Pipeline:
         key = query_key(query)
         params_key = _params_key(self.params, category_id=search.category_id)
         where = f" in {search.category_name}" if search.category_id else ""
-        cached = selectors.cached_search(query=key, params_key=params_key)
+        cached = search_cache.cached_answer(query=key, params_key=params_key)
         if cached is not None:
             self.tally.cached_searches += 1
             self.emit(f"   🔎 Searching YouTube: '{query}'{where} (answered from storage, no call)")
-            return list(cached.video_ids), {}
+            return list(cached.video_ids), dict(cached.channels)
         if self.search_call_limit is not None and self.tally.search_calls >= self.search_call_limit:
             self.stop(f"this run's search-call budget ({self.search_call_limit}) is spent")
             return None
@@ -306,18 +306,11 @@ class _Pipeline:
             self.error(f"search '{query}'{where} failed: {exc}")
             return None
         self.tally.search_calls += 1
-        ids: list[str] = []
-        channels: dict[str, str] = {}
-        for item in page.items:
-            if item.video_id and item.video_id not in channels:
-                ids.append(item.video_id)
-                channels[item.video_id] = item.channel_id
-        SearchQuery.objects.update_or_create(
-            query=key,
-            params_key=params_key,
-            defaults={"searched_at": timezone.now(), "video_ids": ids},
+        # Stored and returned without the videos of suppressed channels: no detail call is spent on them.
+        answer = search_cache.store_answer(
+            query=key, params_key=params_key, items=[(item.video_id, item.channel_id) for item in page.items]
         )
-        return ids, channels
+        return list(answer.video_ids), dict(answer.channels)
 
     # --- fetch and store ----------------------------------------------------------------------
     def _affordable(self, ids: list[str], what: str) -> list[str]:

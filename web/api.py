@@ -33,9 +33,10 @@ from accounts.tenancy import (
     current_company_id,
 )
 from maatchaa.api import ERROR_RESPONSE, ApplicationError
+from matches import derived as derived_metrics
 from matches import selectors
 from matches.decisions import decide_creator, restore_creator
-from matches.display import CSV_COLUMNS, creator_csv_row, creator_record, json_datetime
+from matches.display import creator_csv_row, creator_record, csv_columns, json_datetime
 from matches.models import CreatorDecision
 from pipeline.models import DiscoveryRun
 from pipeline.triggers import trigger_discovery
@@ -104,11 +105,20 @@ class ChannelSerializer(serializers.Serializer):
     language = serializers.CharField()
 
 
+class DerivedStatisticSerializer(StatisticSerializer):
+    derived = serializers.BooleanField(help_text="Always true: calculated by Maatchaa, not reported by YouTube")
+    calculation = serializers.CharField(help_text=f'"{derived_metrics.CALCULATION}"')
+
+
+OPT_IN = "Only with YOUTUBE_DERIVED_METRICS_ALLOWED on (the operator's opt-in under YouTube's derived-metrics policy)"
+DERIVED_ONLY = f"{OPT_IN}; absent otherwise. "
+
+
 class VideoStatisticsSerializer(serializers.Serializer):
     views = StatisticSerializer()
     likes = StatisticSerializer()
     comments = StatisticSerializer()
-    engagement = StatisticSerializer(help_text="(likes + comments) per view")
+    engagement = DerivedStatisticSerializer(required=False, help_text=DERIVED_ONLY + "(likes + comments) per view")
 
 
 class MatchedVideoSerializer(serializers.Serializer):
@@ -128,7 +138,9 @@ class CreatorStatisticsSerializer(serializers.Serializer):
     subscribers = StatisticSerializer()
     channel_views = StatisticSerializer()
     channel_videos = StatisticSerializer()
-    engagement = StatisticSerializer(help_text="(likes + comments) per view over the creator's stored videos")
+    engagement = DerivedStatisticSerializer(
+        required=False, help_text=DERIVED_ONLY + "(likes + comments) per view over the creator's stored videos"
+    )
 
 
 class CreatorSerializer(serializers.Serializer):
@@ -253,7 +265,7 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(out, fieldnames=csv_columns(), extrasaction="ignore")
         writer.writeheader()
         for row in data or []:
             writer.writerow(row)
@@ -266,7 +278,10 @@ class CreatorFilterSerializer(serializers.Serializer):
     min_subscribers = serializers.IntegerField(required=False, min_value=0, max_value=10**12)
     max_subscribers = serializers.IntegerField(required=False, min_value=0, max_value=10**12)
     min_engagement = serializers.FloatField(
-        required=False, min_value=0, max_value=1, help_text="(likes + comments) per view, e.g. 0.02 for 2%"
+        required=False,
+        min_value=0,
+        max_value=1,
+        help_text=f"{OPT_IN}; refused with a 400 otherwise. (likes + comments) per view, e.g. 0.02 for 2%",
     )
     country = serializers.RegexField(
         r"^[A-Za-z]{2}$",
@@ -285,6 +300,11 @@ class CreatorFilterSerializer(serializers.Serializer):
     uploaded_within_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
     ordering = serializers.ChoiceField(choices=selectors.ORDERINGS, required=False, default="rank")
     include_dismissed = serializers.BooleanField(required=False, default=False)
+
+    def validate_min_engagement(self, value: float) -> float:
+        if not derived_metrics.allowed():
+            raise serializers.ValidationError(derived_metrics.REFUSED)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         low, high = attrs.get("min_subscribers"), attrs.get("max_subscribers")
@@ -313,6 +333,10 @@ def parse_creator_filters(query: Any) -> selectors.CreatorFilters:
     if not any(name in query for name in CREATOR_FILTER_NAMES):
         # Nothing to validate: the defaults, without building a serializer (~0.5 ms a request; bench/api_scale).
         return selectors.CreatorFilters()
+    refused = [name for name in derived_metrics.DERIVED_FILTERS if name in query]
+    if refused and not derived_metrics.allowed():
+        # Said in the message, not only in the details: the filter is not wrong, this server may not apply it.
+        raise ApplicationError(derived_metrics.REFUSED, details={name: [derived_metrics.REFUSED] for name in refused})
     params = CreatorFilterSerializer(data=query)
     params.is_valid(raise_exception=True)
     return params.to_filters()
@@ -372,7 +396,7 @@ class ProductCreatorsApi(GenericAPIView):
 class ProductDiscoveryApi(APIView):
     """POST /products/{id}/trigger-discovery: search YouTube for this one product now.
 
-    The guide's POST /products/trigger-discovery (web/runs_api.py) runs the company's rotation; this
+    The guide's POST /products/trigger-discovery runs the company's rotation; this
     narrows a new run to one product. While the company has a run in progress, that run is returned
     (one run per company at a time) and nothing new is queued.
     """

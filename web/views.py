@@ -28,7 +28,7 @@ from accounts.tenancy import SESSION_KEY, companies_for, company_for_member, cur
 from accounts.views import same_site_url
 from discovery.channel_input import resolve_channel_input
 from maatchaa.api import ApplicationError
-from matches import selectors
+from matches import derived, selectors
 from matches.decisions import decide_creator, restore_creator
 from matches.display import duration_text
 from matches.models import CreatorDecision, CreatorMatch
@@ -166,6 +166,8 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             "csv_url": reverse("api-product-creators-csv", args=[product.pk]) + (f"?{query}" if query else ""),
             "active_run": run_selectors.active_discovery_run(company=product.company),
             "engagement_choices": ENGAGEMENT_CHOICES,
+            # Derived metrics (engagement) only with the operator's opt-in (matches/derived.py).
+            "derived_metrics": derived.allowed(),
             "upload_choices": UPLOAD_CHOICES,
             "orderings": ORDERING_CHOICES,
         },

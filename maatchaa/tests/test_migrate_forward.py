@@ -229,7 +229,7 @@ def insert_old_rows(apps: Apps) -> None:
     )
     model("django_q.Schedule").objects.create(
         name="maatchaa-old-layout-cycle",
-        func="discovery.tasks.run_discovery_cycles",
+        func="pipeline.tasks.run_discovery_cycles",
         args="1, 'a'",
         kwargs="{'limit': 3}",
         schedule_type="I",

@@ -22,6 +22,12 @@ def api(world: World) -> APIClient:
 
 
 @pytest.fixture
+def derived_metrics_on(settings: pytest.FixtureRequest) -> None:
+    """The operator opted in under YouTube's derived-metrics policy (off by default)."""
+    settings.YOUTUBE_DERIVED_METRICS_ALLOWED = True  # type: ignore[attr-defined]
+
+
+@pytest.fixture
 def tasks_inline(monkeypatch: pytest.MonkeyPatch) -> None:
     # django-q2 copies Q_CLUSTER into Conf at import time, so override_settings cannot make it synchronous.
     from django_q.conf import Conf

@@ -77,7 +77,7 @@ def rank_creator(
         rank=rank,
         video_count=len(videos),
         evidence={
-            "videos": [{"video_id": v.video_id, "title": v.title, "score": s, "terms": t} for v, s, t in videos],
+            "videos": [{"video_id": v.video_id, "score": s, "terms": t} for v, s, t in videos],
             "attributes": ["bamboo"],
             "query": "matcha whisk review",
         },

@@ -54,9 +54,6 @@ def test_every_statistic_carries_the_date_it_was_fetched(api: APIClient, world: 
     assert subscribers["as_of"].startswith(world.fetched.date().isoformat())
     day = f"{world.fetched.day} {world.fetched:%b}"
     assert subscribers["display"] == f"1.2M subscribers, as of {day}"
-    # (800 + 200 + 100 + 100) / 20,000 views over the creator's stored videos
-    assert tea["statistics"]["engagement"]["value"] == pytest.approx(0.06)
-    assert tea["statistics"]["engagement"]["display"] == f"6.0% engagement, as of {day}"
     views = tea["matched_videos"][0]["statistics"]["views"]
     assert views["display"] == f"10K views, as of {day}" and views["as_of"]
     assert cafe["statistics"]["subscribers"]["value"] is None
@@ -85,8 +82,6 @@ def test_statistics_never_change_the_ranking(api: APIClient, world: World) -> No
         ({"min_subscribers": 100_000}, ["Tea Master"]),
         ({"max_subscribers": 100_000}, ["Brew Buddy"]),
         ({"min_subscribers": 1_000, "max_subscribers": 2_000_000}, ["Tea Master", "Brew Buddy"]),
-        ({"min_engagement": 0.02}, ["Tea Master", "=Cafe Corner"]),
-        ({"min_engagement": 0.05}, ["Tea Master"]),
         ({"country": "us"}, ["Brew Buddy"]),
         ({"language": "en"}, ["Brew Buddy", "=Cafe Corner"]),
         ({"language": "ja"}, ["Tea Master"]),
@@ -144,8 +139,6 @@ def test_it_paginates_creators(api: APIClient, world: World) -> None:
         ({"min_subscribers": "lots"}, "min_subscribers"),
         ({"min_subscribers": -1}, "min_subscribers"),
         ({"min_subscribers": 10, "max_subscribers": 5}, "max_subscribers"),
-        ({"min_engagement": 2}, "min_engagement"),
-        ({"min_engagement": "high"}, "min_engagement"),
         ({"country": "USA"}, "country"),
         ({"language": "english!"}, "language"),
         ({"uploaded_within_days": 0}, "uploaded_within_days"),
@@ -182,7 +175,7 @@ def test_the_csv_export_has_every_creator_with_dated_statistics(api: APIClient, 
     assert tea["subscribers"] == "1200000"
     assert tea["subscribers_as_of"].startswith(world.fetched.date().isoformat())
     assert tea["subscribers_display"].startswith("1.2M subscribers, as of ")
-    assert tea["engagement"] == "0.0600" and tea["engagement_as_of"]
+    assert "engagement" not in tea and "engagement_as_of" not in tea  # a derived metric: only with the opt-in
     assert "https://www.youtube.com/watch?v=teaVideo001" in tea["matched_videos"]
     assert "views, as of" in tea["matched_videos"]
     assert tea["contact_emails"] == "tea@master.test"
@@ -213,3 +206,68 @@ def test_a_page_of_creators_costs_a_few_queries_whatever_its_size(
 ) -> None:
     with django_assert_max_num_queries(7):
         assert len(creators(api, world)) == 3
+
+
+# --- derived metrics: off by default, labelled when the operator opted in -------------------------
+
+
+def test_without_the_opt_in_no_derived_figure_is_computed_or_shown(api: APIClient, world: World) -> None:
+    for creator in creators(api, world):
+        assert "engagement" not in creator["statistics"]
+        assert {"subscribers", "channel_views", "channel_videos"} == set(creator["statistics"])
+        for video in creator["matched_videos"]:
+            assert set(video["statistics"]) == {"views", "likes", "comments"}  # raw counts, with their dates
+            assert all(", as of " in figure["display"] for figure in video["statistics"].values())
+    exported = api.get(f"/products/{world.whisk.pk}/creators.csv").content.decode()
+    header = next(csv.reader(io.StringIO(exported)))
+    assert "engagement" not in header and "engagement_as_of" not in header and "subscribers_as_of" in header
+    assert "%" not in exported
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_without_the_opt_in_a_derived_filter_is_refused_saying_why(api: APIClient, world: World, suffix: str) -> None:
+    response = api.get(f"/products/{world.whisk.pk}/creators{suffix}", {"min_engagement": "0.02"})
+    assert response.status_code == 400
+    body = response.json()
+    assert (
+        "derived from YouTube's statistics" in body["message"] and "YOUTUBE_DERIVED_METRICS_ALLOWED" in body["message"]
+    )
+    assert body["details"]["min_engagement"] == [body["message"]]
+
+
+@pytest.mark.usefixtures("derived_metrics_on")
+def test_with_the_opt_in_engagement_is_shown_labelled_as_calculated_by_maatchaa(api: APIClient, world: World) -> None:
+    tea = creators(api, world)[0]
+    day = f"{world.fetched.day} {world.fetched:%b}"
+    engagement = tea["statistics"]["engagement"]
+    # (800 + 200 + 100 + 100) / 20,000 views over the creator's stored videos
+    assert engagement["value"] == pytest.approx(0.06)
+    assert engagement["display"] == (f"6.0% engagement, as of {day} (calculated by Maatchaa from YouTube's statistics)")
+    assert engagement["derived"] is True and "(likes + comments) / views" in engagement["calculation"]
+    video = tea["matched_videos"][0]["statistics"]["engagement"]
+    assert video["derived"] is True and "calculated by Maatchaa" in video["display"]
+    assert "derived" not in tea["statistics"]["subscribers"]  # YouTube's own counts are not labelled so
+    rows = list(csv.DictReader(io.StringIO(api.get(f"/products/{world.whisk.pk}/creators.csv").content.decode())))
+    assert rows[0]["engagement"] == "0.0600" and rows[0]["engagement_as_of"]
+
+
+@pytest.mark.usefixtures("derived_metrics_on")
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"min_engagement": 0.02}, ["Tea Master", "=Cafe Corner"]),
+        ({"min_engagement": 0.05}, ["Tea Master"]),
+    ],
+)
+def test_with_the_opt_in_it_filters_on_engagement(
+    api: APIClient, world: World, params: dict, expected: list[str]
+) -> None:
+    assert names(creators(api, world, **params)) == expected
+
+
+@pytest.mark.usefixtures("derived_metrics_on")
+@pytest.mark.parametrize("value", [2, "high"])
+def test_with_the_opt_in_a_bad_engagement_filter_is_refused(api: APIClient, world: World, value: int | str) -> None:
+    response = api.get(f"/products/{world.whisk.pk}/creators", {"min_engagement": value})
+    assert response.status_code == 400
+    assert response.json()["message"] == "Invalid input." and response.json()["details"]["min_engagement"]

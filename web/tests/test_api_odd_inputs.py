@@ -51,7 +51,9 @@ def assert_clean(response) -> None:
         assert response.json()["message"]
 
 
-def test_odd_creator_filters_never_fail_the_server(api: APIClient, world: World) -> None:
+@pytest.mark.parametrize("derived_metrics", [False, True])
+def test_odd_creator_filters_never_fail_the_server(api: APIClient, world: World, settings, derived_metrics) -> None:
+    settings.YOUTUBE_DERIVED_METRICS_ALLOWED = derived_metrics  # min_engagement is refused, or validated
     for name in CREATOR_PARAMS:
         for value in ODD_VALUES:
             assert_clean(api.get(f"/products/{world.whisk.pk}/creators", {name: value}))
@@ -92,6 +94,7 @@ def test_odd_paths_and_bodies_never_fail_the_server(api: APIClient, world: World
     assert not CreatorDecision.objects.exists()
 
 
+@pytest.mark.usefixtures("derived_metrics_on")
 def test_nan_is_not_an_engagement(api: APIClient, world: World) -> None:
     response = api.get(f"/products/{world.whisk.pk}/creators", {"min_engagement": "nan"})
     assert response.status_code == 400 and response.json()["details"]["min_engagement"]

@@ -48,3 +48,19 @@ def test_the_docs_page_is_served() -> None:
 def test_the_schema_is_valid_and_generates_without_warnings(tmp_path) -> None:
     # A warning usually means two components share a name and one silently replaced the other.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+
+@pytest.mark.django_db
+def test_the_schema_says_which_fields_depend_on_the_derived_metrics_opt_in() -> None:
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+    for name in ("CreatorStatistics", "VideoStatistics"):
+        engagement = components[name]["properties"]["engagement"]
+        assert "engagement" not in components[name]["required"]  # absent without the opt-in
+        assert "YOUTUBE_DERIVED_METRICS_ALLOWED" in engagement["description"]
+        assert engagement["allOf"] == [{"$ref": "#/components/schemas/DerivedStatistic"}]
+    assert {"derived", "calculation"} <= set(components["DerivedStatistic"]["properties"])
+    assert "derived" not in components["Statistic"]["properties"]  # YouTube's own counts
+    parameters = schema["paths"]["/products/{product_id}/creators"]["get"]["parameters"]
+    min_engagement = next(p for p in parameters if p["name"] == "min_engagement")
+    assert "YOUTUBE_DERIVED_METRICS_ALLOWED" in min_engagement["description"]

@@ -77,7 +77,7 @@ def test_the_product_page_shows_ranked_creators_with_dated_statistics_and_eviden
     assert page.index("Tea Master") < page.index("Brew Buddy") < page.index("=Cafe Corner")
     day = short_date(world.fetched, now=timezone.now())
     assert f"1.2M subscribers, as of {day}" in page
-    assert f"6.0% engagement, as of {day}" in page
+    assert "engagement" not in page  # a derived metric: only with the operator's opt-in
     assert f"10K views, as of {day}" in page
     assert "https://www.youtube.com/watch?v=teaVideo001" in page
     assert '<span class="chip">chasen</span>' in page  # why it matches, one click away
@@ -89,14 +89,32 @@ def test_the_product_page_shows_ranked_creators_with_dated_statistics_and_eviden
 def test_every_count_on_the_product_page_carries_its_date(browser: Client, world: World) -> None:
     page = browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
     counts = re.findall(r"[\d.]+[KMB]? (?:subscribers|views|likes|comments)[^<]{0,20}", page)
-    counts += re.findall(r"[\d.]+% engagement[^<]{0,20}", page)
-    assert len(counts) >= 9  # 3 creators' subscribers and engagement, 4 videos' views (minus hidden)
+    assert len(counts) >= 6  # 3 creators' subscribers, 4 videos' views (minus hidden)
     assert all(", as of " in count for count in counts), counts
 
 
 def test_the_product_page_filters_like_the_api(browser: Client, world: World) -> None:
     page = browser.get(f"/dashboard/products/{world.whisk.pk}", {"country": "US"}).content.decode()
     assert "Brew Buddy" in page and "Tea Master" not in page
+    page = browser.get(f"/dashboard/products/{world.whisk.pk}", {"uploaded_within_days": "7"}).content.decode()
+    assert "Tea Master" in page and "Brew Buddy" not in page
+
+
+def test_without_the_opt_in_the_page_offers_no_engagement_and_refuses_its_filter(browser: Client, world: World) -> None:
+    response = browser.get(f"/dashboard/products/{world.whisk.pk}", {"min_engagement": "0.05"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'name="min_engagement"' not in page and "% engagement" not in page
+    assert "derived from YouTube&#x27;s statistics" in page and "YOUTUBE_DERIVED_METRICS_ALLOWED" in page
+    assert "Brew Buddy" in page  # the list is still shown, unfiltered
+
+
+@pytest.mark.usefixtures("derived_metrics_on")
+def test_with_the_opt_in_the_page_shows_engagement_labelled_and_filters_on_it(browser: Client, world: World) -> None:
+    page = browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
+    day = short_date(world.fetched, now=timezone.now())
+    assert f"6.0% engagement, as of {day} (calculated by Maatchaa from YouTube&#x27;s statistics)" in page
+    assert 'name="min_engagement"' in page
     page = browser.get(f"/dashboard/products/{world.whisk.pk}", {"min_engagement": "0.05"}).content.decode()
     assert "Tea Master" in page and "Brew Buddy" not in page
 

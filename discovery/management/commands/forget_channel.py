@@ -35,15 +35,11 @@ class Command(BaseCommand):
         except UnknownChannel as exc:
             raise CommandError(str(exc)) from None
         name = f"{result.title} ({result.channel_id})" if result.title else result.channel_id
-        if result.already_suppressed and not any(
-            (result.videos, result.matches, result.creator_matches, result.decisions, result.title)
-        ):
+        if result.already_suppressed and not (result.deleted_anything or result.title):
             self.stdout.write(f"{name} was already forgotten; nothing is stored about it.")
             return
         self.stdout.write(
             self.style.SUCCESS(
-                f"Forgot {name}: deleted {result.videos} videos, {result.matches} matches, "
-                f"{result.creator_matches} creator matches and {result.decisions} decisions; "
-                "it is suppressed and will not be stored again."
+                f"Forgot {name}: deleted {result.deleted_text()}; it is suppressed and will not be stored again."
             )
         )

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Company, Membership
+from discovery.models import Video
 from emulators.youtube.corpus import CorpusError, load_corpus
 from emulators.youtube.server import EmulatorServer
 from matches.models import CreatorMatch
@@ -198,7 +199,10 @@ class Command(BaseCommand):
                 continue
             for row in rows:
                 best = (row.evidence.get("videos") or [{}])[0]
-                title = str(best.get("title") or "")
+                # Evidence names videos by id; the title is the stored video's current one.
+                title = (
+                    Video.objects.filter(pk=best.get("video_id") or "").values_list("title", flat=True).first() or ""
+                )
                 if len(title) > 48:
                     title = title[:47] + "…"
                 self.stdout.write(

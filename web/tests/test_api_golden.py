@@ -43,12 +43,13 @@ import time_machine
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from discovery.management.commands import demo
-from discovery.models import DiscoveryRun
-from maatchaa.accounts import issue_api_token
+from accounts.models import Company
+from accounts.services import issue_api_token
 from matches.models import CreatorMatch
-from matches.tests.dashboard_data import fast_hashing, make_member
-from shopify_app.models import Company, Product
+from pipeline.management.commands import demo
+from pipeline.models import DiscoveryRun
+from shopify_app.models import Product
+from web.tests.dashboard_data import fast_hashing, make_member
 
 GOLDEN = Path(__file__).parent / "golden" / "api_demo_world.json"
 WRITE_GOLDEN = os.environ.get("MAATCHAA_WRITE_GOLDEN", "") == "1"
