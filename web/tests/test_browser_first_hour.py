@@ -184,10 +184,11 @@ def walk_the_readme_path(page: Any, world: dict[str, Any], *, brand: str, email:
 
     third = cards.nth(2)
     third.scroll_into_view_if_needed()
-    page.mouse.wheel(0, 120)
+    page.evaluate("window.scrollBy(0, 120)")  # somewhere down the list, not at the top
     name = third.get_attribute("data-name")
     channel_id = third.get_attribute("data-channel-id")
     scroll = page.evaluate("window.scrollY")
+    assert scroll > 0
     third.get_by_role("button", name=f"Shortlist {name}").click()
     page.get_by_text(f"Shortlisted {name}.").wait_for()
     card = page.locator(f'li.creator[data-channel-id="{channel_id}"]')

@@ -132,7 +132,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nSign in at {settings.APP_URL}/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD} "
-                "after `make serve` (the app, both emulators and the worker) to see the dashboard."
+                "after `make serve` (the app, both emulators and the worker) to see the dashboard, or create "
+                "an account there and connect a store name of your own (e.g. your-brand.myshopify.com)."
             )
         )
 
