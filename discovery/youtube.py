@@ -600,6 +600,15 @@ class YouTubeClient:
             found.extend(parse_channel(item) for item in _items(response, "channels"))
         return found
 
+    def channel_for_handle(self, handle: str) -> ChannelDetails | None:
+        """The channel whose @handle this is (channels.list forHandle: one unit, never a search call), or None."""
+        response = self._execute(
+            self._service.channels().list(part="snippet", forHandle=handle),
+            operation=f"channels.list forHandle {handle}",
+        )
+        items = _items(response, "channels")
+        return parse_channel(items[0]) if items else None
+
     def recent_uploads(self, playlist_id: str, *, max_results: int = MAX_RESULTS_PER_PAGE) -> list[PlaylistVideo]:
         """The newest videos of an uploads playlist: one unit per page of 50, never a search call."""
         uploads: list[PlaylistVideo] = []

@@ -45,6 +45,7 @@ class CreatorMatch(TimestampedModel):
     evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name_plural = "creator matches"  # not Django's "creator matchs"
         constraints = [
             models.UniqueConstraint(fields=["product", "channel"], name="creatormatch_unique_product_channel"),
         ]

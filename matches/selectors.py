@@ -63,6 +63,8 @@ class CreatorFilters:
     uploaded_within_days: int | None = None
     ordering: str = "rank"
     include_dismissed: bool = False
+    # One creator only (the dashboard redraws a card after a decision).
+    channel_id: str = ""
 
 
 # --- products -------------------------------------------------------------------------------------
@@ -302,6 +304,9 @@ class CreatorPages:
         if product.own_channel_ids:
             where.append("NOT (cm.channel_id = ANY(%s))")
             params.append(list(product.own_channel_ids))
+        if filters.channel_id:
+            where.append("cm.channel_id = %s")
+            params.append(filters.channel_id)
         if not filters.include_dismissed:
             where.append("d.status IS DISTINCT FROM %s")
             params.append(CreatorDecision.Status.DISMISSED.value)

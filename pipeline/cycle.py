@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("maatchaa.worker")
 
 _CYCLE_LOCK = 7_346_002
+NO_PRODUCTS = "no products"
 _CYCLE_SEQUENCE = "discovery_cycle_number_seq"
 
 
@@ -117,7 +118,7 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
         emit(f"🧹 Marked {abandoned} stale discovery run(s) as abandoned (partial results kept)")
     companies = list(discoverable_companies())
     if not companies:
-        report.note = "no products"
+        report.note = NO_PRODUCTS
         emit("⚠️  No products found in database")
         emit("💡 Waiting for companies to connect Shopify stores...")
         return

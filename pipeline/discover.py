@@ -477,14 +477,13 @@ class _Pipeline:
         )
 
     def analyse_videos(self, details: list[VideoDetails]) -> list[Video]:
-        """Analyse fetched videos (signals, language, then the embedding in the helper thread), logging
-        each as the guide does; `embedded` waits for the vectors."""
+        """Analyse fetched videos (signals, language, then the embedding in the helper thread); `embedded`
+        waits for the vectors. Each video is logged once stored (store_videos), as the guide's pair."""
         if not details:
             return []
         now = timezone.now()
         rows: list[Video] = []
         for d in details:
-            self.emit(f"         🎥 Analyzing: {_short(d.title)}...")
             text = f"{d.title}\n{d.description}"
             rows.append(
                 Video(
@@ -537,12 +536,14 @@ class _Pipeline:
                 "embedding_model", "fetched_at", "updated_at",
             ],
         )  # fmt: skip
-        # The channel's newest upload as far as we know it (recency, for users).
+        # The channel's newest upload as far as we know it (recency, for users). The guide's log shows each
+        # video as a pair of lines; the batch was analysed together, so the pair comes once it is stored.
         for row in rows:
             if row.published_at is not None:
                 Channel.objects.filter(channel_id=row.channel_id).filter(
                     Q(last_upload_at__isnull=True) | Q(last_upload_at__lt=row.published_at)
                 ).update(last_upload_at=row.published_at)
+            self.emit(f"         🎥 Analyzing: {_short(row.title)}...")
             self.emit(f"         ✅ Indexed: {_short(row.title)}...")
 
     def reembed_stale_models(self, video_ids: list[str]) -> None:

@@ -24,6 +24,7 @@ from discovery import selectors
 from pipeline.discover import LogFn, discover_products
 from pipeline.models import DiscoveryRun
 from pipeline.outcome import run_outcome
+from shopify_app import selectors as shop_selectors
 
 logger = logging.getLogger("maatchaa.discovery")
 
@@ -119,7 +120,12 @@ def execute_discovery_run(
                 _finish(run, status=DiscoveryRun.Status.ABANDONED, message=message)
             else:
                 outcome = run_outcome(tally=tally, planned=len(products))
-                _finish(run, status=outcome.status, message=outcome.message)
+                message = outcome.message
+                waiting = _waiting_after(run, products) if product_ids is None else 0
+                if waiting:
+                    # The rotation takes them first next time; the dashboard says when that is.
+                    message += f" {waiting} more wait for a later run."
+                _finish(run, status=outcome.status, message=message)
     except BaseException as exc:
         # Whatever happened (an API error we did not expect, a bug, Ctrl-C), the row must not stay
         # 'running': it would block the company's next run until abandoned.
@@ -128,6 +134,11 @@ def execute_discovery_run(
         if not isinstance(exc, Exception):
             raise
     return DiscoveryRun.objects.get(pk=run_id)
+
+
+def _waiting_after(run: DiscoveryRun, products: Sequence[object]) -> int:
+    """How many of the company's discoverable products this run did not take."""
+    return max(0, shop_selectors.discoverable_products(company=run.company).count() - len(products))
 
 
 def _finish(run: DiscoveryRun, *, status: str, message: str) -> None:

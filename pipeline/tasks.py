@@ -9,17 +9,22 @@ from __future__ import annotations
 import importlib.util
 import logging
 
-from pipeline import cycle, shutdown, triggers
+from pipeline import cycle, schedules, shutdown, triggers
 from pipeline.models import DiscoveryRun
 
 logger = logging.getLogger("maatchaa.worker")
 
 
 def discovery_cycle() -> str:
-    """The scheduled cycle ("maatchaa-discovery-cycle")."""
+    """The scheduled cycle ("maatchaa-discovery-cycle"); with no products anywhere, the next in 30 minutes."""
     if shutdown.stop_requested():
         return "Cycle skipped: the worker is stopping (the next start runs one)."
-    return cycle.run_discovery_cycle().summary()
+    report = cycle.run_discovery_cycle()
+    if report.note == cycle.NO_PRODUCTS:
+        when = schedules.retry_cycle_after_no_products()
+        minutes = int(schedules.NO_PRODUCTS_RETRY.total_seconds() // 60)
+        logger.info(f"💤 Sleeping {minutes} minutes, then retrying (next cycle at {when:%H:%M %Z})")
+    return report.summary()
 
 
 def run_discovery(run_id: int, product_ids: list[int] | None = None) -> str:

@@ -70,9 +70,12 @@ def trigger_discovery(
 def run_triggered_discovery(*, run: DiscoveryRun, product_ids: Sequence[int] | None = None) -> DiscoveryRun:
     """Execute an immediate or manual run within its company's share of the day (the task's body)."""
     company = run.company
-    logger.info(f"🚀 IMMEDIATE DISCOVERY TRIGGERED for company: {company.pk}")
+    # The guide's lines, with the run's own trigger: "IMMEDIATE" after a product sync, "MANUAL" for the
+    # API, the dashboard's buttons, the admin and `run_discovery`.
+    kind = "immediate" if run.trigger == DiscoveryRun.Trigger.IMMEDIATE else "manual"
+    logger.info(f"🚀 {kind.upper()} DISCOVERY TRIGGERED for company: {company.pk}")
     found = shop_selectors.discoverable_products(company=company).count()
-    logger.info(f"📊 Found {found} products for immediate discovery")
+    logger.info(f"📊 Found {found} products for {kind} discovery")
     logger.info("")
     breaker = quota.breaker_open_until()
     if breaker is not None:
@@ -90,9 +93,9 @@ def run_triggered_discovery(*, run: DiscoveryRun, product_ids: Sequence[int] | N
     )
     logger.info("")
     if run.status == DiscoveryRun.Status.SUCCEEDED:
-        logger.info(f"✅ Immediate discovery complete for {run.products_done} products")
+        logger.info(f"✅ {kind.capitalize()} discovery complete for {run.products_done} products")
     else:
-        logger.info(f"❌ Immediate discovery {run.status} after {run.products_done} products: {run.message}")
+        logger.info(f"❌ {kind.capitalize()} discovery {run.status} after {run.products_done} products: {run.message}")
     return run
 
 

@@ -20,8 +20,10 @@ from rest_framework.views import APIView
 
 from accounts.tenancy import companies_for, company_for_member
 from maatchaa.api import ERROR_RESPONSE, ApplicationError
+from pipeline import selectors as run_selectors
 from pipeline.models import DiscoveryRun
 from pipeline.triggers import trigger_discovery
+from shopify_app import selectors as shop_selectors
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -109,7 +111,13 @@ class DiscoveryTriggerApi(APIView):
     @extend_schema(
         operation_id="products_trigger_discovery",
         request=InputSerializer,
-        responses={202: OutputSerializer, 200: OutputSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+        responses={
+            202: OutputSerializer,
+            200: OutputSerializer,
+            400: ERROR_RESPONSE,
+            404: ERROR_RESPONSE,
+            409: ERROR_RESPONSE,
+        },
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
@@ -122,6 +130,17 @@ class DiscoveryTriggerApi(APIView):
         if shop_domain and not company.shops.filter(domain=shop_domain).exists():
             raise ApplicationError(
                 f"{shop_domain} is not a shop of this company.", details={"shop_domain": "not this company's"}
+            )
+        if (
+            run_selectors.active_discovery_run(company=company) is None
+            and not shop_selectors.discoverable_products(company=company).exists()
+        ):
+            # A run over nothing would "succeed" having searched nothing: say what is missing instead.
+            raise ApplicationError(
+                "Nothing to search: this company has no active products in a connected Shopify store. "
+                "Connect (or reconnect) the store in the dashboard's settings, then try again.",
+                status=409,
+                details={"reason": "no_products"},
             )
         run, created = trigger_discovery(company=company, trigger=DiscoveryRun.Trigger.MANUAL, user=request.user)
         return trigger_response(self.OutputSerializer, run=run, created=created)
