@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web import api, resync_api, runs_api
+from web import api, creators_api, resync_api, runs_api
 
 urlpatterns = [
     path("products", api.ProductListApi.as_view(), name="api-products"),
@@ -27,4 +27,15 @@ urlpatterns = [
     ),
     path("discovery/runs", runs_api.DiscoveryRunListApi.as_view(), name="api-discovery-runs"),
     path("discovery/runs/<int:run_id>", runs_api.DiscoveryRunDetailApi.as_view(), name="api-discovery-run"),
+    # Creators as relationships (creators/): a creator's page, notes, recent uploads.
+    path("creators/<str:channel_id>", creators_api.CreatorDetailApi.as_view(), name="api-creator"),
+    path(
+        "creators/<str:channel_id>/recent-uploads",
+        creators_api.CreatorRecentUploadsApi.as_view(),
+        name="api-creator-recent-uploads",
+    ),
+    path("creators/<str:channel_id>/notes", creators_api.CreatorNotesApi.as_view(), name="api-creator-notes"),
+    path(
+        "creators/<str:channel_id>/notes/<int:note_id>", creators_api.CreatorNoteApi.as_view(), name="api-creator-note"
+    ),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web import views
+from web import creator_views, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -16,4 +16,9 @@ urlpatterns = [
     path("settings/token", views.create_token, name="create-token"),
     path("settings/channels", views.own_channels, name="own-channels"),
     path("settings/company", views.switch_company, name="switch-company"),
+    # Creators as relationships (web/creator_views.py).
+    path("creators/<str:channel_id>", creator_views.creator_page, name="creator"),
+    path("creators/<str:channel_id>/notes", creator_views.add_note, name="creator-notes"),
+    path("creators/<str:channel_id>/notes/<int:note_id>/delete", creator_views.delete_note, name="creator-note-delete"),
+    path("creators/<str:channel_id>/recent-uploads", creator_views.recent_uploads, name="creator-uploads"),
 ]

@@ -189,7 +189,28 @@ def calls_for(company: Company, other: Company) -> list[Call]:
         Call("resync bad company id", "POST", "/products/resync", {"company_id": "nope"}),
         Call("resync other company", "POST", "/products/resync", {"company_id": str(other.pk)}),
     ]
+    calls += creator_calls(company, other, first=first, channel=channels[0])
     return calls
+
+
+def creator_calls(company: Company, other: Company, *, first: Product, channel: str) -> list[Call]:
+    """Creators as relationships (issue #17): a creator's page and notes. Recent uploads would call
+    YouTube: only their refusals. Ids of rows made here are fixed (sequences are reset)."""
+    creator = f"/creators/{channel}"
+    return [
+        Call("creator", "GET", creator),
+        Call("creator named company", "GET", f"{creator}?company_id={company.pk}"),
+        Call("creator other company", "GET", f"{creator}?company_id={other.pk}"),
+        Call("creator unknown", "GET", "/creators/UCnobodyAtAll000000000000"),
+        Call("creator note add", "POST", f"{creator}/notes", {"text": "Met at the tea fair <b>"}),
+        Call("creator note empty", "POST", f"{creator}/notes", {"text": " "}),
+        Call("creator note not an object", "POST", f"{creator}/notes", ["x"]),
+        Call("creator after note", "GET", creator),
+        Call("creator note delete unknown", "DELETE", f"{creator}/notes/{UNKNOWN_ID}"),
+        Call("creator note delete", "DELETE", f"{creator}/notes/1"),
+        Call("creator recent uploads unknown", "POST", "/creators/UCnobodyAtAll000000000000/recent-uploads"),
+        Call("creator recent uploads other company", "POST", f"{creator}/recent-uploads?company_id={other.pk}"),
+    ]
 
 
 Normaliser = Callable[[str], str]

@@ -1,0 +1,63 @@
+"""A company's relationship with creators: notes, lists with a pipeline, outreach, lookalikes, what's new.
+
+Every row here but the YouTube-derived ones (recent uploads, channel vectors) belongs to one company
+and is reached only through it (creators/selectors.py). Rows that refer to a channel go with it: a
+creator's deletion request or the 30-day rule deletes the channel, and CASCADE (after the receivers
+in creators/receivers.py counted them) takes these rows along.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Company
+from discovery.models import Channel
+from maatchaa.models import TimestampedModel
+
+
+class CreatorNote(TimestampedModel):
+    """A marketer's note about a creator, seen only by the marketer's company."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="creator_notes")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # A creator's page: the company's notes about one channel, newest first.
+            models.Index(fields=["company", "channel", "-created_at"], name="creatornote_company_chan_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note on {self.channel_id} by {self.company}"
+
+
+class RecentUpload(models.Model):
+    """One of a channel's newest uploads as its uploads playlist listed them (playlistItems.list, one unit),
+    fetched when a member asks. YouTube data: shown only while younger than YOUTUBE_DATA_MAX_AGE_DAYS and
+    deleted by the retention pass at the same cutoff as videos (creators/receivers.py)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="recent_uploads")
+    video_id = models.CharField(max_length=32)
+    title = models.CharField(max_length=1000, blank=True, default="")
+    thumbnail_url = models.URLField(max_length=1000, blank=True, default="")
+    published_at = models.DateTimeField(null=True, blank=True)
+    # The playlist's order, newest first.
+    position = models.PositiveIntegerField(default=0)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["channel", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "video_id"], name="recentupload_unique_channel_video"),
+        ]
+        indexes = [
+            # Retention: recent uploads fetched before the cutoff.
+            models.Index(fields=["fetched_at"], name="recentupload_fetched_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.video_id
