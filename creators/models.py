@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from accounts.models import Company
 from discovery.models import Channel
 from maatchaa.models import TimestampedModel
+from shopify_app.models import Product
 
 
 class CreatorNote(TimestampedModel):
@@ -61,3 +63,62 @@ class RecentUpload(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.video_id
+
+
+class CreatorList(TimestampedModel):
+    """A company's named list of creators (a campaign, a season), each entry moving through a pipeline."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="creator_lists")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            # Names are unique per company whatever their case: "Spring launch" and "spring launch" are one list.
+            models.UniqueConstraint(Lower("name"), "company", name="creatorlist_unique_company_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ListEntry(TimestampedModel):
+    """A creator on a list, with where the relationship stands and the company's notes."""
+
+    class Status(models.TextChoices):
+        TO_CONTACT = "to_contact", "To contact"
+        CONTACTED = "contacted", "Contacted"
+        REPLIED = "replied", "Replied"
+        AGREED = "agreed", "Agreed"
+        DECLINED = "declined", "Declined"
+
+    creator_list = models.ForeignKey(CreatorList, on_delete=models.CASCADE, related_name="entries")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="list_entries")
+    # The product the creator was added for (its outreach draft names it); kept if the product goes.
+    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TO_CONTACT)
+    notes = models.TextField(blank=True, default="")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Who last changed the status or the notes, and when.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "list entries"
+        constraints = [
+            models.UniqueConstraint(fields=["creator_list", "channel"], name="listentry_unique_list_channel"),
+        ]
+        indexes = [
+            # A list page filtered by status.
+            models.Index(fields=["creator_list", "status"], name="listentry_list_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} on {self.creator_list} ({self.status})"

@@ -13,15 +13,19 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 
 from accounts.models import Company
-from creators.models import CreatorNote, RecentUpload
+from creators.models import CreatorList, CreatorNote, ListEntry, RecentUpload
 from discovery.models import Channel, Video
 from maatchaa.api import ApplicationError
 from maatchaa.lib.humanize import short_date
 from matches import derived
 from matches.display import (
     creator_record,
+    csv_safe,
     derived_statistic,
     engagement_rate,
     statistic,
@@ -230,4 +234,194 @@ def creator_profile(*, company: Company, channel_id: str, now: dt.datetime, mome
         "contact_emails": _contact_emails(channel),
         "decisions": company_decisions(company=company, channel=channel, moment=moment),
         "notes": company_notes(company=company, channel=channel, moment=moment),
+        "lists": creator_entries(company=company, channel=channel, moment=moment),
     }
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+LIST_NOT_FOUND = "List not found."
+ENTRY_NOT_FOUND = "Entry not found on this list."
+BIGINT_MAX = 2**63 - 1
+# The list page's orderings: the pipeline's order (to contact first), the latest change first, by name.
+ENTRY_ORDERINGS = ("status", "recent", "name", "added")
+_STATUS_ORDER = Case(
+    *(When(status=value, then=Value(position)) for position, value in enumerate(ListEntry.Status.values)),
+    output_field=IntegerField(),
+)
+
+
+def lists_for_user(*, user: User | AnonymousUser) -> QuerySet[CreatorList]:
+    if not user.is_authenticated:
+        return CreatorList.objects.none()
+    return CreatorList.objects.filter(company__memberships__user=user)
+
+
+def get_list_for_user(*, user: User | AnonymousUser, list_id: int) -> CreatorList:
+    """One of the user's companies' lists; another company's list answers exactly like a missing one."""
+    if not 0 < list_id <= BIGINT_MAX:
+        raise ApplicationError(LIST_NOT_FOUND, status=404)
+    found = lists_for_user(user=user).select_related("company").filter(pk=list_id).first()
+    if found is None:
+        raise ApplicationError(LIST_NOT_FOUND, status=404)
+    return found
+
+
+def get_entry(*, creator_list: CreatorList, entry_id: int) -> ListEntry:
+    if not 0 < entry_id <= BIGINT_MAX:
+        raise ApplicationError(ENTRY_NOT_FOUND, status=404)
+    entry = (
+        ListEntry.objects.select_related("channel", "product", "creator_list", "changed_by", "added_by")
+        .filter(creator_list=creator_list, pk=entry_id)
+        .first()
+    )
+    if entry is None:
+        raise ApplicationError(ENTRY_NOT_FOUND, status=404)
+    return entry
+
+
+def company_lists(*, company: Company | uuid.UUID) -> QuerySet[CreatorList]:
+    """The company's lists by name, each with `entry_count` and a count per status (`count_<status>`)."""
+    counts = {f"count_{value}": Count("entries", filter=Q(entries__status=value)) for value in ListEntry.Status.values}
+    lists = CreatorList.objects.filter(company=company).annotate(entry_count=Count("entries"), **counts)
+    return lists.order_by(Lower("name"), "pk")
+
+
+def list_choices(*, company: Company | uuid.UUID) -> list[CreatorList]:
+    """The company's lists by name, for a "add to list" menu."""
+    return list(CreatorList.objects.filter(company=company).only("pk", "name").order_by(Lower("name"), "pk"))
+
+
+def list_record(creator_list: CreatorList, *, moment: Moment = _as_is) -> dict[str, Any]:
+    counts = {value: getattr(creator_list, f"count_{value}", None) for value in ListEntry.Status.values}
+    if any(count is None for count in counts.values()):  # not read through company_lists
+        found = dict(
+            ListEntry.objects.filter(creator_list=creator_list)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        counts = {value: found.get(value, 0) for value in ListEntry.Status.values}
+    return {
+        "id": creator_list.pk,
+        "name": creator_list.name,
+        "description": creator_list.description,
+        "entry_count": sum(counts.values()),
+        "status_counts": counts,
+        "created_at": moment(creator_list.created_at),
+        "updated_at": moment(creator_list.updated_at),
+    }
+
+
+def list_entries(*, creator_list: CreatorList, status: str = "", ordering: str = "status") -> QuerySet[ListEntry]:
+    entries = ListEntry.objects.filter(creator_list=creator_list).select_related(
+        "channel", "product", "changed_by", "added_by"
+    )
+    if status:
+        entries = entries.filter(status=status)
+    if ordering == "recent":
+        return entries.order_by(F("changed_at").desc(nulls_last=True), "-created_at", "pk")
+    if ordering == "name":
+        return entries.order_by(Lower("channel__title"), "pk")
+    if ordering == "added":
+        return entries.order_by("-created_at", "-pk")
+    return entries.annotate(status_order=_STATUS_ORDER).order_by("status_order", Lower("channel__title"), "pk")
+
+
+def entry_record(entry: ListEntry, *, now: dt.datetime, moment: Moment = _as_is) -> dict[str, Any]:
+    """One list entry as the API, the list page and the CSV show it."""
+    channel = entry.channel
+    return {
+        "id": entry.pk,
+        "list_id": entry.creator_list_id,
+        "channel": {
+            "channel_id": channel.channel_id,
+            "title": channel.title or channel.channel_id,
+            "url": youtube_channel_url(channel.channel_id, channel.custom_url),
+            "custom_url": channel.custom_url,
+            "thumbnail_url": channel.thumbnail_url,
+        },
+        "subscribers": statistic(
+            channel.subscriber_count,
+            "subscribers",
+            as_of=moment(channel.fetched_at),
+            now=now,
+            hidden=channel.hidden_subscriber_count,
+            emulated=channel.statistics_emulated,
+            when=short_date(channel.fetched_at, now=now),
+        ),
+        "contact_emails": list(channel.contact_emails or []),
+        "product": {"id": entry.product_id, "title": entry.product.title} if entry.product else None,
+        "status": entry.status,
+        "status_display": entry.get_status_display(),
+        "notes": entry.notes,
+        "added_by": entry.added_by.get_username() if entry.added_by else "",
+        "added_at": moment(entry.created_at),
+        "changed_by": entry.changed_by.get_username() if entry.changed_by else "",
+        "changed_at": moment(entry.changed_at),
+        "status_changed_at": moment(entry.status_changed_at),
+    }
+
+
+ENTRY_CSV_COLUMNS = [
+    "list",
+    "channel_id",
+    "channel_title",
+    "channel_url",
+    "subscribers",
+    "subscribers_as_of",
+    "contact_emails",
+    "product",
+    "status",
+    "notes",
+    "added_by",
+    "added_at",
+    "changed_by",
+    "changed_at",
+]
+
+
+def entry_csv_row(entry: ListEntry, *, now: dt.datetime) -> dict[str, str]:
+    """An entry for the list's CSV export: creator-supplied and member-supplied text is made formula-safe."""
+    record = entry_record(entry, now=now)
+    subscribers = record["subscribers"]
+    row = {
+        "list": entry.creator_list.name,
+        "channel_id": record["channel"]["channel_id"],
+        "channel_title": record["channel"]["title"],
+        "channel_url": record["channel"]["url"],
+        "subscribers": "" if subscribers["value"] is None else subscribers["value"],
+        "subscribers_as_of": entry.channel.fetched_at.isoformat() if entry.channel.fetched_at else "",
+        "contact_emails": " ".join(record["contact_emails"]),
+        "product": record["product"]["title"] if record["product"] else "",
+        "status": record["status"],
+        "notes": record["notes"],
+        "added_by": record["added_by"],
+        "added_at": entry.created_at.isoformat(),
+        "changed_by": record["changed_by"],
+        "changed_at": entry.changed_at.isoformat() if entry.changed_at else "",
+    }
+    return {key: csv_safe(value) for key, value in row.items()}
+
+
+def creator_entries(*, company: Company | uuid.UUID, channel: Channel, moment: Moment = _as_is) -> list[dict[str, Any]]:
+    """The creator's entries on the company's lists (for its page)."""
+    entries = (
+        ListEntry.objects.filter(creator_list__company=company, channel=channel)
+        .select_related("creator_list", "product", "changed_by")
+        .order_by(Lower("creator_list__name"), "pk")
+    )
+    return [
+        {
+            "id": entry.pk,
+            "list_id": entry.creator_list_id,
+            "list_name": entry.creator_list.name,
+            "product": {"id": entry.product_id, "title": entry.product.title} if entry.product else None,
+            "status": entry.status,
+            "status_display": entry.get_status_display(),
+            "notes": entry.notes,
+            "changed_by": entry.changed_by.get_username() if entry.changed_by else "",
+            "changed_at": moment(entry.changed_at),
+        }
+        for entry in entries
+    ]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from creators.models import CreatorNote, RecentUpload
+from creators.models import CreatorList, CreatorNote, ListEntry, RecentUpload
 from creators.selectors import get_channel
 from discovery.youtube import BreakerOpen, QuotaExhausted, YouTubeConfigError, YouTubeError, get_client
 from maatchaa.api import ApplicationError
+from shopify_app.models import Product
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -111,3 +112,158 @@ def fetch_recent_uploads(*, company: Company, channel_id: str, now: dt.datetime)
 def delete_expired_recent_uploads(*, delete_cutoff: dt.datetime) -> int:
     """The retention pass's share here: recent uploads fetched before the cutoff go."""
     return RecentUpload.objects.filter(fetched_at__lt=delete_cutoff).delete()[1].get(RecentUpload._meta.label, 0)
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+LIST_NAME_MAX_CHARS = 100
+LIST_DESCRIPTION_MAX_CHARS = 500
+ENTRY_NOTES_MAX_CHARS = 5000
+
+
+def _list_name(*, company: Company, name: object, exclude_pk: int | None = None) -> str:
+    clean = clean_text(name, field="name", max_chars=LIST_NAME_MAX_CHARS)
+    taken = CreatorList.objects.filter(company=company, name__iexact=clean)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    existing = taken.first()
+    if existing is not None:
+        message = f"{company.name} already has a list named {existing.name!r}: list names are unique per company."
+        raise ApplicationError(message, details={"name": [message]})
+    return clean
+
+
+def _saved_list(creator_list: CreatorList, *, fields: list[str] | None = None) -> CreatorList:
+    # The constraint is the rule; the check above gives its message. Two members naming lists at the same
+    # moment both pass the check: the second one gets the same 400 from here.
+    try:
+        with transaction.atomic():
+            creator_list.save(update_fields=fields)
+    except IntegrityError:
+        message = f"{creator_list.company.name} already has a list named {creator_list.name!r}: list names are unique per company."
+        raise ApplicationError(message, details={"name": [message]}) from None
+    return creator_list
+
+
+def create_list(
+    *, company: Company, name: object, description: object = "", user: User | AnonymousUser | None
+) -> CreatorList:
+    creator_list = CreatorList(
+        company=company,
+        name=_list_name(company=company, name=name),
+        description=clean_text(description, field="description", max_chars=LIST_DESCRIPTION_MAX_CHARS, required=False),
+        created_by=_member(user),
+    )
+    return _saved_list(creator_list)
+
+
+def update_list(*, creator_list: CreatorList, name: object = None, description: object = None) -> CreatorList:
+    """Renames the list or changes its description (None leaves a field as it is)."""
+    if name is not None:
+        creator_list.name = _list_name(company=creator_list.company, name=name, exclude_pk=creator_list.pk)
+    if description is not None:
+        creator_list.description = clean_text(
+            description, field="description", max_chars=LIST_DESCRIPTION_MAX_CHARS, required=False
+        )
+    return _saved_list(creator_list, fields=["name", "description", "updated_at"])
+
+
+def delete_list(*, creator_list: CreatorList) -> None:
+    creator_list.delete()
+
+
+def _status(value: object) -> str:
+    if value not in ListEntry.Status.values:
+        choices = ", ".join(ListEntry.Status.values)
+        message = f"Unknown status {str(value)[:50]!r}: use one of {choices}."
+        raise ApplicationError(message, details={"status": [f"Must be one of {choices}."]})
+    return str(value)
+
+
+def _company_product(*, company: Company, product_id: object) -> Product | None:
+    if product_id in (None, ""):
+        return None
+    try:
+        number = int(str(product_id))
+    except ValueError:
+        raise ApplicationError(
+            "product_id must be a whole number.", details={"product_id": ["A valid integer is required."]}
+        ) from None
+    product = Product.objects.filter(company=company, pk=number).first() if 0 < number <= BIGINT_MAX else None
+    if product is None:
+        raise ApplicationError("Product not found.", status=404)
+    return product
+
+
+def add_to_list(
+    *,
+    creator_list: CreatorList,
+    channel_id: object,
+    product_id: object = None,
+    status: object = None,
+    notes: object = None,
+    user: User | AnonymousUser | None,
+    now: dt.datetime,
+) -> tuple[ListEntry, bool]:
+    """Adds a stored creator to the list (for one of the company's products, if given). Idempotent: a
+    creator already on the list is returned unchanged. Returns (entry, created)."""
+    if not isinstance(channel_id, str):
+        raise ApplicationError("channel_id must be a YouTube channel id.", details={"channel_id": ["Required."]})
+    channel = get_channel(channel_id=channel_id)
+    product = _company_product(company=creator_list.company, product_id=product_id)
+    existing = ListEntry.objects.filter(creator_list=creator_list, channel=channel).first()
+    if existing is not None:
+        return existing, False
+    member = _member(user)
+    entry = ListEntry(
+        creator_list=creator_list,
+        channel=channel,
+        product=product,
+        status=_status(status) if status is not None else ListEntry.Status.TO_CONTACT,
+        notes=clean_text(notes, field="notes", max_chars=ENTRY_NOTES_MAX_CHARS, required=False),
+        added_by=member,
+        changed_by=member,
+        changed_at=now,
+        status_changed_at=now,
+    )
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:  # added by someone else in the meantime
+        return ListEntry.objects.get(creator_list=creator_list, channel=channel), False
+    CreatorList.objects.filter(pk=creator_list.pk).update(updated_at=now)
+    return entry, True
+
+
+def update_entry(
+    *,
+    entry: ListEntry,
+    status: object = None,
+    notes: object = None,
+    product_id: object = ...,
+    user: User | AnonymousUser | None,
+    now: dt.datetime,
+) -> ListEntry:
+    """Moves the entry in the pipeline and/or replaces its notes, recording who did it and when
+    (None leaves a field as it is; `product_id` may be set to None)."""
+    fields = ["changed_by", "changed_at", "updated_at"]
+    if status is not None:
+        new_status = _status(status)
+        if new_status != entry.status:
+            entry.status = new_status
+            entry.status_changed_at = now
+            fields += ["status", "status_changed_at"]
+    if notes is not None:
+        entry.notes = clean_text(notes, field="notes", max_chars=ENTRY_NOTES_MAX_CHARS, required=False)
+        fields.append("notes")
+    if product_id is not ...:
+        entry.product = _company_product(company=entry.creator_list.company, product_id=product_id)
+        fields.append("product")
+    entry.changed_by = _member(user)
+    entry.changed_at = now
+    entry.save(update_fields=fields)
+    return entry
+
+
+def remove_entry(*, entry: ListEntry) -> None:
+    entry.delete()

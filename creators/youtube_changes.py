@@ -6,22 +6,23 @@ import datetime as dt
 
 from django.db import transaction
 
-from creators.models import CreatorNote, RecentUpload
+from creators.models import CreatorNote, ListEntry, RecentUpload
 from creators.services import delete_expired_recent_uploads
 from discovery.signals import InUse
 
 
 def records_in_use() -> InUse:
     """The channels a company's rows are about: refreshed by the retention job while those rows last."""
-    return InUse(channel_ids=(CreatorNote.objects.values("channel_id"),))
+    return InUse(channel_ids=(CreatorNote.objects.values("channel_id"), ListEntry.objects.values("channel_id")))
 
 
 def delete_rows_of_channels(*, channel_ids: list[str]) -> dict[str, int]:
     """Everything kept here about these channels, before they go: {label: count}."""
     with transaction.atomic():
         notes = CreatorNote.objects.filter(channel_id__in=channel_ids).delete()[1].get(CreatorNote._meta.label, 0)
+        entries = ListEntry.objects.filter(channel_id__in=channel_ids).delete()[1].get(ListEntry._meta.label, 0)
         uploads = RecentUpload.objects.filter(channel_id__in=channel_ids).delete()[1].get(RecentUpload._meta.label, 0)
-    return _nonzero({"creator notes": notes, "recent uploads": uploads})
+    return _nonzero({"creator notes": notes, "list entries": entries, "recent uploads": uploads})
 
 
 def delete_expired(*, delete_cutoff: dt.datetime) -> dict[str, int]:

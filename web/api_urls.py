@@ -38,4 +38,14 @@ urlpatterns = [
     path(
         "creators/<str:channel_id>/notes/<int:note_id>", creators_api.CreatorNoteApi.as_view(), name="api-creator-note"
     ),
+    path("lists", creators_api.ListsApi.as_view(), name="api-lists"),
+    path("lists/<int:list_id>", creators_api.ListDetailApi.as_view(), name="api-list"),
+    path("lists/<int:list_id>/entries", creators_api.ListEntriesApi.as_view(), name="api-list-entries"),
+    path(
+        "lists/<int:list_id>/entries.csv",
+        creators_api.ListEntriesCsvApi.as_view(),
+        {"format": "csv"},
+        name="api-list-entries-csv",
+    ),
+    path("lists/<int:list_id>/entries/<int:entry_id>", creators_api.ListEntryApi.as_view(), name="api-list-entry"),
 ]

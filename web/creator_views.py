@@ -6,8 +6,10 @@ web/creators_api.py, so a page and an API call never disagree. Another company's
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +18,19 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Company
 from accounts.views import same_site_url
 from creators import selectors as creator_selectors
-from creators.services import add_creator_note, delete_creator_note, fetch_recent_uploads
+from creators.models import ListEntry
+from creators.services import (
+    add_creator_note,
+    add_to_list,
+    create_list,
+    delete_creator_note,
+    delete_list,
+    fetch_recent_uploads,
+    remove_entry,
+    update_entry,
+    update_list,
+)
+from maatchaa.api import ApplicationError
 from matches import derived
 from web.views import member_view
 
@@ -33,7 +47,13 @@ def creator_page(request: HttpRequest, company: Company, channel_id: str) -> Htt
     return render(
         request,
         "dashboard/creator.html",
-        {"company": company, "profile": profile, "derived_metrics": derived.allowed()},
+        {
+            "company": company,
+            "profile": profile,
+            "derived_metrics": derived.allowed(),
+            "lists": creator_selectors.list_choices(company=company),
+            "status_choices": STATUS_CHOICES,
+        },
     )
 
 
@@ -62,3 +82,148 @@ def recent_uploads(request: HttpRequest, company: Company, channel_id: str) -> H
     else:
         messages.info(request, "These uploads were fetched less than an hour ago: nothing was spent.")
     return _back(request, channel_id)
+
+
+# --- lists -----------------------------------------------------------------------------------------
+
+STATUS_CHOICES = ListEntry.Status.choices
+ENTRY_ORDERING_CHOICES = [
+    ("status", "Pipeline order"),
+    ("recent", "Latest change"),
+    ("name", "Name"),
+    ("added", "Newest added"),
+]
+
+
+@member_view
+def lists_page(request: HttpRequest, company: Company) -> HttpResponse:
+    if request.method == "POST":
+        created = create_list(
+            company=company,
+            name=request.POST.get("name", ""),
+            description=request.POST.get("description", ""),
+            user=request.user,
+        )
+        messages.success(request, f"List “{created.name}” created.")
+        return redirect("dashboard:list", created.pk)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(
+        request,
+        "dashboard/lists.html",
+        {
+            "company": company,
+            "lists": [creator_selectors.list_record(row) for row in creator_selectors.company_lists(company=company)],
+        },
+    )
+
+
+@member_view
+@require_GET
+def list_page(request: HttpRequest, company: Company, list_id: int) -> HttpResponse:
+    creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+    status = request.GET.get("status", "")
+    ordering = request.GET.get("ordering", "status")
+    if status not in ListEntry.Status.values:
+        status = ""
+    if ordering not in creator_selectors.ENTRY_ORDERINGS:
+        ordering = "status"
+    now = timezone.now()
+    entries = creator_selectors.list_entries(creator_list=creator_list, status=status, ordering=ordering)
+    query = urlencode([(k, v) for k, v in (("status", status), ("ordering", ordering)) if v])
+    record = creator_selectors.list_record(creator_list)
+    return render(
+        request,
+        "dashboard/list.html",
+        {
+            "company": creator_list.company,
+            "list": record,
+            "status_tabs": [(value, label, record["status_counts"][value]) for value, label in STATUS_CHOICES],
+            "entries": [creator_selectors.entry_record(entry, now=now) for entry in entries],
+            "status": status,
+            "ordering": ordering,
+            "status_choices": STATUS_CHOICES,
+            "orderings": ENTRY_ORDERING_CHOICES,
+            "csv_url": reverse("api-list-entries-csv", args=[creator_list.pk]) + (f"?{query}" if query else ""),
+            "here": request.get_full_path(),
+        },
+    )
+
+
+@member_view
+@require_POST
+def list_edit(request: HttpRequest, company: Company, list_id: int) -> HttpResponse:
+    creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+    update_list(
+        creator_list=creator_list, name=request.POST.get("name", ""), description=request.POST.get("description", "")
+    )
+    messages.success(request, "List saved.")
+    return redirect("dashboard:list", creator_list.pk)
+
+
+@member_view
+@require_POST
+def list_delete(request: HttpRequest, company: Company, list_id: int) -> HttpResponse:
+    creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+    delete_list(creator_list=creator_list)
+    messages.success(request, f"List “{creator_list.name}” deleted.")
+    return redirect("dashboard:lists")
+
+
+@member_view
+@require_POST
+def add_entry(request: HttpRequest, company: Company) -> HttpResponse:
+    """Adds a creator to a list, from a product's list or the creator's page: an existing list
+    (`list_id`) or a new one named in `new_list`."""
+    channel_id = request.POST.get("channel_id", "")
+    creator_selectors.get_channel(channel_id=channel_id)  # before a new list is made for it
+    chosen = request.POST.get("list_id", "")
+    if chosen and chosen != "new":
+        try:
+            creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=int(chosen))
+        except ValueError:
+            raise ApplicationError("Choose a list.", status=400) from None
+    else:
+        creator_list = create_list(company=company, name=request.POST.get("new_list", ""), user=request.user)
+    entry, created = add_to_list(
+        creator_list=creator_list,
+        channel_id=channel_id,
+        product_id=request.POST.get("product_id") or None,
+        user=request.user,
+        now=timezone.now(),
+    )
+    title = entry.channel.title or entry.channel_id
+    if created:
+        messages.success(request, f"{title} added to “{creator_list.name}”.")
+    else:
+        messages.info(request, f"{title} is already on “{creator_list.name}”.")
+    back = same_site_url(request, request.POST.get("next", ""))
+    return redirect(back or reverse("dashboard:list", args=[creator_list.pk]))
+
+
+@member_view
+@require_POST
+def entry_update(request: HttpRequest, company: Company, list_id: int, entry_id: int) -> HttpResponse:
+    creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+    entry = creator_selectors.get_entry(creator_list=creator_list, entry_id=entry_id)
+    update_entry(
+        entry=entry,
+        status=request.POST.get("status") or None,
+        notes=request.POST["notes"] if "notes" in request.POST else None,
+        user=request.user,
+        now=timezone.now(),
+    )
+    messages.success(request, f"{entry.channel.title or entry.channel_id}: {entry.get_status_display().lower()}.")
+    back = same_site_url(request, request.POST.get("next", ""))
+    return redirect(back or reverse("dashboard:list", args=[creator_list.pk]))
+
+
+@member_view
+@require_POST
+def entry_remove(request: HttpRequest, company: Company, list_id: int, entry_id: int) -> HttpResponse:
+    creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+    entry = creator_selectors.get_entry(creator_list=creator_list, entry_id=entry_id)
+    remove_entry(entry=entry)
+    messages.success(request, f"{entry.channel.title or entry.channel_id} removed from “{creator_list.name}”.")
+    back = same_site_url(request, request.POST.get("next", ""))
+    return redirect(back or reverse("dashboard:list", args=[creator_list.pk]))

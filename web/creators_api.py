@@ -8,11 +8,17 @@ Errors have the one shape of maatchaa/api.py, {"message", "details"}.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,10 +26,28 @@ from rest_framework.views import APIView
 from accounts.models import Company
 from accounts.tenancy import company_for_request
 from creators import selectors as creator_selectors
-from creators.services import add_creator_note, delete_creator_note, fetch_recent_uploads
+from creators.models import CreatorList, ListEntry
+from creators.services import (
+    add_creator_note,
+    add_to_list,
+    create_list,
+    delete_creator_note,
+    delete_list,
+    fetch_recent_uploads,
+    remove_entry,
+    update_entry,
+    update_list,
+)
 from maatchaa.api import ERROR_RESPONSE, ApplicationError
 from matches.display import json_datetime
-from web.api import ChannelSerializer, CreatorStatisticsSerializer, FastJSONRenderer, MatchedVideoSerializer
+from web.api import (
+    CSV_ROW_LIMIT,
+    ChannelSerializer,
+    CreatorStatisticsSerializer,
+    FastJSONRenderer,
+    MatchedVideoSerializer,
+    Pagination,
+)
 
 COMPANY_PARAMETER = OpenApiParameter(
     "company_id", str, description="One of your companies (a UUID); default: the current one", required=False
@@ -110,6 +134,18 @@ class NoteSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class CreatorEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    list_id = serializers.IntegerField()
+    list_name = serializers.CharField()
+    product = ProductNameSerializer(allow_null=True)
+    status = serializers.CharField(help_text="to_contact, contacted, replied, agreed or declined")
+    status_display = serializers.CharField()
+    notes = serializers.CharField()
+    changed_by = serializers.CharField()
+    changed_at = serializers.DateTimeField(allow_null=True)
+
+
 class CreatorProfileSerializer(serializers.Serializer):
     channel = ChannelSerializer()
     description = serializers.CharField()
@@ -122,6 +158,7 @@ class CreatorProfileSerializer(serializers.Serializer):
     contact_emails = serializers.ListField(child=serializers.EmailField())
     decisions = DecisionSerializer(many=True)
     notes = NoteSerializer(many=True, help_text="The company's notes, newest first")
+    lists = CreatorEntrySerializer(many=True, help_text="The creator's entries on the company's lists")
 
 
 class NoteInputSerializer(serializers.Serializer):
@@ -221,4 +258,300 @@ class CreatorNoteApi(APIView):
     def delete(self, request: Request, channel_id: str, note_id: int) -> Response:
         company = request_company(request)
         delete_creator_note(company=company, channel_id=channel_id, note_id=note_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- lists -----------------------------------------------------------------------------------------
+
+
+# Statuses are described in words rather than as an enum: a second enum named "status" would rename the
+# schema's existing StatusEnum (the decisions'), which clients may have generated code from.
+STATUS_HELP = "The pipeline's stage: " + ", ".join(ListEntry.Status.values)
+
+
+class StatusCountsSerializer(serializers.Serializer):
+    to_contact = serializers.IntegerField()
+    contacted = serializers.IntegerField()
+    replied = serializers.IntegerField()
+    agreed = serializers.IntegerField()
+    declined = serializers.IntegerField()
+
+
+class CreatorListSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="Unique within the company, whatever the case")
+    description = serializers.CharField()
+    entry_count = serializers.IntegerField()
+    status_counts = StatusCountsSerializer()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class CreatorListInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class CreatorListPatchSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class EntryChannelSerializer(serializers.Serializer):
+    channel_id = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+    custom_url = serializers.CharField()
+    thumbnail_url = serializers.CharField()
+
+
+class StatisticRefSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "EntryStatistic"
+
+    value = serializers.FloatField(allow_null=True)
+    as_of = serializers.DateTimeField(allow_null=True, help_text="When YouTube reported this figure")
+    display = serializers.CharField(help_text='For people: "1.2M subscribers, as of 3 Nov"')
+    hidden = serializers.BooleanField()
+    emulated = serializers.BooleanField()
+
+
+class ListEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    list_id = serializers.IntegerField()
+    channel = EntryChannelSerializer()
+    subscribers = StatisticRefSerializer()
+    contact_emails = serializers.ListField(child=serializers.EmailField())
+    product = ProductNameSerializer(allow_null=True, help_text="The product the creator was added for")
+    status = serializers.CharField(help_text=STATUS_HELP)
+    status_display = serializers.CharField()
+    notes = serializers.CharField()
+    added_by = serializers.CharField()
+    added_at = serializers.DateTimeField()
+    changed_by = serializers.CharField(help_text="Who last changed the status or the notes")
+    changed_at = serializers.DateTimeField(allow_null=True)
+    status_changed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ListEntryInputSerializer(serializers.Serializer):
+    channel_id = serializers.CharField(help_text="A creator Maatchaa stores (UC…)")
+    product_id = serializers.IntegerField(required=False, allow_null=True, help_text="One of the company's products")
+    status = serializers.CharField(required=False, default="to_contact", help_text=STATUS_HELP)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class ListEntryPatchSerializer(serializers.Serializer):
+    status = serializers.CharField(required=False, help_text=STATUS_HELP)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    product_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class EntriesCSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=creator_selectors.ENTRY_CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in data if isinstance(data, list) else []:
+            writer.writerow(row)
+        return out.getvalue().encode("utf-8")
+
+
+def _list_response(creator_list: CreatorList, *, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(creator_selectors.list_record(creator_list, moment=json_datetime), status=status_code)
+
+
+class ListsApi(GenericAPIView):
+    """GET /lists: the company's lists with their counts per status; POST creates one."""
+
+    pagination_class = Pagination
+    serializer_class = CreatorListSerializer
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        operation_id="lists_list",
+        parameters=[COMPANY_PARAMETER],
+        responses={200: CreatorListSerializer(many=True), 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def get(self, request: Request) -> Response:
+        company = request_company(request)
+        page = self.paginate_queryset(creator_selectors.company_lists(company=company)) or []
+        return self.get_paginated_response([creator_selectors.list_record(row, moment=json_datetime) for row in page])
+
+    @extend_schema(
+        operation_id="lists_create",
+        parameters=[COMPANY_PARAMETER],
+        request=CreatorListInputSerializer,
+        description="A list name already taken in the company (whatever its case) answers 400 saying so.",
+        responses={201: CreatorListSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def post(self, request: Request) -> Response:
+        company = request_company(request)
+        body = json_object(request, '{"name": "Spring launch"}')
+        creator_list = create_list(
+            company=company, name=body.get("name"), description=body.get("description", ""), user=request.user
+        )
+        return _list_response(creator_list, status_code=status.HTTP_201_CREATED)
+
+
+class ListDetailApi(APIView):
+    """GET, PATCH (rename, describe) or DELETE one of the company's lists."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(operation_id="lists_retrieve", responses={200: CreatorListSerializer, 404: ERROR_RESPONSE})
+    def get(self, request: Request, list_id: int) -> Response:
+        return _list_response(creator_selectors.get_list_for_user(user=request.user, list_id=list_id))
+
+    @extend_schema(
+        operation_id="lists_partial_update",
+        request=CreatorListPatchSerializer,
+        responses={200: CreatorListSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def patch(self, request: Request, list_id: int) -> Response:
+        creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+        body = json_object(request, '{"name": "Autumn launch"}')
+        update_list(creator_list=creator_list, name=body.get("name"), description=body.get("description"))
+        return _list_response(creator_list)
+
+    @extend_schema(operation_id="lists_destroy", responses={204: None, 404: ERROR_RESPONSE})
+    def delete(self, request: Request, list_id: int) -> Response:
+        delete_list(creator_list=creator_selectors.get_list_for_user(user=request.user, list_id=list_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EntryFilterSerializer(serializers.Serializer):
+    # A CharField checked below: a second enum named "status" would rename the schema's existing StatusEnum.
+    status = serializers.CharField(required=False, allow_blank=True, help_text=STATUS_HELP)
+
+    ordering = serializers.ChoiceField(
+        choices=creator_selectors.ENTRY_ORDERINGS,
+        required=False,
+        default="status",
+        help_text="status (the pipeline's order), recent (latest change first), name, added (newest first)",
+    )
+
+    def validate_status(self, value: str) -> str:
+        if value and value not in ListEntry.Status.values:
+            raise serializers.ValidationError(f"Must be one of {', '.join(ListEntry.Status.values)}.")
+        return value
+
+
+class ListEntriesApi(GenericAPIView):
+    """GET /lists/{id}/entries: the list's creators, filtered by status; POST adds one; .csv exports them."""
+
+    pagination_class = Pagination
+    serializer_class = ListEntrySerializer
+    renderer_classes = [FastJSONRenderer, EntriesCSVRenderer]
+
+    @extend_schema(
+        operation_id="lists_entries_list",
+        parameters=[EntryFilterSerializer],
+        description="Add ?format=csv (or use entries.csv) for the whole filtered list as CSV.",
+        responses={
+            (200, "application/json"): ListEntrySerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The filtered list as CSV"),
+            400: ERROR_RESPONSE,
+            404: ERROR_RESPONSE,
+        },
+    )
+    def get(self, request: Request, list_id: int, **kwargs: Any) -> Response:
+        creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+        params = EntryFilterSerializer(
+            data={k: v for k, v in request.query_params.items() if k in ("status", "ordering")}
+        )
+        params.is_valid(raise_exception=True)
+        entries = creator_selectors.list_entries(
+            creator_list=creator_list,
+            status=params.validated_data.get("status", ""),
+            ordering=params.validated_data.get("ordering") or "status",
+        )
+        now = timezone.now()
+        if request.accepted_renderer.format == "csv":
+            filename = f"maatchaa-list-{slugify(creator_list.name) or creator_list.pk}-{now:%Y%m%d}.csv"
+            return Response(
+                [creator_selectors.entry_csv_row(entry, now=now) for entry in entries[:CSV_ROW_LIMIT]],
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        page = self.paginate_queryset(entries) or []
+        return self.get_paginated_response(
+            [creator_selectors.entry_record(entry, now=now, moment=json_datetime) for entry in page]
+        )
+
+    @extend_schema(
+        operation_id="lists_entries_create",
+        request=ListEntryInputSerializer,
+        description="Idempotent: a creator already on the list answers 200 with its entry, unchanged.",
+        responses={201: ListEntrySerializer, 200: ListEntrySerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def post(self, request: Request, list_id: int, **kwargs: Any) -> Response:
+        creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+        body = json_object(request, '{"channel_id": "UC…", "product_id": 1}')
+        now = timezone.now()
+        entry, created = add_to_list(
+            creator_list=creator_list,
+            channel_id=body.get("channel_id"),
+            product_id=body.get("product_id"),
+            status=body.get("status"),
+            notes=body.get("notes"),
+            user=request.user,
+            now=now,
+        )
+        entry = creator_selectors.get_entry(creator_list=creator_list, entry_id=entry.pk)
+        return Response(
+            creator_selectors.entry_record(entry, now=now, moment=json_datetime),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors are JSON even when CSV was asked for, as for the creators' export.
+        response = super().handle_exception(exc)
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "csv":
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
+@extend_schema_view(get=extend_schema(operation_id="lists_entries_csv"))
+class ListEntriesCsvApi(ListEntriesApi):
+    """GET /lists/{id}/entries.csv: the same list as CSV (the URL passes format=csv)."""
+
+    http_method_names = ["get", "head", "options"]
+
+
+class ListEntryApi(APIView):
+    """PATCH moves an entry in the pipeline or replaces its notes; DELETE takes the creator off the list."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        operation_id="lists_entries_partial_update",
+        request=ListEntryPatchSerializer,
+        description="Records who changed it and when.",
+        responses={200: ListEntrySerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def patch(self, request: Request, list_id: int, entry_id: int) -> Response:
+        creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+        entry = creator_selectors.get_entry(creator_list=creator_list, entry_id=entry_id)
+        body = json_object(request, '{"status": "contacted"}')
+        now = timezone.now()
+        update_entry(
+            entry=entry,
+            status=body.get("status"),
+            notes=body.get("notes"),
+            product_id=body["product_id"] if "product_id" in body else ...,
+            user=request.user,
+            now=now,
+        )
+        entry = creator_selectors.get_entry(creator_list=creator_list, entry_id=entry.pk)
+        return Response(creator_selectors.entry_record(entry, now=now, moment=json_datetime))
+
+    @extend_schema(operation_id="lists_entries_destroy", responses={204: None, 404: ERROR_RESPONSE})
+    def delete(self, request: Request, list_id: int, entry_id: int) -> Response:
+        creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
+        remove_entry(entry=creator_selectors.get_entry(creator_list=creator_list, entry_id=entry_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

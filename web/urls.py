@@ -21,4 +21,11 @@ urlpatterns = [
     path("creators/<str:channel_id>/notes", creator_views.add_note, name="creator-notes"),
     path("creators/<str:channel_id>/notes/<int:note_id>/delete", creator_views.delete_note, name="creator-note-delete"),
     path("creators/<str:channel_id>/recent-uploads", creator_views.recent_uploads, name="creator-uploads"),
+    path("lists", creator_views.lists_page, name="lists"),
+    path("lists/add", creator_views.add_entry, name="list-add"),
+    path("lists/<int:list_id>", creator_views.list_page, name="list"),
+    path("lists/<int:list_id>/edit", creator_views.list_edit, name="list-edit"),
+    path("lists/<int:list_id>/delete", creator_views.list_delete, name="list-delete"),
+    path("lists/<int:list_id>/entries/<int:entry_id>", creator_views.entry_update, name="list-entry"),
+    path("lists/<int:list_id>/entries/<int:entry_id>/remove", creator_views.entry_remove, name="list-entry-remove"),
 ]

@@ -24,6 +24,7 @@ from accounts.models import ApiToken, Company
 from accounts.services import issue_api_token, parse_channel_ids
 from accounts.tenancy import SESSION_KEY, companies_for, company_for_member, current_company
 from accounts.views import same_site_url
+from creators import selectors as creator_selectors
 from maatchaa.api import ApplicationError
 from matches import derived, selectors
 from matches.decisions import decide_creator, restore_creator
@@ -136,6 +137,8 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             "derived_metrics": derived.allowed(),
             "upload_choices": UPLOAD_CHOICES,
             "orderings": ORDERING_CHOICES,
+            # "Add to list" on each creator (creators/): the company's lists.
+            "lists": creator_selectors.list_choices(company=product.company),
         },
         status=400 if errors else 200,
     )

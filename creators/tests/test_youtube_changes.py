@@ -10,8 +10,8 @@ import time_machine
 from django.core.management import call_command
 
 from accounts.models import Company
-from creators.models import CreatorNote, RecentUpload
-from creators.services import add_creator_note, fetch_recent_uploads
+from creators.models import CreatorList, CreatorNote, ListEntry, RecentUpload
+from creators.services import add_creator_note, add_to_list, create_list, fetch_recent_uploads
 from discovery.models import Channel, QuotaDay
 from discovery.retention import plan_retention, run_retention
 
@@ -72,3 +72,15 @@ def test_the_fetch_is_charged_to_the_company_in_the_ledger(youtube_emulator, com
     with time_machine.travel(NOW, tick=False):
         fetch_recent_uploads(company=company, channel_id=channel.pk, now=NOW)
     assert company.quota_days.get().units == 1
+
+
+def test_a_listed_channel_is_refreshed_and_a_deletion_request_takes_its_entries(company) -> None:
+    listed = Channel.objects.create(channel_id="UClistedChannel000000000", title="Listed", fetched_at=NOW - 27 * DAY)
+    spring = create_list(company=company, name="Spring", user=None)
+    entry, created = add_to_list(creator_list=spring, channel_id=listed.pk, user=None, now=NOW)
+    assert created and entry.status == ListEntry.Status.TO_CONTACT
+    assert plan_retention(now=NOW).channel_ids == [listed.pk]
+    out = io.StringIO()
+    call_command("forget_channel", listed.pk, stdout=out)
+    assert not ListEntry.objects.exists() and CreatorList.objects.filter(pk=spring.pk).exists()
+    assert "1 list entries" in out.getvalue()

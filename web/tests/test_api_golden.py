@@ -210,6 +210,32 @@ def creator_calls(company: Company, other: Company, *, first: Product, channel: 
         Call("creator note delete", "DELETE", f"{creator}/notes/1"),
         Call("creator recent uploads unknown", "POST", "/creators/UCnobodyAtAll000000000000/recent-uploads"),
         Call("creator recent uploads other company", "POST", f"{creator}/recent-uploads?company_id={other.pk}"),
+        # Lists with a pipeline: list 1 and its entry 1 are made here.
+        Call("lists empty", "GET", "/lists"),
+        Call("list create", "POST", "/lists", {"name": "Spring launch", "description": "Matcha season"}),
+        Call("list create taken name", "POST", "/lists", {"name": "spring LAUNCH"}),
+        Call("list create no name", "POST", "/lists", {}),
+        Call("list create other company", "POST", f"/lists?company_id={other.pk}", {"name": "x"}),
+        Call("list entry add", "POST", "/lists/1/entries", {"channel_id": channel, "product_id": first.pk}),
+        Call("list entry add again", "POST", "/lists/1/entries", {"channel_id": channel}),
+        Call("list entry add unknown creator", "POST", "/lists/1/entries", {"channel_id": "UCnobodyAtAll000000000000"}),
+        Call("list entry bad status", "PATCH", "/lists/1/entries/1", {"status": "maybe"}),
+        Call(
+            "list entry contacted", "PATCH", "/lists/1/entries/1", {"status": "contacted", "notes": "Sent <the> deck"}
+        ),
+        Call("list entries", "GET", "/lists/1/entries"),
+        Call("list entries contacted", "GET", "/lists/1/entries?status=contacted&ordering=recent"),
+        Call("list entries bad ordering", "GET", "/lists/1/entries?ordering=bogus"),
+        Call("list entries csv", "GET", "/lists/1/entries.csv"),
+        Call("list entries format=csv", "GET", "/lists/1/entries?format=csv&status=agreed"),
+        Call("list", "GET", "/lists/1"),
+        Call("list rename", "PATCH", "/lists/1", {"name": "Spring launch 2027"}),
+        Call("lists", "GET", "/lists"),
+        Call("creator on a list", "GET", creator),
+        Call("list unknown", "GET", f"/lists/{UNKNOWN_ID}"),
+        Call("list entry unknown", "PATCH", f"/lists/1/entries/{UNKNOWN_ID}", {"status": "agreed"}),
+        Call("list entry remove", "DELETE", "/lists/1/entries/1"),
+        Call("list delete", "DELETE", "/lists/1"),
     ]
 
 

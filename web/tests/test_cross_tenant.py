@@ -6,6 +6,7 @@ exactly as a missing id would, and nothing of the rival's changes. The API and t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from creators.models import CreatorNote
+from creators.models import CreatorList, CreatorNote, ListEntry
 from web.tests.dashboard_data import World, fast_hashing
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
@@ -27,12 +28,18 @@ class Rival:
 
     world: World
     note: CreatorNote
+    list: CreatorList
+    entry: ListEntry
+    mine: CreatorList  # one of Ana's own lists, for the rival's entry ids
 
 
 @pytest.fixture
 def rival(world: World) -> Rival:
     note = CreatorNote.objects.create(company=world.other_company, channel=world.other_channel, text="rival note")
-    return Rival(world=world, note=note)
+    rival_list = CreatorList.objects.create(company=world.other_company, name="Rival launch")
+    entry = ListEntry.objects.create(creator_list=rival_list, channel=world.other_channel, product=world.other_product)
+    mine = CreatorList.objects.create(company=world.company, name="Ours")
+    return Rival(world=world, note=note, list=rival_list, entry=entry, mine=mine)
 
 
 Request = tuple[str, str, Any]  # method, path, JSON body
@@ -49,9 +56,39 @@ API_CALLS: list[Callable[[Rival], Request]] = [
         None,
     ),
     lambda r: ("DELETE", f"/creators/{r.world.other_channel.pk}/notes/{r.note.pk}", None),
+    lambda r: ("GET", f"/lists?company_id={r.world.other_company.pk}", None),
+    lambda r: ("POST", f"/lists?company_id={r.world.other_company.pk}", {"name": "Sneaky"}),
+    lambda r: ("GET", f"/lists/{r.list.pk}", None),
+    lambda r: ("PATCH", f"/lists/{r.list.pk}", {"name": "Renamed"}),
+    lambda r: ("DELETE", f"/lists/{r.list.pk}", None),
+    lambda r: ("GET", f"/lists/{r.list.pk}/entries", None),
+    lambda r: ("GET", f"/lists/{r.list.pk}/entries.csv", None),
+    lambda r: ("POST", f"/lists/{r.list.pk}/entries", {"channel_id": r.world.channels["tea"].pk}),
+    lambda r: ("PATCH", f"/lists/{r.list.pk}/entries/{r.entry.pk}", {"status": "declined"}),
+    lambda r: ("DELETE", f"/lists/{r.list.pk}/entries/{r.entry.pk}", None),
+    # The rival's entry through one of Ana's own lists, and the rival's product on Ana's list.
+    lambda r: ("PATCH", f"/lists/{r.mine.pk}/entries/{r.entry.pk}", {"status": "declined"}),
+    lambda r: ("DELETE", f"/lists/{r.mine.pk}/entries/{r.entry.pk}", None),
+    lambda r: (
+        "POST",
+        f"/lists/{r.mine.pk}/entries",
+        {"channel_id": r.world.channels["tea"].pk, "product_id": r.world.other_product.pk},
+    ),
 ]
 PAGE_CALLS: list[Callable[[Rival], Request]] = [
     lambda r: ("POST", f"/dashboard/creators/{r.world.other_channel.pk}/notes/{r.note.pk}/delete", {}),
+    lambda r: ("GET", f"/dashboard/lists/{r.list.pk}", None),
+    lambda r: ("POST", f"/dashboard/lists/{r.list.pk}/edit", {"name": "Renamed"}),
+    lambda r: ("POST", f"/dashboard/lists/{r.list.pk}/delete", {}),
+    lambda r: ("POST", f"/dashboard/lists/{r.list.pk}/entries/{r.entry.pk}", {"status": "declined"}),
+    lambda r: ("POST", f"/dashboard/lists/{r.list.pk}/entries/{r.entry.pk}/remove", {}),
+    lambda r: ("POST", f"/dashboard/lists/{r.mine.pk}/entries/{r.entry.pk}", {"status": "declined"}),
+    lambda r: ("POST", "/dashboard/lists/add", {"list_id": r.list.pk, "channel_id": r.world.channels["tea"].pk}),
+    lambda r: (
+        "POST",
+        "/dashboard/lists/add",
+        {"list_id": r.mine.pk, "channel_id": r.world.channels["tea"].pk, "product_id": r.world.other_product.pk},
+    ),
 ]
 
 
@@ -70,7 +107,8 @@ def rows() -> dict[str, list[str]]:
 def test_the_api_answers_404_to_another_companys_ids(api: APIClient, rival: Rival, call) -> None:
     method, path, body = call(rival)
     before = rows()
-    response = api.generic(method, path, **({"data": body, "format": "json"} if body is not None else {}))
+    sent: dict[str, Any] = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
+    response = api.generic(method, path, **sent)
     assert response.status_code == 404, (method, path, response.content[:300])
     assert response.json()["message"]
     assert rows() == before
