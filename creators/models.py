@@ -122,3 +122,15 @@ class ListEntry(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.channel_id} on {self.creator_list} ({self.status})"
+
+
+class OutreachTemplate(TimestampedModel):
+    """A company's email template for reaching a creator about a product (creators/outreach.py fills it)."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="outreach_template")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Outreach template of {self.company}"

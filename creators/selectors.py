@@ -18,7 +18,8 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from django.db.models.functions import Lower
 
 from accounts.models import Company
-from creators.models import CreatorList, CreatorNote, ListEntry, RecentUpload
+from creators import outreach
+from creators.models import CreatorList, CreatorNote, ListEntry, OutreachTemplate, RecentUpload
 from discovery.models import Channel, Video
 from maatchaa.api import ApplicationError
 from maatchaa.lib.humanize import short_date
@@ -34,6 +35,7 @@ from matches.display import (
 )
 from matches.models import CreatorDecision
 from matches.selectors import CHANNEL_ID_SHAPE, channel_creator_rows
+from shopify_app.models import Product
 
 Moment = Callable[[dt.datetime | None], Any]
 CREATOR_NOT_FOUND = "Creator not found."
@@ -425,3 +427,77 @@ def creator_entries(*, company: Company | uuid.UUID, channel: Channel, moment: M
         }
         for entry in entries
     ]
+
+
+# --- outreach ------------------------------------------------------------------------------------
+
+
+def outreach_template(*, company: Company | uuid.UUID, moment: Moment = _as_is) -> dict[str, Any]:
+    """The company's template, or the default one until it saves its own."""
+    saved = OutreachTemplate.objects.filter(company=company).select_related("updated_by").first()
+    return {
+        "subject": saved.subject if saved else outreach.DEFAULT_SUBJECT,
+        "body": saved.body if saved else outreach.DEFAULT_BODY,
+        "is_default": saved is None,
+        "updated_at": moment(saved.updated_at) if saved else None,
+        "updated_by": saved.updated_by.get_username() if saved and saved.updated_by else "",
+        "placeholders": [{"name": name, "meaning": meaning} for name, meaning in outreach.PLACEHOLDERS.items()],
+    }
+
+
+def _sender_name(user: User | AnonymousUser) -> str:
+    if not user.is_authenticated:
+        return ""
+    return user.get_full_name() or user.email or user.get_username()
+
+
+def outreach_draft(
+    *, company: Company, channel_id: str, product_id: int | None, user: User | AnonymousUser
+) -> dict[str, Any]:
+    """The company's template filled for one creator and one of its products (the creator's best fit
+    when none is named): the addresses found, subject, body, and a mailto: link when there is an address."""
+    channel = get_channel(channel_id=channel_id)
+    fits = channel_creator_rows(company=company, channel_id=channel.channel_id)
+    if product_id is None:
+        if not fits:
+            message = "Choose one of your products for this email: none of them has this creator ranked yet."
+            raise ApplicationError(message, details={"product_id": [message]})
+        product_id = fits[0]["product_id"]
+    if not 0 < product_id <= BIGINT_MAX:
+        raise ApplicationError("Product not found.", status=404)
+    product = Product.objects.filter(company=company, pk=product_id).first()
+    if product is None:
+        raise ApplicationError("Product not found.", status=404)
+    fit = next((row for row in fits if row["product_id"] == product.pk), None)
+    terms: list[str] = []
+    best_video = ""
+    if fit is not None:
+        record = creator_record(fit, now=dt.datetime.now(dt.UTC))
+        best = record["matched_videos"][0] if record["matched_videos"] else None
+        # The best video's own terms first: they say most about why the creator fits.
+        terms = list(dict.fromkeys([*(best["terms"] if best else []), *record["matched_terms"]]))
+        best_video = best["title"] if best else ""
+    template = outreach_template(company=company)
+    values = {
+        "creator_name": channel.title or channel.channel_id,
+        "creator_handle": channel.custom_url or channel.title or channel.channel_id,
+        "creator_url": youtube_channel_url(channel.channel_id, channel.custom_url),
+        "product_title": product.title,
+        "product_url": product.online_store_url,
+        "why": outreach.why_text(terms=terms, best_video=best_video),
+        "brand_name": company.name,
+        "sender_name": _sender_name(user),
+        "sender_email": getattr(user, "email", "") or "",
+    }
+    subject = outreach.fill(template["subject"], values)
+    body = outreach.fill(template["body"], values)
+    to = _contact_emails(channel)
+    return {
+        "channel": {"channel_id": channel.channel_id, "title": values["creator_name"]},
+        "product": {"id": product.pk, "title": product.title, "url": product.online_store_url},
+        "to": to,
+        "subject": subject,
+        "body": body,
+        "mailto_url": outreach.mailto_url(to=to, subject=subject, body=body) if to else None,
+        "copy_text": f"Subject: {subject}\n\n{body}",
+    }

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
-from creators.models import CreatorList, CreatorNote, ListEntry, RecentUpload
+from creators import outreach
+from creators.models import CreatorList, CreatorNote, ListEntry, OutreachTemplate, RecentUpload
 from creators.selectors import get_channel
 from discovery.youtube import BreakerOpen, QuotaExhausted, YouTubeConfigError, YouTubeError, get_client
 from maatchaa.api import ApplicationError
@@ -267,3 +268,48 @@ def update_entry(
 
 def remove_entry(*, entry: ListEntry) -> None:
     entry.delete()
+
+
+# --- outreach ------------------------------------------------------------------------------------
+
+
+def save_outreach_template(
+    *, company: Company, subject: object, body: object, user: User | AnonymousUser | None
+) -> OutreachTemplate:
+    """The company's email template; an unknown placeholder (or a stray brace) is refused with a 400 naming it."""
+    clean_subject = clean_text(subject, field="subject", max_chars=outreach.SUBJECT_MAX_CHARS)
+    clean_body = clean_text(body, field="body", max_chars=outreach.BODY_MAX_CHARS)
+    if "\n" in clean_subject or "\r" in clean_subject:
+        raise ApplicationError("The subject must be one line.", details={"subject": ["Must be one line."]})
+    outreach.check_template(clean_subject, field="subject")
+    outreach.check_template(clean_body, field="body")
+    template, _ = OutreachTemplate.objects.update_or_create(
+        company=company, defaults={"subject": clean_subject, "body": clean_body, "updated_by": _member(user)}
+    )
+    return template
+
+
+def mark_contacted(
+    *,
+    company: Company,
+    channel_id: str,
+    list_id: object,
+    product_id: object = None,
+    user: User | AnonymousUser | None,
+    now: dt.datetime,
+) -> ListEntry:
+    """The member confirmed the email went out: the creator's entry on the list (added if it was not
+    there yet) moves to "contacted". Maatchaa itself sends nothing."""
+    try:
+        number = int(str(list_id))
+    except ValueError:
+        message = "list_id must be one of your lists' ids."
+        raise ApplicationError(message, details={"list_id": [message]}) from None
+    found = CreatorList.objects.select_related("company").filter(company=company, pk=number)
+    creator_list = found.first() if 0 < number <= BIGINT_MAX else None
+    if creator_list is None:
+        raise ApplicationError("List not found.", status=404)
+    entry, _created = add_to_list(
+        creator_list=creator_list, channel_id=channel_id, product_id=product_id, user=user, now=now
+    )
+    return update_entry(entry=entry, status=ListEntry.Status.CONTACTED, user=user, now=now)

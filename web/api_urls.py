@@ -48,4 +48,9 @@ urlpatterns = [
         name="api-list-entries-csv",
     ),
     path("lists/<int:list_id>/entries/<int:entry_id>", creators_api.ListEntryApi.as_view(), name="api-list-entry"),
+    path("creators/<str:channel_id>/draft", creators_api.CreatorDraftApi.as_view(), name="api-creator-draft"),
+    path(
+        "creators/<str:channel_id>/contacted", creators_api.CreatorContactedApi.as_view(), name="api-creator-contacted"
+    ),
+    path("outreach-template", creators_api.OutreachTemplateApi.as_view(), name="api-outreach-template"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,9 @@ from creators.services import (
     delete_creator_note,
     delete_list,
     fetch_recent_uploads,
+    mark_contacted,
     remove_entry,
+    save_outreach_template,
     update_entry,
     update_list,
 )
@@ -227,3 +229,65 @@ def entry_remove(request: HttpRequest, company: Company, list_id: int, entry_id:
     messages.success(request, f"{entry.channel.title or entry.channel_id} removed from “{creator_list.name}”.")
     back = same_site_url(request, request.POST.get("next", ""))
     return redirect(back or reverse("dashboard:list", args=[creator_list.pk]))
+
+
+# --- outreach ------------------------------------------------------------------------------------
+
+
+@member_view
+@require_GET
+def draft_page(request: HttpRequest, company: Company, channel_id: str) -> HttpResponse:
+    raw = request.GET.get("product", "")
+    try:
+        product_id = int(raw) if raw else None
+    except ValueError:
+        raise Http404("Product not found.") from None
+    draft = creator_selectors.outreach_draft(
+        company=company, channel_id=channel_id, product_id=product_id, user=request.user
+    )
+    channel = creator_selectors.get_channel(channel_id=channel_id)
+    entries = creator_selectors.creator_entries(company=company, channel=channel)
+    return render(
+        request,
+        "dashboard/draft.html",
+        {
+            "company": company,
+            "draft": draft,
+            # The lists the creator is on come first in the "mark as contacted" menu.
+            "entries": entries,
+            "entry_list_ids": {entry["list_id"] for entry in entries},
+            "lists": creator_selectors.list_choices(company=company),
+        },
+    )
+
+
+@member_view
+@require_POST
+def contacted(request: HttpRequest, company: Company, channel_id: str) -> HttpResponse:
+    """The member sent the draft: the creator's entry on the chosen list (or a new one) moves to contacted."""
+    chosen = request.POST.get("list_id", "")
+    creator_selectors.get_channel(channel_id=channel_id)  # before a new list is made for it
+    if not chosen or chosen == "new":
+        chosen = str(create_list(company=company, name=request.POST.get("new_list", ""), user=request.user).pk)
+    entry = mark_contacted(
+        company=company,
+        channel_id=channel_id,
+        list_id=chosen,
+        product_id=request.POST.get("product_id") or None,
+        user=request.user,
+        now=timezone.now(),
+    )
+    messages.success(
+        request, f"{entry.channel.title or channel_id} marked as contacted on “{entry.creator_list.name}”."
+    )
+    return redirect("dashboard:list", entry.creator_list_id)
+
+
+@member_view
+@require_POST
+def outreach_template(request: HttpRequest, company: Company) -> HttpResponse:
+    save_outreach_template(
+        company=company, subject=request.POST.get("subject", ""), body=request.POST.get("body", ""), user=request.user
+    )
+    messages.success(request, "Outreach email template saved.")
+    return redirect(reverse("dashboard:settings") + "#outreach")

@@ -34,7 +34,9 @@ from creators.services import (
     delete_creator_note,
     delete_list,
     fetch_recent_uploads,
+    mark_contacted,
     remove_entry,
+    save_outreach_template,
     update_entry,
     update_list,
 )
@@ -555,3 +557,141 @@ class ListEntryApi(APIView):
         creator_list = creator_selectors.get_list_for_user(user=request.user, list_id=list_id)
         remove_entry(entry=creator_selectors.get_entry(creator_list=creator_list, entry_id=entry_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- outreach ------------------------------------------------------------------------------------
+
+
+class PlaceholderSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    meaning = serializers.CharField()
+
+
+class OutreachTemplateSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    is_default = serializers.BooleanField(help_text="True until the company saves its own")
+    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_by = serializers.CharField()
+    placeholders = PlaceholderSerializer(many=True, help_text="What {name} may appear in the subject and body")
+
+
+class OutreachTemplateInputSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=300)
+    body = serializers.CharField(max_length=10_000)
+
+
+class DraftProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+
+
+class DraftChannelSerializer(serializers.Serializer):
+    channel_id = serializers.CharField()
+    title = serializers.CharField()
+
+
+class OutreachDraftSerializer(serializers.Serializer):
+    channel = DraftChannelSerializer()
+    product = DraftProductSerializer()
+    to = serializers.ListField(child=serializers.EmailField(), help_text="The contact emails found; may be empty")
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    mailto_url = serializers.CharField(
+        allow_null=True, help_text="Opens the draft in a mail client; null without an address"
+    )
+    copy_text = serializers.CharField(help_text="Subject and body, for the clipboard")
+
+
+class ContactedInputSerializer(serializers.Serializer):
+    list_id = serializers.IntegerField(help_text="The list whose entry moves to contacted (added if missing)")
+    product_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class OutreachTemplateApi(APIView):
+    """GET the company's outreach email template (the default until one is saved); PUT replaces it."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        operation_id="outreach_template_retrieve",
+        parameters=[COMPANY_PARAMETER],
+        responses={200: OutreachTemplateSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def get(self, request: Request) -> Response:
+        company = request_company(request)
+        return Response(creator_selectors.outreach_template(company=company, moment=json_datetime))
+
+    @extend_schema(
+        operation_id="outreach_template_update",
+        parameters=[COMPANY_PARAMETER],
+        request=OutreachTemplateInputSerializer,
+        description="An unknown placeholder, a format spec or a stray brace answers 400 naming it.",
+        responses={200: OutreachTemplateSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def put(self, request: Request) -> Response:
+        company = request_company(request)
+        body = json_object(request, '{"subject": "...", "body": "Hi {creator_name}, ..."}')
+        save_outreach_template(company=company, subject=body.get("subject"), body=body.get("body"), user=request.user)
+        return Response(creator_selectors.outreach_template(company=company, moment=json_datetime))
+
+
+class DraftParamsSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(
+        required=False, min_value=1, help_text="One of the company's products; default: the creator's best fit"
+    )
+
+
+class CreatorDraftApi(APIView):
+    """GET /creators/{channel_id}/draft: the company's template filled for this creator and a product."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        operation_id="creators_draft_retrieve",
+        parameters=[DraftParamsSerializer, COMPANY_PARAMETER],
+        description=(
+            "Nothing is sent: open `mailto_url` in a mail client, or copy `copy_text` where no address was "
+            "found. Once sent, POST .../contacted moves the creator's list entry to contacted."
+        ),
+        responses={200: OutreachDraftSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def get(self, request: Request, channel_id: str) -> Response:
+        company = request_company(request)
+        params = DraftParamsSerializer(data={k: v for k, v in request.query_params.items() if k == "product_id"})
+        params.is_valid(raise_exception=True)
+        draft = creator_selectors.outreach_draft(
+            company=company,
+            channel_id=channel_id,
+            product_id=params.validated_data.get("product_id"),
+            user=request.user,
+        )
+        return Response(draft)
+
+
+class CreatorContactedApi(APIView):
+    """POST /creators/{channel_id}/contacted: the email was sent; the list entry moves to contacted."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        operation_id="creators_contacted_create",
+        parameters=[COMPANY_PARAMETER],
+        request=ContactedInputSerializer,
+        responses={200: ListEntrySerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def post(self, request: Request, channel_id: str) -> Response:
+        company = request_company(request)
+        body = json_object(request, '{"list_id": 1}')
+        now = timezone.now()
+        entry = mark_contacted(
+            company=company,
+            channel_id=channel_id,
+            list_id=body.get("list_id"),
+            product_id=body.get("product_id"),
+            user=request.user,
+            now=now,
+        )
+        entry = creator_selectors.get_entry(creator_list=entry.creator_list, entry_id=entry.pk)
+        return Response(creator_selectors.entry_record(entry, now=now, moment=json_datetime))

@@ -28,4 +28,7 @@ urlpatterns = [
     path("lists/<int:list_id>/delete", creator_views.list_delete, name="list-delete"),
     path("lists/<int:list_id>/entries/<int:entry_id>", creator_views.entry_update, name="list-entry"),
     path("lists/<int:list_id>/entries/<int:entry_id>/remove", creator_views.entry_remove, name="list-entry-remove"),
+    path("creators/<str:channel_id>/draft", creator_views.draft_page, name="creator-draft"),
+    path("creators/<str:channel_id>/contacted", creator_views.contacted, name="creator-contacted"),
+    path("settings/outreach", creator_views.outreach_template, name="outreach-template"),
 ]

@@ -183,6 +183,8 @@ def settings_page(request: HttpRequest, company: Company) -> HttpResponse:
             "shops": shop_selectors.connected_shops(company=company),
             "token": token,
             "product_count": Product.objects.filter(company=company).count(),
+            # The outreach email template (creators/outreach.py).
+            "outreach": creator_selectors.outreach_template(company=company),
         },
     )
 

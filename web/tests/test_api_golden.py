@@ -189,11 +189,11 @@ def calls_for(company: Company, other: Company) -> list[Call]:
         Call("resync bad company id", "POST", "/products/resync", {"company_id": "nope"}),
         Call("resync other company", "POST", "/products/resync", {"company_id": str(other.pk)}),
     ]
-    calls += creator_calls(company, other, first=first, channel=channels[0])
+    calls += creator_calls(company, other, first=first, foreign=foreign, channel=channels[0])
     return calls
 
 
-def creator_calls(company: Company, other: Company, *, first: Product, channel: str) -> list[Call]:
+def creator_calls(company: Company, other: Company, *, first: Product, foreign: Product, channel: str) -> list[Call]:
     """Creators as relationships (issue #17): a creator's page and notes. Recent uploads would call
     YouTube: only their refusals. Ids of rows made here are fixed (sequences are reset)."""
     creator = f"/creators/{channel}"
@@ -236,6 +236,26 @@ def creator_calls(company: Company, other: Company, *, first: Product, channel: 
         Call("list entry unknown", "PATCH", f"/lists/1/entries/{UNKNOWN_ID}", {"status": "agreed"}),
         Call("list entry remove", "DELETE", "/lists/1/entries/1"),
         Call("list delete", "DELETE", "/lists/1"),
+        # Outreach drafts: the template, a draft, and "contacted" on list 2.
+        Call("outreach template default", "GET", "/outreach-template"),
+        Call("outreach template unknown placeholder", "PUT", "/outreach-template", {"subject": "Hi", "body": "{nope}"}),
+        Call(
+            "outreach template save",
+            "PUT",
+            "/outreach-template",
+            {
+                "subject": "{brand_name} x {creator_name}",
+                "body": "Hi {creator_name},\n{why}.\n{product_title}: {product_url}",
+            },
+        ),  # fmt: skip
+        Call("outreach template other company", "GET", f"/outreach-template?company_id={other.pk}"),
+        Call("creator draft", "GET", f"{creator}/draft?product_id={first.pk}"),
+        Call("creator draft best fit", "GET", f"{creator}/draft"),
+        Call("creator draft other company's product", "GET", f"{creator}/draft?product_id={foreign.pk}"),
+        Call("list create outreach", "POST", "/lists", {"name": "Outreach"}),
+        Call("creator contacted", "POST", f"{creator}/contacted", {"list_id": 2, "product_id": first.pk}),
+        Call("creator contacted unknown list", "POST", f"{creator}/contacted", {"list_id": UNKNOWN_ID}),
+        Call("list entries after contacted", "GET", "/lists/2/entries"),
     ]
 
 
