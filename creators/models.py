@@ -11,10 +11,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from pgvector.django import VectorField
 
 from accounts.models import Company
 from discovery.models import Channel
-from maatchaa.models import TimestampedModel
+from maatchaa.models import EMBEDDING_DIMENSIONS, TimestampedModel, cosine_hnsw_index
 from shopify_app.models import Product
 
 
@@ -134,3 +135,26 @@ class OutreachTemplate(TimestampedModel):
 
     def __str__(self) -> str:
         return f"Outreach template of {self.company}"
+
+
+class ChannelVector(models.Model):
+    """What a channel's stored videos are about, as one vector: the mean of their embeddings (each a unit
+    vector of the same model). Lookalikes rank channels by its cosine distance (creators/lookalikes.py).
+    Derived from stored videos and recomputed when they change or go; deleted with the channel."""
+
+    channel = models.OneToOneField(
+        Channel, on_delete=models.CASCADE, primary_key=True, related_name="vector", db_column="channel_id"
+    )
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    embedding_model = models.CharField(max_length=100)
+    video_count = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # Lookalikes: the channels nearest to one channel's vector (cosine).
+            cosine_hnsw_index("channelvector_embedding_hnsw"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vector of {self.channel_id} ({self.video_count} videos)"

@@ -53,4 +53,9 @@ urlpatterns = [
         "creators/<str:channel_id>/contacted", creators_api.CreatorContactedApi.as_view(), name="api-creator-contacted"
     ),
     path("outreach-template", creators_api.OutreachTemplateApi.as_view(), name="api-outreach-template"),
+    path(
+        "creators/<str:channel_id>/lookalikes",
+        creators_api.CreatorLookalikesApi.as_view(),
+        name="api-creator-lookalikes",
+    ),
 ]

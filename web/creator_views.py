@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Company
 from accounts.views import same_site_url
 from creators import selectors as creator_selectors
+from creators.lookalikes import lookalikes
 from creators.models import ListEntry
 from creators.services import (
     add_creator_note,
@@ -89,6 +90,7 @@ def recent_uploads(request: HttpRequest, company: Company, channel_id: str) -> H
 # --- lists -----------------------------------------------------------------------------------------
 
 STATUS_CHOICES = ListEntry.Status.choices
+LOOKALIKES_SHOWN = 20
 ENTRY_ORDERING_CHOICES = [
     ("status", "Pipeline order"),
     ("recent", "Latest change"),
@@ -291,3 +293,17 @@ def outreach_template(request: HttpRequest, company: Company) -> HttpResponse:
     )
     messages.success(request, "Outreach email template saved.")
     return redirect(reverse("dashboard:settings") + "#outreach")
+
+
+# --- lookalikes ----------------------------------------------------------------------------------
+
+
+@member_view
+@require_GET
+def lookalikes_page(request: HttpRequest, company: Company, channel_id: str) -> HttpResponse:
+    found = lookalikes(company=company, channel_id=channel_id, now=timezone.now(), limit=LOOKALIKES_SHOWN)
+    return render(
+        request,
+        "dashboard/lookalikes.html",
+        {"company": company, "found": found, "lists": creator_selectors.list_choices(company=company)},
+    )

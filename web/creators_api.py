@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from accounts.models import Company
 from accounts.tenancy import company_for_request
 from creators import selectors as creator_selectors
+from creators.lookalikes import lookalikes
 from creators.models import CreatorList, ListEntry
 from creators.services import (
     add_creator_note,
@@ -695,3 +696,76 @@ class CreatorContactedApi(APIView):
         )
         entry = creator_selectors.get_entry(creator_list=entry.creator_list, entry_id=entry.pk)
         return Response(creator_selectors.entry_record(entry, now=now, moment=json_datetime))
+
+
+# --- lookalikes ----------------------------------------------------------------------------------
+
+
+class LookalikeProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    rank = serializers.IntegerField()
+
+
+class ClosestVideoSerializer(serializers.Serializer):
+    video_id = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+    similarity = serializers.FloatField(help_text="Cosine similarity of this video to the creator's content")
+
+
+class LookalikeEvidenceSerializer(serializers.Serializer):
+    closest_video = ClosestVideoSerializer(allow_null=True, help_text="Their video nearest to the creator's content")
+    shared_terms = serializers.ListField(child=serializers.CharField(), help_text="Words both channels' videos use")
+    videos_compared = serializers.IntegerField(help_text="How many of their stored videos make their vector")
+
+
+class LookalikeSerializer(serializers.Serializer):
+    channel = ChannelSerializer()
+    subscribers = StatisticRefSerializer()
+    similarity = serializers.FloatField(help_text="Cosine similarity of the two channels' content, -1..1")
+    evidence = LookalikeEvidenceSerializer()
+    products = LookalikeProductSerializer(many=True, help_text="The company's products it is already ranked for")
+
+
+class LookalikesSerializer(serializers.Serializer):
+    channel = ChannelSerializer(help_text="The creator they look like")
+    videos_compared = serializers.IntegerField()
+    search_calls = serializers.IntegerField(help_text="Always 0: no YouTube search is spent on lookalikes")
+    units = serializers.IntegerField(help_text="Always 0: nothing is fetched from YouTube")
+    note = serializers.CharField()
+    excluded = serializers.IntegerField(help_text="The company's own and dismissed channels left out")
+    results = LookalikeSerializer(many=True, help_text="Nearest first")
+
+
+class LookalikeParamsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=10)
+
+
+class CreatorLookalikesApi(APIView):
+    """GET /creators/{channel_id}/lookalikes: stored channels whose content is nearest to this creator's."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        operation_id="creators_lookalikes_list",
+        parameters=[LookalikeParamsSerializer, COMPANY_PARAMETER],
+        description=(
+            "Ranks the channels Maatchaa already stores (found by any company's searches, within the 30-day "
+            "rule) by the cosine similarity of their videos' mean embedding to this creator's, leaving out "
+            "the company's own channels and the creators it dismissed. No YouTube search call is spent."
+        ),
+        responses={200: LookalikesSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE, 409: ERROR_RESPONSE},
+    )
+    def get(self, request: Request, channel_id: str) -> Response:
+        company = request_company(request)
+        params = LookalikeParamsSerializer(data={k: v for k, v in request.query_params.items() if k == "limit"})
+        params.is_valid(raise_exception=True)
+        found = lookalikes(
+            company=company,
+            channel_id=channel_id,
+            now=timezone.now(),
+            limit=params.validated_data["limit"],
+            moment=json_datetime,
+        )
+        return Response(found)

@@ -31,4 +31,5 @@ urlpatterns = [
     path("creators/<str:channel_id>/draft", creator_views.draft_page, name="creator-draft"),
     path("creators/<str:channel_id>/contacted", creator_views.contacted, name="creator-contacted"),
     path("settings/outreach", creator_views.outreach_template, name="outreach-template"),
+    path("creators/<str:channel_id>/lookalikes", creator_views.lookalikes_page, name="creator-lookalikes"),
 ]

@@ -256,6 +256,10 @@ def creator_calls(company: Company, other: Company, *, first: Product, foreign: 
         Call("creator contacted", "POST", f"{creator}/contacted", {"list_id": 2, "product_id": first.pk}),
         Call("creator contacted unknown list", "POST", f"{creator}/contacted", {"list_id": UNKNOWN_ID}),
         Call("list entries after contacted", "GET", "/lists/2/entries"),
+        # Lookalikes: stored channels only, no YouTube call (the demo's emulator is gone by now anyway).
+        Call("creator lookalikes", "GET", f"{creator}/lookalikes?limit=5"),
+        Call("creator lookalikes bad limit", "GET", f"{creator}/lookalikes?limit=0"),
+        Call("creator lookalikes other company", "GET", f"{creator}/lookalikes?company_id={other.pk}"),
     ]
 
 
