@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from pgvector.django import VectorField
 
-from accounts.models import Company
+from accounts.models import Company, Membership
 from discovery.models import Channel
 from maatchaa.models import EMBEDDING_DIMENSIONS, TimestampedModel, cosine_hnsw_index
 from shopify_app.models import Product
@@ -158,3 +158,39 @@ class ChannelVector(models.Model):
 
     def __str__(self) -> str:
         return f"Vector of {self.channel_id} ({self.video_count} videos)"
+
+
+class StrongBandEntry(models.Model):
+    """A creator in a product's strong band (score at least creators.whats_new.STRONG_SCORE) and since when
+    we saw it there: what's new on the products page and in the weekly digest. Synced from the rankings
+    when read; a creator that leaves the band loses its row, and one that comes back is new again."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    entered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "channel"], name="strongband_unique_product_channel"),
+        ]
+        indexes = [
+            # What's new: a company's entries since a moment.
+            models.Index(fields=["entered_at"], name="strongband_entered_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} strong for {self.product_id} since {self.entered_at:%Y-%m-%d}"
+
+
+class MemberPreference(models.Model):
+    """A member's visits to the products page (what's new is "since the last visit") and weekly digest."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="creator_preference")
+    digest_enabled = models.BooleanField(default=True, help_text="The weekly what's-new email (with EMAIL_URL set)")
+    last_products_visit_at = models.DateTimeField(null=True, blank=True)
+    previous_products_visit_at = models.DateTimeField(null=True, blank=True)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.membership}"

@@ -58,4 +58,5 @@ urlpatterns = [
         creators_api.CreatorLookalikesApi.as_view(),
         name="api-creator-lookalikes",
     ),
+    path("whats-new", creators_api.WhatsNewApi.as_view(), name="api-whats-new"),
 ]

@@ -6,6 +6,7 @@ web/creators_api.py, so a page and an API call never disagree. Another company's
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Company
+from accounts.models import Company, Membership
 from accounts.views import same_site_url
 from creators import selectors as creator_selectors
 from creators.lookalikes import lookalikes
@@ -33,9 +34,13 @@ from creators.services import (
     update_entry,
     update_list,
 )
+from creators.whats_new import set_digest_enabled
 from maatchaa.api import ApplicationError
 from matches import derived
 from web.views import member_view
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def _back(request: HttpRequest, channel_id: str) -> HttpResponse:
@@ -307,3 +312,16 @@ def lookalikes_page(request: HttpRequest, company: Company, channel_id: str) -> 
         "dashboard/lookalikes.html",
         {"company": company, "found": found, "lists": creator_selectors.list_choices(company=company)},
     )
+
+
+# --- what's new ----------------------------------------------------------------------------------
+
+
+@member_view
+@require_POST
+def digest(request: HttpRequest, company: Company) -> HttpResponse:
+    membership = Membership.objects.get(user=cast("User", request.user), company=company)  # member_view: a member
+    enabled = request.POST.get("enabled") == "true"
+    set_digest_enabled(membership=membership, enabled=enabled)
+    messages.success(request, "Weekly email on." if enabled else "Weekly email off: you will receive no digest.")
+    return redirect(reverse("dashboard:settings") + "#digest")

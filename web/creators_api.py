@@ -41,6 +41,7 @@ from creators.services import (
     update_entry,
     update_list,
 )
+from creators.whats_new import FIRST_LOOK_BACK, STRONG_SCORE, whats_new
 from maatchaa.api import ERROR_RESPONSE, ApplicationError
 from matches.display import json_datetime
 from web.api import (
@@ -769,3 +770,51 @@ class CreatorLookalikesApi(APIView):
             moment=json_datetime,
         )
         return Response(found)
+
+
+# --- what's new ----------------------------------------------------------------------------------
+
+
+class NewFitChannelSerializer(serializers.Serializer):
+    channel_id = serializers.CharField()
+    title = serializers.CharField()
+    thumbnail_url = serializers.CharField()
+
+
+class NewFitSerializer(serializers.Serializer):
+    product = ProductNameSerializer()
+    channel = NewFitChannelSerializer()
+    score = serializers.FloatField()
+    entered_at = serializers.DateTimeField(help_text="When the ranking put the creator in the strong band")
+
+
+class WhatsNewSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    strong_score = serializers.FloatField(help_text="The score from which a creator is a strong fit")
+    results = NewFitSerializer(many=True)
+
+
+class WhatsNewParamsSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="ISO 8601; default: 7 days ago")
+
+
+class WhatsNewApi(APIView):
+    """GET /whats-new: creators that entered one of the company's products' strong band since a moment."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        operation_id="whats_new_list",
+        parameters=[WhatsNewParamsSerializer, COMPANY_PARAMETER],
+        responses={200: WhatsNewSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def get(self, request: Request) -> Response:
+        company = request_company(request)
+        params = WhatsNewParamsSerializer(data={k: v for k, v in request.query_params.items() if k == "since"})
+        params.is_valid(raise_exception=True)
+        now = timezone.now()
+        since = params.validated_data.get("since") or now - FIRST_LOOK_BACK
+        news = whats_new(company=company, since=since, now=now)
+        for item in news:
+            item["entered_at"] = json_datetime(item["entered_at"])
+        return Response({"since": json_datetime(since), "strong_score": STRONG_SCORE, "results": news})

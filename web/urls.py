@@ -32,4 +32,5 @@ urlpatterns = [
     path("creators/<str:channel_id>/contacted", creator_views.contacted, name="creator-contacted"),
     path("settings/outreach", creator_views.outreach_template, name="outreach-template"),
     path("creators/<str:channel_id>/lookalikes", creator_views.lookalikes_page, name="creator-lookalikes"),
+    path("settings/digest", creator_views.digest, name="digest"),
 ]

@@ -11,6 +11,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,11 +21,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import ApiToken, Company
+from accounts.models import ApiToken, Company, Membership
 from accounts.services import issue_api_token, parse_channel_ids
 from accounts.tenancy import SESSION_KEY, companies_for, company_for_member, current_company
 from accounts.views import same_site_url
 from creators import selectors as creator_selectors
+from creators.whats_new import preference_of, record_products_visit, whats_new
 from maatchaa.api import ApplicationError
 from matches import derived, selectors
 from matches.decisions import decide_creator, restore_creator
@@ -89,6 +91,10 @@ def products_page(request: HttpRequest, company: Company) -> HttpResponse:
     search = request.GET.get("search", "").replace("\x00", "").strip()[:200]
     page = _page(request, selectors.list_products(company=company, search=search).only("pk"))
     page.object_list = selectors.with_counts(page.object_list)
+    # What's new since the member's last visit (creators/whats_new.py).
+    now = timezone.now()
+    membership = Membership.objects.get(user=cast("User", request.user), company=company)
+    news_since = record_products_visit(membership=membership, now=now)
     return render(
         request,
         "dashboard/products.html",
@@ -100,6 +106,9 @@ def products_page(request: HttpRequest, company: Company) -> HttpResponse:
             "shops": shop_selectors.connected_shops(company=company),
             "latest_run": run_selectors.latest_discovery_run(company=company),
             "active_run": run_selectors.active_discovery_run(company=company),
+            # On the plain first page only: a search's results are the products asked for.
+            "whats_new": [] if search or page.number > 1 else whats_new(company=company, since=news_since, now=now),
+            "whats_new_since": news_since,
         },
     )
 
@@ -185,6 +194,8 @@ def settings_page(request: HttpRequest, company: Company) -> HttpResponse:
             "product_count": Product.objects.filter(company=company).count(),
             # The outreach email template (creators/outreach.py).
             "outreach": creator_selectors.outreach_template(company=company),
+            "digest": preference_of(Membership.objects.get(user=cast("User", request.user), company=company)),
+            "digest_available": bool(settings.EMAIL_URL),
         },
     )
 

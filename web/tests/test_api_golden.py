@@ -260,6 +260,11 @@ def creator_calls(company: Company, other: Company, *, first: Product, foreign: 
         Call("creator lookalikes", "GET", f"{creator}/lookalikes?limit=5"),
         Call("creator lookalikes bad limit", "GET", f"{creator}/lookalikes?limit=0"),
         Call("creator lookalikes other company", "GET", f"{creator}/lookalikes?company_id={other.pk}"),
+        # What's new: creators that entered a product's strong band since a moment.
+        Call("whats new", "GET", "/whats-new?since=2026-11-01T00:00:00Z"),
+        Call("whats new default", "GET", "/whats-new"),
+        Call("whats new bad since", "GET", "/whats-new?since=yesterday"),
+        Call("whats new other company", "GET", f"/whats-new?company_id={other.pk}"),
     ]
 
 
