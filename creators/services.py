@@ -312,4 +312,6 @@ def mark_contacted(
     entry, _created = add_to_list(
         creator_list=creator_list, channel_id=channel_id, product_id=product_id, user=user, now=now
     )
-    return update_entry(entry=entry, status=ListEntry.Status.CONTACTED, user=user, now=now)
+    # Contacted about a product: an entry added without one now names it (one it names already stays).
+    product = product_id if entry.product_id is None and product_id not in (None, "") else ...
+    return update_entry(entry=entry, status=ListEntry.Status.CONTACTED, product_id=product, user=user, now=now)
