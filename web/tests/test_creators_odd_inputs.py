@@ -13,7 +13,22 @@ from web.tests.test_api_odd_inputs import ODD_VALUES, assert_clean
 
 pytestmark = pytest.mark.usefixtures(fast_hashing.__name__)
 
-ODD_JSON = [None, "", "x" * 6000, 0, -1, 2**70, 1.5, True, [], {}, ["x"], "\x00", "{creator_name", "' OR 1=1 --"]
+ODD_JSON: list[object] = [
+    None,
+    "",
+    "x" * 6000,
+    0,
+    -1,
+    2**70,
+    1.5,
+    True,
+    [],
+    {},
+    ["x"],
+    "\x00",
+    "{creator_name",
+    "' OR 1=1 --",
+]
 
 
 @pytest.fixture
