@@ -149,6 +149,9 @@ class ChannelDetails:
 class PlaylistVideo:
     video_id: str
     published_at: dt.datetime | None
+    # From the item's snippet (the same one unit): what a creator's page lists of a recent upload.
+    title: str = ""
+    thumbnail_url: str = ""
 
 
 # --- strict parsing at the boundary ---------------------------------------------------------------
@@ -349,10 +352,13 @@ def parse_channel(item: Mapping[str, Any]) -> ChannelDetails:
 
 def parse_playlist_item(item: Mapping[str, Any]) -> PlaylistVideo:
     details = _mapping(item.get("contentDetails"), "playlist item contentDetails")
+    snippet = _mapping(item.get("snippet"), "playlist item snippet")
     return PlaylistVideo(
         video_id=_required_text(details, "videoId", "playlist item contentDetails"),
         # Absent for a private or deleted video still listed in the playlist.
         published_at=_timestamp(details, "videoPublishedAt", "playlist item contentDetails"),
+        title=_text(snippet, "title", "playlist item snippet"),
+        thumbnail_url=_thumbnail(snippet, "playlist item snippet"),
     )
 
 
@@ -610,12 +616,13 @@ class YouTubeClient:
         return parse_channel(items[0]) if items else None
 
     def recent_uploads(self, playlist_id: str, *, max_results: int = MAX_RESULTS_PER_PAGE) -> list[PlaylistVideo]:
-        """The newest videos of an uploads playlist: one unit per page of 50, never a search call."""
+        """The newest videos of an uploads playlist with their titles: one unit per page of 50, never a
+        search call (the snippet part costs nothing more)."""
         uploads: list[PlaylistVideo] = []
         page_token: str | None = None
         while len(uploads) < max_results:
             params: dict[str, Any] = {
-                "part": "contentDetails",
+                "part": "snippet,contentDetails",
                 "playlistId": playlist_id,
                 "maxResults": min(MAX_RESULTS_PER_PAGE, max_results - len(uploads)),
             }

@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "shopify_app",
     "discovery",
     "matches",
+    # A company's relationship with creators: pages, lists, outreach, lookalikes, what's new.
+    "creators",
     # Before django_q: its `qcluster` command (worker banner, schedules upserted by name) wraps
     # django-q2's, and Django takes a command from the first app that defines it.
     "pipeline",

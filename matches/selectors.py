@@ -438,3 +438,32 @@ def get_product_creator(*, product: Product, channel_id: str) -> CreatorMatch:
     if creator is None:
         raise ApplicationError("Creator not found for this product.", status=404)
     return creator
+
+
+_CHANNEL_CREATOR_ROWS = f"""
+SELECT {{columns}}, cm.product_id, p.title AS product_title, p.handle AS product_handle,
+       p.image_url AS product_image_url, p.online_store_url AS product_url
+{_CREATOR_FROM}
+JOIN company_products p ON p.id = cm.product_id
+WHERE cm.channel_id = %s AND p.company_id = %s
+ORDER BY cm.score DESC, p.title, p.id"""
+
+
+def channel_creator_rows(*, company: Company | uuid.UUID, channel_id: str) -> list[dict[str, Any]]:
+    """One channel as ranked for each of the company's products (and only the company's), best fit
+    first: rows of `CreatorPages`' shape with the product's `product_id`, `product_title`,
+    `product_handle`, `product_image_url` and `product_url`, each with its matched videos attached."""
+    if not CHANNEL_ID_SHAPE.fullmatch(channel_id):
+        return []
+    company_id = company.pk if isinstance(company, Company) else company
+    columns = _CREATOR_COLUMNS + (_DERIVED_COLUMNS if derived.allowed() else "")
+    rows = _rows(_CHANNEL_CREATOR_ROWS.format(columns=columns), [channel_id, company_id])
+    for row in rows:
+        row["evidence"] = _json(row["evidence"])
+    _add_current_titles(rows)
+    return [
+        attach_matched_videos(
+            product=ProductRef(pk=row["product_id"], handle=row["product_handle"], own_channel_ids=()), creators=[row]
+        )[0]
+        for row in rows
+    ]

@@ -32,6 +32,9 @@ WEBHOOK_PRUNE_TASK = "shopify_app.tasks.prune_webhook_deliveries"
 # A shop whose webhook registration failed at install (Shopify down, a refused address) is retried hourly.
 WEBHOOK_REGISTRATION_SCHEDULE_NAME = "maatchaa-webhook-registration"
 WEBHOOK_REGISTRATION_TASK = "shopify_app.tasks.retry_webhook_registrations"
+# Members due their weekly what's-new email get it; the task itself skips members digested within the week.
+DIGEST_SCHEDULE_NAME = "maatchaa-weekly-digest"
+DIGEST_TASK = "creators.tasks.weekly_digest"
 # Retention runs just after YouTube's quota resets, so refreshing 30-day-old data never competes
 # with a day's discovery that has already spent the units.
 RETENTION_AFTER_RESET = dt.timedelta(minutes=15)
@@ -80,6 +83,13 @@ def declared_schedules(*, now: dt.datetime | None = None) -> tuple[DeclaredSched
             schedule_type=Schedule.DAILY,
             minutes=None,
             first_run=now + dt.timedelta(hours=1),
+        ),
+        DeclaredSchedule(
+            name=DIGEST_SCHEDULE_NAME,
+            func=DIGEST_TASK,
+            schedule_type=Schedule.DAILY,
+            minutes=None,
+            first_run=now + dt.timedelta(hours=2),
         ),
         DeclaredSchedule(
             name=WEBHOOK_REGISTRATION_SCHEDULE_NAME,

@@ -29,10 +29,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import ApiToken, Company
+from accounts.models import ApiToken, Company, Membership
 from accounts.services import issue_api_token
 from accounts.tenancy import SESSION_KEY, companies_for, company_for_member, current_company
 from accounts.views import same_site_url
+from creators import selectors as creator_selectors
+from creators.whats_new import preference_of, record_products_visit, whats_new
 from discovery.channel_input import resolve_channel_input
 from maatchaa.api import ApplicationError
 from matches import derived, selectors
@@ -122,6 +124,10 @@ def products_page(request: HttpRequest, company: Company) -> HttpResponse:
     for product in page.object_list:
         product.turn = turns.get(product.pk)
     shops = shop_selectors.connected_shops(company=company)
+    # What's new since the member's last visit (creators/whats_new.py).
+    now = timezone.now()
+    membership = Membership.objects.get(user=cast("User", request.user), company=company)
+    news_since = record_products_visit(membership=membership, now=now)
     return render(
         request,
         "dashboard/products.html",
@@ -141,6 +147,9 @@ def products_page(request: HttpRequest, company: Company) -> HttpResponse:
             "per_run": settings.WORKER_PRODUCTS_PER_CYCLE,
             "latest_run": run_selectors.latest_discovery_run(company=company),
             "active_run": run_selectors.active_discovery_run(company=company),
+            # On the plain first page only: a search's results are the products asked for.
+            "whats_new": [] if search or page.number > 1 else whats_new(company=company, since=news_since, now=now),
+            "whats_new_since": news_since,
         },
     )
 
@@ -179,6 +188,8 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             "derived_metrics": derived.allowed(),
             "upload_choices": UPLOAD_CHOICES,
             "orderings": ORDERING_CHOICES,
+            # "Add to list" on each creator (creators/): the company's lists.
+            "lists": creator_selectors.list_choices(company=product.company),
         },
         status=400 if errors else 200,
     )
@@ -263,6 +274,10 @@ def _settings(
             "product_count": Product.objects.filter(company=company).count(),
             "channels_text": channels_text,
             "channels_error": channels_error,
+            # The outreach email template (creators/outreach.py).
+            "outreach": creator_selectors.outreach_template(company=company),
+            "digest": preference_of(Membership.objects.get(user=cast("User", request.user), company=company)),
+            "digest_available": bool(settings.EMAIL_URL),
         },
         status=400 if channels_error else 200,
     )
