@@ -147,6 +147,14 @@ class CreatorSerializer(serializers.Serializer):
     channel = ChannelSerializer()
     rank = serializers.IntegerField(help_text="1 = the best content fit; statistics never change it")
     score = serializers.FloatField(help_text="Content similarity of the creator's videos to the product")
+    fit_band = serializers.ChoiceField(
+        choices=["strong", "good", "weak"],
+        help_text=(
+            "What the score means, calibrated on labelled products: strong = the creator's videos are about "
+            "this kind of product (an ideal partner); good = squarely in the product's niche; weak = loosely "
+            "related or sharing words only. Lists go strong, good, weak; an ordering sorts within each band"
+        ),
+    )
     video_count = serializers.IntegerField(help_text="How many of the creator's videos match the product")
     decision = serializers.CharField(allow_null=True, help_text="shortlisted, dismissed or null")
     last_upload_at = serializers.DateTimeField(allow_null=True)
@@ -354,6 +362,8 @@ class ProductCreatorsApi(GenericAPIView):
         parameters=[CreatorFilterSerializer],
         description=(
             "Shortlisted creators are pinned first; dismissed ones are left out unless include_dismissed=true. "
+            "Then creators go by fit band (strong, good, weak): ordering=subscribers, engagement or "
+            "recent_upload sorts within each band, never across them. "
             "Every statistic carries the date YouTube reported it. Add ?format=csv (or use creators.csv) "
             "for a CSV of the whole filtered list."
         ),

@@ -28,6 +28,7 @@ from maatchaa.api import ApplicationError
 from matches import derived, selectors
 from matches.decisions import decide_creator, restore_creator
 from matches.display import creator_record, duration_text
+from matches.own_channels import confirm_own_channel_guess, list_own_channel_guesses, reject_own_channel_guess
 from matches.services import set_own_channels
 from pipeline import selectors as run_selectors
 from shopify_app import selectors as shop_selectors
@@ -41,7 +42,12 @@ if TYPE_CHECKING:
 PAGE_SIZE = 25
 # The filter form offers round values; the API takes any fraction and any number of days.
 ENGAGEMENT_CHOICES = [("0.01", "1% or more"), ("0.02", "2% or more"), ("0.05", "5% or more"), ("0.1", "10% or more")]
-ORDERING_CHOICES = [("rank", "Best fit"), ("subscribers", "Most subscribers"), ("recent_upload", "Recent upload")]
+ORDERING_CHOICES = [
+    ("rank", "Best fit"),
+    ("subscribers", "Most subscribers"),
+    ("engagement", "Highest engagement"),
+    ("recent_upload", "Recent upload"),
+]
 UPLOAD_CHOICES = [("7", "7 days"), ("30", "30 days"), ("90", "90 days"), ("365", "a year")]
 
 View = Callable[..., HttpResponse]
@@ -116,6 +122,13 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
         filters, errors = selectors.CreatorFilters(), params.errors
     page = _page(request, selectors.list_product_creators(product=product, filters=filters, now=now))
     creators = selectors.attach_matched_videos(product=product, creators=list(page.object_list))
+    records = [creator_record(c, now=now) for c in creators]
+    # Weak fits are not presented as part of a top ten: they wait below a fold (a shortlisted one stays up).
+    shown: list[dict[str, Any]] = []
+    weaker: list[dict[str, Any]] = []
+    for record in records:
+        folded = record["fit_band"] == "weak" and record["decision"] != "shortlisted"
+        (weaker if folded else shown).append(record)
     query = _query_without_page(request)
     return render(
         request,
@@ -124,7 +137,8 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             "company": company,
             "product": product,
             "page": page,
-            "creators": [creator_record(c, now=now) for c in creators],
+            "creators": shown,
+            "weaker": weaker,
             "filters": filters,
             "filter_values": request.GET,
             "errors": errors,
@@ -180,6 +194,7 @@ def settings_page(request: HttpRequest, company: Company) -> HttpResponse:
             "shops": shop_selectors.connected_shops(company=company),
             "token": token,
             "product_count": Product.objects.filter(company=company).count(),
+            "own_guesses": list_own_channel_guesses(company=company),
         },
     )
 
@@ -200,6 +215,22 @@ def own_channels(request: HttpRequest, company: Company) -> HttpResponse:
     ids = parse_channel_ids(request.POST.get("channels", ""))
     set_own_channels(company=company, channel_ids=ids)
     messages.success(request, f"{len(ids)} channel{'s' if len(ids) != 1 else ''} of yours kept out of the rankings.")
+    return redirect("dashboard:settings")
+
+
+@member_view
+@require_POST
+def own_channel_guess(request: HttpRequest, company: Company, channel_id: str) -> HttpResponse:
+    """One click on a detected channel: "not our channel" (ranked again) or "it is ours" (kept out again)."""
+    ours = request.POST.get("ours", "")
+    if ours == "false":
+        reject_own_channel_guess(company=company, channel_id=channel_id, user=request.user)
+        messages.success(request, "Understood: that channel is not yours, and it is ranked like any creator again.")
+    elif ours == "true":
+        confirm_own_channel_guess(company=company, channel_id=channel_id)
+        messages.success(request, "That channel is kept out of your rankings again.")
+    else:
+        return HttpResponseBadRequest("Say ours=true or ours=false.")
     return redirect("dashboard:settings")
 
 
