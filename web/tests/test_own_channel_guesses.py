@@ -101,3 +101,22 @@ def test_another_companys_guesses_are_invisible(world: World, guessed: str) -> N
     assert rival.get("/own-channels").json()["detected"] == []
     assert rival.post(f"/own-channels/{guessed}", {"ours": False}, format="json").status_code == 404
     assert guessed not in _ranked(world)
+
+
+def test_the_admin_lists_guesses_and_undoes_them(world: World, guessed: str, django_user_model) -> None:
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    client = Client()
+    client.force_login(admin)
+    listing = client.get("/admin/matches/ownchannelguess/").content.decode()
+    assert guessed in listing and "Juniper &amp; Pine Co." in listing
+    guess = OwnChannelGuess.objects.get(channel_id=guessed)
+
+    response = client.post(
+        "/admin/matches/ownchannelguess/", {"action": "undo", "_selected_action": [guess.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert guessed in _ranked(world)
+    band = CreatorMatch.objects.get(product=world.whisk, channel_id=guessed).fit_band
+    assert band == CreatorMatch.FitBand.STRONG  # its 0.95 video
+    assert "Strong fit" in client.get("/admin/matches/creatormatch/?fit_band__exact=strong").content.decode()
