@@ -139,11 +139,11 @@ def match_product(
         )
         # Rank creators over every candidate, then keep the best `keep` creators with their best videos:
         # the creator is what users pick, and a top-N of videos would often be a few creators' uploads.
-        creators = ranking.rank_creators(scored)
+        ranked = ranking.rank_creators(scored)
         best = [
             v
-            for creator in [c for c in creators if c.channel_id not in guessed][:keep]
-            + [c for c in creators if c.channel_id in guessed]
+            for creator in [c for c in ranked if c.channel_id not in guessed][:keep]
+            + [c for c in ranked if c.channel_id in guessed]
             for v in creator.videos[:MATCHES_PER_CREATOR]
         ]
         kept = {v.video_id for v in best}

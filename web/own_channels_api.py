@@ -31,7 +31,9 @@ class OwnChannelGuessSerializer(serializers.Serializer):
     title = serializers.CharField()
     url = serializers.URLField()
     matched_name = serializers.CharField(help_text="The brand name the channel's title or handle spells")
-    source = serializers.ChoiceField(choices=["company", "vendor", "shop"], help_text="Whose name it is")
+    matched_by = serializers.ChoiceField(
+        choices=["company", "vendor", "shop"], help_text="Whose name it is: the company's, a vendor's or the shop's"
+    )
     kept_out = serializers.BooleanField(
         help_text="True: taken for yours and kept out of the rankings; false: you said it is not yours"
     )
@@ -47,7 +49,10 @@ class OwnChannelDecisionSerializer(serializers.Serializer):
 
 
 def _record(guess: GuessRecord) -> dict[str, Any]:
-    return {key: value for key, value in dataclasses.asdict(guess).items() if key != "source_label"}
+    record = dataclasses.asdict(guess)
+    del record["source_label"]
+    record["matched_by"] = record.pop("source")
+    return record
 
 
 class OwnChannelsApi(APIView):

@@ -71,7 +71,7 @@ def test_the_api_lists_and_undoes_guesses(api: APIClient, world: World, guessed:
             "title": "Juniper and Pine Official",
             "url": f"https://www.youtube.com/channel/{guessed}",
             "matched_name": "Juniper & Pine Co.",
-            "source": "company",
+            "matched_by": "company",
             "kept_out": True,
         }
     ]
