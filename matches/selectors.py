@@ -339,6 +339,8 @@ class CreatorPages:
         if filters.ordering == "subscribers":
             order.append("ch.subscriber_count DESC NULLS LAST")
         elif filters.ordering == "engagement":
+            if not derived.allowed():  # refused by the API and the pages first; never computed regardless
+                raise ApplicationError(derived.REFUSED, details={"ordering": [derived.REFUSED]})
             order.append(f"{_ENGAGEMENT} DESC NULLS LAST")
         elif filters.ordering == "recent_upload":
             order.append(f"{_LAST_UPLOAD} DESC NULLS LAST")

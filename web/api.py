@@ -306,11 +306,21 @@ class CreatorFilterSerializer(serializers.Serializer):
         error_messages={"invalid": "Use a language code such as en or pt-BR."},
     )
     uploaded_within_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
-    ordering = serializers.ChoiceField(choices=selectors.ORDERINGS, required=False, default="rank")
+    ordering = serializers.ChoiceField(
+        choices=selectors.ORDERINGS,
+        required=False,
+        default="rank",
+        help_text="Within each fit band (strong, good, weak). engagement: " + OPT_IN,
+    )
     include_dismissed = serializers.BooleanField(required=False, default=False)
 
     def validate_min_engagement(self, value: float) -> float:
         if not derived_metrics.allowed():
+            raise serializers.ValidationError(derived_metrics.REFUSED)
+        return value
+
+    def validate_ordering(self, value: str) -> str:
+        if value == "engagement" and not derived_metrics.allowed():
             raise serializers.ValidationError(derived_metrics.REFUSED)
         return value
 

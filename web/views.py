@@ -149,7 +149,8 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             # Derived metrics (engagement) only with the operator's opt-in (matches/derived.py).
             "derived_metrics": derived.allowed(),
             "upload_choices": UPLOAD_CHOICES,
-            "orderings": ORDERING_CHOICES,
+            # Ordering by engagement, a derived metric, only with the operator's opt-in.
+            "orderings": [o for o in ORDERING_CHOICES if o[0] != "engagement" or derived.allowed()],
         },
         status=400 if errors else 200,
     )

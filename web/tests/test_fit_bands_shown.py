@@ -43,8 +43,9 @@ def test_each_creator_carries_its_fit_band(api: APIClient, world: World) -> None
 
 @pytest.mark.parametrize("ordering", ["subscribers", "engagement", "recent_upload"])
 def test_an_ordering_by_statistics_sorts_within_the_bands_not_across_them(
-    api: APIClient, world: World, ordering: str
+    api: APIClient, world: World, ordering: str, settings
 ) -> None:
+    settings.YOUTUBE_DERIVED_METRICS_ALLOWED = True  # engagement is a derived metric: opt-in only
     _bands(world, tea="good", brew="strong", cafe="weak")
     # The weak fit has by far the most subscribers, engagement and the latest upload.
     cafe = world.channels["cafe"]
@@ -62,6 +63,12 @@ def test_within_one_band_an_ordering_still_sorts_by_the_statistic(api: APIClient
     Channel.objects.filter(pk=world.channels["cafe"].pk).update(subscriber_count=50_000_000)
 
     assert _rows(api, world, ordering="subscribers")[0]["channel"]["title"] == "=Cafe Corner"
+
+
+def test_ordering_by_engagement_without_the_opt_in_is_refused_with_a_reason(api: APIClient, world: World) -> None:
+    response = api.get(f"/products/{world.whisk.pk}/creators", {"ordering": "engagement"})
+    assert response.status_code == 400
+    assert "derived-metrics opt-in" in response.json()["details"]["ordering"][0]
 
 
 def test_the_schema_documents_the_fit_band() -> None:

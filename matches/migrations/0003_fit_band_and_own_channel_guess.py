@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('matches', '0001_initial'),
+        ('matches', '0002_evidence_without_copied_titles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
