@@ -5,6 +5,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The thresholds shipped with this migration (matches/fit_bands.json, 2026-12-03): creators ranked before
+# it get their band at once, not "weak" until their product's next discovery re-ranks them.
+STRONG, GOOD = 0.6994, 0.5359
+
+
+def band_existing_creators(apps, schema_editor):
+    CreatorMatch = apps.get_model("matches", "CreatorMatch")
+    CreatorMatch.objects.filter(score__gte=STRONG).update(fit_band="strong")
+    CreatorMatch.objects.filter(score__gte=GOOD, score__lt=STRONG).update(fit_band="good")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -37,4 +48,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('company', 'channel_id'), name='ownchannelguess_unique_company_channel')],
             },
         ),
+        migrations.RunPython(band_existing_creators, migrations.RunPython.noop),
     ]
