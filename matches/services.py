@@ -230,6 +230,14 @@ def set_own_channels(*, company: Company, channel_ids: list[str]) -> Company:
     with transaction.atomic():
         company.own_channel_ids = channel_ids
         company.save(update_fields=["own_channel_ids", "updated_at"])
-        # Rows ranked before the brand named its channels go now; the next ranking leaves them out too.
+        # Rows ranked before the brand named its channels go now, and those products are ranked again so
+        # that their ranks stay 1, 2, 3... without a gap; the next ranking leaves them out too.
+        affected = set(
+            CreatorMatch.objects.filter(product__company=company, channel_id__in=channel_ids).values_list(
+                "product_id", flat=True
+            )
+        )
         CreatorMatch.objects.filter(product__company=company, channel_id__in=channel_ids).delete()
+        for product in Product.objects.filter(pk__in=affected).select_related("company"):
+            rank_product_creators(product=product)
     return company
