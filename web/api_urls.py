@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web import api, creators_api, resync_api, runs_api
+from web import api, creators_api, own_channels_api, resync_api, runs_api
 
 urlpatterns = [
     path("products", api.ProductListApi.as_view(), name="api-products"),
@@ -24,6 +24,12 @@ urlpatterns = [
         "products/<int:product_id>/creators/<str:channel_id>/decision",
         api.CreatorDecisionApi.as_view(),
         name="api-creator-decision",
+    ),
+    path("own-channels", own_channels_api.OwnChannelsApi.as_view(), name="api-own-channels"),
+    path(
+        "own-channels/<str:channel_id>",
+        own_channels_api.OwnChannelDecisionApi.as_view(),
+        name="api-own-channel-decision",
     ),
     path("discovery/runs", runs_api.DiscoveryRunListApi.as_view(), name="api-discovery-runs"),
     path("discovery/runs/<int:run_id>", runs_api.DiscoveryRunDetailApi.as_view(), name="api-discovery-run"),

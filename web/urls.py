@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings", views.settings_page, name="settings"),
     path("settings/token", views.create_token, name="create-token"),
     path("settings/channels", views.own_channels, name="own-channels"),
+    path("settings/channels/guesses/<str:channel_id>", views.own_channel_guess, name="own-channel-guess"),
     path("settings/company", views.switch_company, name="switch-company"),
     # Creators as relationships (web/creator_views.py).
     path("creators/<str:channel_id>", creator_views.creator_page, name="creator"),

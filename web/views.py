@@ -41,6 +41,7 @@ from matches import derived, selectors
 from matches.decisions import decide_creator, restore_creator
 from matches.display import duration_text
 from matches.models import CreatorDecision, CreatorMatch
+from matches.own_channels import confirm_own_channel_guess, list_own_channel_guesses, reject_own_channel_guess
 from matches.services import set_own_channels
 from pipeline import selectors as run_selectors
 from shopify_app import selectors as shop_selectors
@@ -55,7 +56,12 @@ if TYPE_CHECKING:
 PAGE_SIZE = 25
 # The filter form offers round values; the API takes any fraction and any number of days.
 ENGAGEMENT_CHOICES = [("0.01", "1% or more"), ("0.02", "2% or more"), ("0.05", "5% or more"), ("0.1", "10% or more")]
-ORDERING_CHOICES = [("rank", "Best fit"), ("subscribers", "Most subscribers"), ("recent_upload", "Recent upload")]
+ORDERING_CHOICES = [
+    ("rank", "Best fit"),
+    ("subscribers", "Most subscribers"),
+    ("engagement", "Highest engagement"),
+    ("recent_upload", "Recent upload"),
+]
 RUN_TRIGGERS = {
     "schedule": "Scheduled",
     "immediate": "Your store's products arrived",
@@ -166,7 +172,13 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
     else:
         filters, errors = selectors.CreatorFilters(), params.errors
     page = _page(request, selectors.list_product_creators(product=product, filters=filters, now=now))
-    creators = creator_cards(product=product, rows=list(page.object_list), now=now)
+    cards = creator_cards(product=product, rows=list(page.object_list), now=now)
+    # Weak fits are not presented as part of a top ten: they wait below a fold (a shortlisted one stays up).
+    shown: list[dict[str, Any]] = []
+    weaker: list[dict[str, Any]] = []
+    for card in cards:
+        folded = card["fit_band"] == "weak" and card["decision"] != "shortlisted"
+        (weaker if folded else shown).append(card)
     query = _query_without_page(request)
     return render(
         request,
@@ -175,7 +187,8 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             "company": company,
             "product": product,
             "page": page,
-            "creators": creators,
+            "creators": shown,
+            "weaker": weaker,
             "turn": run_selectors.product_turns(company=product.company).get(product.pk),
             "filters": filters,
             "filter_values": request.GET,
@@ -187,7 +200,8 @@ def product_page(request: HttpRequest, company: Company, product_id: int) -> Htt
             # Derived metrics (engagement) only with the operator's opt-in (matches/derived.py).
             "derived_metrics": derived.allowed(),
             "upload_choices": UPLOAD_CHOICES,
-            "orderings": ORDERING_CHOICES,
+            # Ordering by engagement, a derived metric, only with the operator's opt-in.
+            "orderings": [o for o in ORDERING_CHOICES if o[0] != "engagement" or derived.allowed()],
             # "Add to list" on each creator (creators/): the company's lists.
             "lists": creator_selectors.list_choices(company=product.company),
         },
@@ -278,6 +292,7 @@ def _settings(
             "outreach": creator_selectors.outreach_template(company=company),
             "digest": preference_of(Membership.objects.get(user=cast("User", request.user), company=company)),
             "digest_available": bool(settings.EMAIL_URL),
+            "own_guesses": list_own_channel_guesses(company=company),
         },
         status=400 if channels_error else 200,
     )
@@ -304,6 +319,22 @@ def own_channels(request: HttpRequest, company: Company) -> HttpResponse:
         return _settings(request, company, channels_text=text, channels_error=error.message)
     set_own_channels(company=company, channel_ids=ids)
     messages.success(request, f"{len(ids)} channel{'s' if len(ids) != 1 else ''} of yours kept out of the rankings.")
+    return redirect("dashboard:settings")
+
+
+@member_view
+@require_POST
+def own_channel_guess(request: HttpRequest, company: Company, channel_id: str) -> HttpResponse:
+    """One click on a detected channel: "not our channel" (ranked again) or "it is ours" (kept out again)."""
+    ours = request.POST.get("ours", "")
+    if ours == "false":
+        reject_own_channel_guess(company=company, channel_id=channel_id, user=request.user)
+        messages.success(request, "Understood: that channel is not yours, and it is ranked like any creator again.")
+    elif ours == "true":
+        confirm_own_channel_guess(company=company, channel_id=channel_id)
+        messages.success(request, "That channel is kept out of your rankings again.")
+    else:
+        return HttpResponseBadRequest("Say ours=true or ours=false.")
     return redirect("dashboard:settings")
 
 

@@ -11,7 +11,8 @@ from maatchaa.lib.text import fold, stem, tokenize
 
 # Score bands on the blended similarity (matches/ranking.py). On the demo world the best creators of a
 # product score 0.9 and above, the fifth 0.5 to 0.8: the bands split where a marketer would look first.
-FIT_BANDS = ((0.85, "Strong fit", "strong"), (0.7, "Good fit", "good"), (0.0, "Possible fit", "possible"))
+# The stored band (matches/fit_bands.py, calibrated on labelled products) in a marketer's words.
+FIT_LABELS = {"strong": "Strong fit", "good": "Good fit", "weak": "Weak fit"}
 
 # The kinds of video a title names (maatchaa.lib.text.INTENT_WORDS), as a marketer says them.
 INTENTS = {
@@ -47,12 +48,10 @@ ATTRIBUTES = {
 MAX_TOPICS = 3
 
 
-def fit_band(score: float) -> tuple[str, str]:
-    """("Strong fit", "strong") and so on: a label and a CSS modifier."""
-    for floor, label, modifier in FIT_BANDS:
-        if score >= floor:
-            return label, modifier
-    return FIT_BANDS[-1][1], FIT_BANDS[-1][2]
+def fit_band(band: str) -> tuple[str, str]:
+    """("Strong fit", "strong") and so on: a label and a CSS modifier for a stored fit band."""
+    band = band if band in FIT_LABELS else "weak"
+    return FIT_LABELS[band], band
 
 
 def _product_words(product_text: str) -> dict[str, str]:
@@ -116,7 +115,7 @@ def _short(title: str, width: int = 60) -> str:
 
 def creator_words(record: dict[str, Any], *, product_text: str) -> dict[str, Any]:
     """The readable fields a creator card shows: fit band, one line of why, and the evidence in words."""
-    label, modifier = fit_band(float(record["score"]))
+    label, modifier = fit_band(str(record.get("fit_band") or "weak"))
     tags, facts, kinds = attribute_words(list(record.get("attributes") or []))
     terms = readable_terms(list(record.get("matched_terms") or []), product_text)
     topics = [f"“{tag}”" for tag in tags[:MAX_TOPICS]]

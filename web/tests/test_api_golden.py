@@ -128,6 +128,7 @@ def calls_for(company: Company, other: Company) -> list[Call]:
         Call("creators language", "GET", f"{creators}?language=en"),
         Call("creators uploaded_within_days", "GET", f"{creators}?uploaded_within_days=365"),
         Call("creators bad ordering", "GET", f"{creators}?ordering=bogus"),
+        Call("creators ordering engagement without the opt-in", "GET", f"{creators}?ordering=engagement"),
         Call("creators bad min_subscribers", "GET", f"{creators}?min_subscribers=many"),
         Call("creators min above max", "GET", f"{creators}?min_subscribers=10&max_subscribers=5"),
         Call("creators bad country", "GET", f"{creators}?country=USA"),
@@ -155,6 +156,10 @@ def calls_for(company: Company, other: Company) -> list[Call]:
             {"status": "dismissed"},
         ),  # fmt: skip
         Call("decide other company's product", "DELETE", f"/products/{foreign.pk}/creators/{channels[0]}/decision"),
+        # The brand's own channels: named in the demo, so nothing is guessed; undoing needs a guess.
+        Call("own channels", "GET", "/own-channels"),
+        Call("own channel undo unknown", "POST", "/own-channels/UCnobodyAtAll000000000000", {"ours": False}),
+        Call("own channel bad body", "POST", "/own-channels/UCnobodyAtAll000000000000", {"ours": "maybe"}),
         # Discovery runs.
         Call("runs", "GET", "/discovery/runs"),
         Call("runs active", "GET", "/discovery/runs?active=true"),

@@ -146,9 +146,18 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     assert "Last discovery: never" not in card.inner_text()
     shot(page, "04b-products-with-counts")
 
-    # The brand names its own channel in settings: it leaves the rankings.
-    assert CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
+    # The brand's channel was taken for its own by its name: kept out, and shown in settings, where one
+    # click undoes it and ranks it like any creator.
+    assert not CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
     page.get_by_role("link", name="Settings").click()
+    guess = page.locator(f'li.own-guess[data-channel-id="{OWN_CHANNEL}"]')
+    assert "We think this is your channel" in guess.inner_text()
+    shot(page, "04c-settings-own-channel-guess")
+    guess.get_by_role("button", name="Not our channel: rank it").click()
+    assert page.get_by_text("ranked like any creator again").is_visible()
+    assert CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
+
+    # The brand names its own channel in settings: it leaves the rankings.
     page.get_by_label("Channels that belong to Juniper & Pine Co.").fill(OWN_CHANNEL)
     page.get_by_role("button", name="Save channels").click()
     assert page.get_by_text("1 channel of yours kept out of the rankings.").is_visible()

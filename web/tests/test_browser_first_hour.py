@@ -172,7 +172,7 @@ def walk_the_readme_path(page: Any, world: dict[str, Any], *, brand: str, email:
     ranked = CreatorMatch.objects.filter(product=product).count()
     assert cards.count() == min(ranked, 25) >= 3
     first = cards.first
-    assert first.locator(".band").inner_text() in ("Strong fit", "Good fit", "Possible fit")
+    assert first.locator(".band").inner_text() in ("Strong fit", "Good fit", "Weak fit")
     assert "subscribers, as of" in first.inner_text() and "Last upload:" in first.inner_text()
     assert "matching video" in first.locator(".why-line").inner_text()
     assert not first.locator("details.more").evaluate("d => d.open")  # the videos are one click away

@@ -126,7 +126,7 @@ def test_dismissing_in_place_leaves_a_line_that_restores(browser: Client, world:
 
 def test_the_product_page_says_it_in_a_marketers_words(browser: Client, world: World) -> None:
     page = browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
-    assert "Strong fit" in page and "Good fit" in page and "Possible fit" in page
+    assert "Strong fit" in page and "Good fit" in page and "Weak fit" in page
     assert "2 matching videos about matcha, whisk and chasen. Best: “How to whisk matcha”" in page
     for engineer in ("Product attributes", "intent:", "Query:", "<code>", "Units"):
         assert engineer not in page, engineer

@@ -207,6 +207,7 @@ class Command(BaseCommand):
                 if len(title) > 48:
                     title = title[:47] + "…"
                 self.stdout.write(
-                    f"   {row.rank:>2}. {row.score:5.3f}  {row.channel.title[:32]:<32}  {row.video_count} video(s)  "
+                    f"   {row.rank:>2}. {row.score:5.3f} {row.fit_band:<6}  {row.channel.title[:32]:<32}  "
+                    f"{row.video_count} video(s)  "
                     f"best: {title}"
                 )
