@@ -7,8 +7,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = [("matches", "0002_evidence_without_copied_titles")]
-AFTER = [("matches", "0003_fit_band_and_own_channel_guess")]
+BEFORE = [("matches", "0003_creator_matches_plural")]
+AFTER = [("matches", "0004_fit_band_and_own_channel_guess")]
 
 
 @pytest.mark.django_db(transaction=True)

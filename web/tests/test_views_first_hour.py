@@ -17,7 +17,7 @@ from django_q.models import Schedule
 
 from discovery.models import Channel
 from emulators.testing.shopify_fixtures import follow_authorize
-from matches.models import CreatorDecision
+from matches.models import CreatorDecision, CreatorMatch
 from pipeline import schedules
 from shopify_app.models import Product, Shop
 from web.tests.dashboard_data import World, make_member, make_product
@@ -125,6 +125,8 @@ def test_dismissing_in_place_leaves_a_line_that_restores(browser: Client, world:
 
 
 def test_the_product_page_says_it_in_a_marketers_words(browser: Client, world: World) -> None:
+    for key, band in (("brew", "good"), ("cafe", "weak")):
+        CreatorMatch.objects.filter(product=world.whisk, channel=world.channels[key]).update(fit_band=band)
     page = browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
     assert "Strong fit" in page and "Good fit" in page and "Weak fit" in page
     assert "2 matching videos about matcha, whisk and chasen. Best: “How to whisk matcha”" in page

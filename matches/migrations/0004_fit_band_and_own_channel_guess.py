@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('matches', '0002_evidence_without_copied_titles'),
+        ('matches', '0003_creator_matches_plural'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
