@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test typecheck lint fuzz serve venv browser migrate check clean-db help
+.PHONY: demo test typecheck lint fuzz serve venv browser redis migrate check clean-db help
 
 help:
 	@echo "make demo   - set up and run discovery end to end on the embedded database (offline)"
@@ -31,6 +31,14 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# Debian's redis-server: the REDIS_URL tests (broker and shared session cache) start their own on loopback.
+redis:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		echo "Installing Debian's redis-server for the REDIS_URL tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; \
+	fi
+
 migrate: venv
 	MAATCHAA_DEV=true $(PY) manage.py migrate --no-input -v 0
 
@@ -50,7 +58,7 @@ lint: venv
 
 # Lint and types first: CI (.ci/run) runs `make test`, so either fails it before the slower suite starts.
 # Then the suite, then the fuzz stage (marked `fuzz`, so it runs once).
-test: venv browser lint typecheck
+test: venv browser redis lint typecheck
 	MAATCHAA_DEV=true $(PY) -m pytest -m "not fuzz"
 	$(MAKE) fuzz
 

@@ -38,9 +38,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         company_id = Company.objects.filter(memberships__user=user).values_list("pk", flat=True).first()
         request.session[SESSION_KEY] = str(company_id)
-        # A new company has nothing yet: connecting a store is the next step (unless it is already under
-        # way: an install from Shopify waits at `next`).
-        return HttpResponseRedirect(next_url) if next_url else redirect("dashboard:settings")
+        # A new company has nothing yet: the products page shows the first steps, connecting the store first
+        # (unless that is already under way: an install from Shopify waits at `next`).
+        return HttpResponseRedirect(next_url) if next_url else redirect("dashboard:products")
     return render(request, "accounts/signup.html", {"form": form, "next": next_url}, status=400 if form.errors else 200)
 
 

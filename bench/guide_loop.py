@@ -51,6 +51,7 @@ class GuideTally:
     returned: set[tuple[str, str]] = field(default_factory=set)
     kept: set[tuple[str, str]] = field(default_factory=set)
     products_searched: set[str] = field(default_factory=set)
+    queries: set[str] = field(default_factory=set)  # distinct keywords sent: a repeat finds nothing new
     stopped_reason: str = ""
 
 
@@ -136,6 +137,7 @@ class GuideLoop:
 
     def search_and_analyse(self, product: GuideProduct, keyword: str) -> None:
         self.tally.products_searched.add(product.key)
+        self.tally.queries.add(keyword.lower())
         found = self._get(
             "search",
             {
@@ -168,6 +170,17 @@ class GuideLoop:
             )
             if score >= MIN_SCORE_KEPT and views >= MIN_VIEWS_KEPT:
                 self.tally.kept.add((product.key, snippet["channelId"]))
+
+    def run_once(self, products: Sequence[GuideProduct]) -> GuideTally:
+        """Every product's keywords searched exactly once (no repeats), or until the quota refuses."""
+        try:
+            for product in products:
+                for keyword in guide_keywords(product.title, count=self.keywords_per_product):
+                    self.search_and_analyse(product, keyword)
+        except QuotaExceeded as exc:
+            self.tally.stopped_reason = str(exc)
+        self.tally.cycles = 1
+        return self.tally
 
     def run_day(self, products: Sequence[GuideProduct], *, cycles: int) -> GuideTally:
         """Up to `cycles` cycles, ending early when the quota refuses (no sleeps between cycles)."""

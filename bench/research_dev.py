@@ -137,7 +137,7 @@ def video_text(video: Video) -> VideoText:
         title=video.title,
         description=video.description,
         tags=tuple(video.tags),
-        category=video.category,
+        category=video.category_id,
     )
 
 

@@ -86,6 +86,7 @@ class Video(TimestampedModel):
             title=self.title,
             description=self.description,
             tags=tuple(self.tags or ()),
+            category=self.category_id,
         )
 
     def __str__(self) -> str:

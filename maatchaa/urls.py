@@ -4,7 +4,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/dashboard/products", permanent=False), name="home"),
+    # The start page (signed out) or the products (signed in), and /favicon.ico.
+    path("", include("web.site_urls")),
     # The admin pages of models that moved app keep answering at their old addresses (bookmarks, links).
     re_path(
         r"^admin/shopify_app/(?P<model>company|membership|apitoken|signinfailure)/(?P<rest>.*)$",

@@ -180,6 +180,7 @@ def creator_record(
         },
         "rank": creator["rank"],
         "score": round(creator["score"], 4),
+        "fit_band": creator["fit_band"],
         "video_count": creator["video_count"],
         "decision": creator.get("decision"),
         "last_upload_at": moment(creator.get("last_upload") or creator["last_upload_at"]),
@@ -261,6 +262,7 @@ def csv_safe(value: Any) -> str:
 CSV_COLUMNS = [
     "rank",
     "score",
+    "fit_band",
     "decision",
     "channel_id",
     "channel_title",
@@ -294,6 +296,7 @@ def creator_csv_row(record: dict[str, Any]) -> dict[str, str]:
     row = {
         "rank": record["rank"],
         "score": record["score"],
+        "fit_band": record["fit_band"],
         "decision": record["decision"] or "",
         "channel_id": record["channel"]["channel_id"],
         "channel_title": record["channel"]["title"],

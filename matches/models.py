@@ -35,16 +35,24 @@ class Match(TimestampedModel):
 class CreatorMatch(TimestampedModel):
     """A creator ranked for a product: the aggregate of its matched videos, with the evidence."""
 
+    class FitBand(models.TextChoices):
+        # Calibrated on labelled data (matches/fit_bands.py): what a score means to a marketer.
+        STRONG = "strong", "Strong fit"
+        GOOD = "good", "Good fit"
+        WEAK = "weak", "Weak fit"
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="creator_matches")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="creator_matches")
     score = models.FloatField()
     rank = models.PositiveIntegerField()
     video_count = models.PositiveIntegerField(default=0)
+    fit_band = models.CharField(max_length=8, choices=FitBand.choices, default=FitBand.WEAK)
     # [{"video_id", "score", "terms": [...]}...] best first, and "attributes" matched. Videos by id only:
     # readers add each one's current stored title (matches.selectors), nothing copied from YouTube is kept.
     evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name_plural = "creator matches"  # not Django's "creator matchs"
         constraints = [
             models.UniqueConstraint(fields=["product", "channel"], name="creatormatch_unique_product_channel"),
         ]
@@ -76,3 +84,32 @@ class CreatorDecision(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.status} for {self.product}"
+
+
+class OwnChannelGuess(TimestampedModel):
+    """A channel taken for the brand's own (its title or handle spells the company's, a vendor's or the
+    shop's name; matches/own_channels.py): kept out of the rankings until a member undoes it."""
+
+    class Source(models.TextChoices):
+        COMPANY = "company", "the company's name"
+        VENDOR = "vendor", "a vendor's name"
+        SHOP = "shop", "the shop's name"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="own_channel_guesses")
+    # An id, not a foreign key: the judgement (and its undoing) outlives the 30-day YouTube data it was made on.
+    channel_id = models.CharField(max_length=64)
+    matched_name = models.CharField(max_length=200)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    # A member said "not our channel": ranked like any creator, and never guessed again.
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "own channel guess"
+        constraints = [
+            models.UniqueConstraint(fields=["company", "channel_id"], name="ownchannelguess_unique_company_channel"),
+        ]
+
+    def __str__(self) -> str:
+        state = "undone" if self.rejected_at else "kept out"
+        return f"{self.channel_id} ({self.matched_name}, {state})"

@@ -6,10 +6,11 @@ Usage (what the discovery pipeline does for one product)::
                           vendor=p.vendor, tags=tuple(p.tags))
     videos = [VideoText(video_id=v.video_id, channel_id=v.channel_id, channel_title=v.channel_title,
                         title=v.title, description=v.description, tags=tuple(v.tags),
-                        category=v.category) for v in candidates]
+                        category=v.category_id) for v in candidates]
     product_vector = embed_product(product)        # (384,), store with get_embedder().model_name
     video_vectors = embed_videos(videos)           # (n, 384), one row per video, same order
-    scores = score_videos(product, product_vector, videos, video_vectors)       # best first
+    niche = predict_category(product_vector, embedder=get_embedder()).id   # discovery.categories
+    scores = score_videos(product, product_vector, videos, video_vectors, niche_category=niche)  # best first
     creators = rank_creators(scores, exclude_channel_ids=company.own_channel_ids)  # best first
 
 The score is content similarity only: statistics (views, likes, subscribers) never enter it, as
@@ -21,7 +22,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -117,6 +118,9 @@ class VideoScore:
     lexical: float  # in [0, 1]: share of the product's key words the video uses
     matched_terms: tuple[str, ...]  # product words found in the video
     matched_attributes: tuple[str, ...]  # e.g. "product type", "tag: hiking", "intent: review"
+    # Posted in a YouTube category outside the product's niche, with a meaning not close to the product:
+    # it shares words, not a subject (a band called Skillet for a skillet), and its score was lowered.
+    off_niche: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,14 @@ class ScoringWeights:
     # Creator aggregation: best video plus a decaying share of the next ones' scores.
     creator_decay: float = 0.35
     creator_videos: int = 5
+    # Word sense (see ``apply_word_sense``): a video outside the niche's YouTube categories whose cosine
+    # is below ``sense_cosine`` keeps ``off_niche_factor`` of its score. The niche is the product's
+    # predicted category and every category holding ``niche_share`` of the score of the best
+    # ``niche_videos`` candidates.
+    sense_cosine: float = 0.55
+    off_niche_factor: float = 0.5
+    niche_videos: int = 10
+    niche_share: float = 0.2
 
 
 DEFAULT_WEIGHTS = ScoringWeights()
@@ -173,8 +185,12 @@ def score_videos(
     video_vectors: np.ndarray,
     *,
     weights: ScoringWeights = DEFAULT_WEIGHTS,
+    niche_category: str | None = None,
 ) -> list[VideoScore]:
     """Score each video for ``product``, best first.
+
+    With ``niche_category`` (the product's predicted YouTube category id; "" when unknown) the scores
+    pass through ``apply_word_sense``, judged by each video's ``category``; with None they do not.
 
     ``product_vector`` and ``video_vectors`` (one row per video, same order) are L2-normalised
     embeddings of ``product_embedding_text(product)`` and ``video_embedding_text(video)`` from the
@@ -256,7 +272,75 @@ def score_videos(
             )
         )
     results.sort(key=lambda r: (-r.score, -r.cosine, r.video_id))
+    if niche_category is not None:
+        category_of = {video.video_id: video.category for video in videos}
+        return apply_word_sense(results, category_of, predicted=niche_category, weights=weights)
     return results
+
+
+# YouTube files an upload under People & Blogs unless its creator picks another category: it says
+# nothing about the subject, so a video there is never judged off its product's niche.
+DEFAULT_UPLOAD_CATEGORY = "22"
+
+
+def niche_categories(
+    scores: Sequence[VideoScore],
+    category_of: Mapping[str, str],
+    *,
+    predicted: str = "",
+    weights: ScoringWeights = DEFAULT_WEIGHTS,
+) -> set[str]:
+    """The YouTube categories (ids) the product's niche publishes in.
+
+    The predicted category, and each category holding at least ``weights.niche_share`` of the summed
+    score of the ``weights.niche_videos`` best-scoring candidates whose meaning is close to the product
+    (cosine at least ``weights.sense_cosine``; all candidates when none is): where the videos that fit
+    best were posted is where the niche's creators post (a water bottle's reviewers post under Howto &
+    Style and Science & Technology alike), and a word-sharing video cannot make its own category the niche.
+    """
+    close = [r for r in scores if r.cosine >= weights.sense_cosine] or list(scores)
+    best = sorted(close, key=lambda r: (-r.score, r.video_id))[: weights.niche_videos]
+    mass: dict[str, float] = defaultdict(float)
+    for result in best:
+        category = category_of.get(result.video_id, "")
+        if category:
+            mass[category] += result.score
+    total = sum(mass.values())
+    niche = {category for category, score in mass.items() if total > 0 and score / total >= weights.niche_share}
+    if predicted:
+        niche.add(predicted)
+    return niche
+
+
+def apply_word_sense(
+    scores: Sequence[VideoScore],
+    category_of: Mapping[str, str],
+    *,
+    predicted: str = "",
+    weights: ScoringWeights = DEFAULT_WEIGHTS,
+) -> list[VideoScore]:
+    """Lower the videos that share only surface words with the product; best first again.
+
+    A video is off the niche when it was posted in a YouTube category outside ``niche_categories``
+    (People & Blogs, YouTube's default, and an unknown category never count) and its meaning is not
+    close to the product (cosine below ``weights.sense_cosine``): a piano channel for a mechanical
+    keyboard, harness racing for a dog harness. It keeps ``weights.off_niche_factor`` of its score,
+    so that it cannot outrank the niche's creators, and is marked ``off_niche``.
+    """
+    niche = niche_categories(scores, category_of, predicted=predicted, weights=weights)
+    out: list[VideoScore] = []
+    for result in scores:
+        category = category_of.get(result.video_id, "")
+        if (
+            category
+            and category != DEFAULT_UPLOAD_CATEGORY
+            and category not in niche
+            and result.cosine < weights.sense_cosine
+        ):
+            result = replace(result, score=round(result.score * weights.off_niche_factor, 6), off_niche=True)
+        out.append(result)
+    out.sort(key=lambda r: (-r.score, -r.cosine, r.video_id))
+    return out
 
 
 def rank_creators(

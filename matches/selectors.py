@@ -47,7 +47,10 @@ User = AuthUser | AnonymousUser
 
 BIGINT_MAX = 2**63 - 1
 CHANNEL_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-ORDERINGS = ("rank", "subscribers", "recent_upload")
+ORDERINGS = ("rank", "subscribers", "engagement", "recent_upload")
+# Lists go by fit band first (strong, good, weak): ordering by a statistic sorts within each band, so a
+# weak fit with many subscribers never tops the strong ones.
+_BAND_ORDER = "CASE cm.fit_band WHEN 'strong' THEN 0 WHEN 'good' THEN 1 ELSE 2 END"
 MATCHED_VIDEOS_PER_CREATOR = 3
 
 
@@ -63,6 +66,8 @@ class CreatorFilters:
     uploaded_within_days: int | None = None
     ordering: str = "rank"
     include_dismissed: bool = False
+    # One creator only (the dashboard redraws a card after a decision).
+    channel_id: str = ""
 
 
 # --- products -------------------------------------------------------------------------------------
@@ -248,7 +253,7 @@ _LANGUAGE = (
     " ORDER BY v.published_at DESC LIMIT 1), '') END"
 )
 _CREATOR_COLUMNS = f"""
-    cm.channel_id, cm.rank, cm.score, cm.video_count, cm.evidence, d.status AS decision,
+    cm.channel_id, cm.rank, cm.score, cm.fit_band, cm.video_count, cm.evidence, d.status AS decision,
     ch.title, ch.custom_url, ch.thumbnail_url, ch.country, ch.default_language,
     ch.subscriber_count, ch.hidden_subscriber_count, ch.view_count AS channel_view_count,
     ch.video_count AS channel_video_count, ch.contact_emails AS channel_contact_emails,
@@ -286,13 +291,13 @@ class CreatorPages:
     """A product's ranked creators for a paginator: shortlisted pinned first, dismissed left out unless
     asked for. `count()` counts them; a slice is one query for that page's rows, as dicts.
 
-    Each row has the creator's `channel_id`, `rank`, `score`, `video_count`, `evidence`, `decision`
+    Each row has the creator's `channel_id`, `rank`, `score`, `fit_band`, `video_count`, `evidence`, `decision`
     (shortlisted/dismissed/None); its channel's `title`, `custom_url`, `thumbnail_url`, `country`,
     `default_language`, `subscriber_count`, `hidden_subscriber_count`, `channel_view_count`,
     `channel_video_count`, `channel_contact_emails`, `fetched_at`, `statistics_emulated`,
     `last_upload_at`; and `engagement` ((likes + comments) per view over the creator's stored videos),
     `engagement_as_of` (the oldest fetch among them), `last_upload` and `language`. Statistics shape
-    only filters and the optional orderings, never `rank`.
+    only filters and the optional orderings, never `rank`; an ordering sorts within each fit band.
     """
 
     def __init__(self, *, product: ProductRef, filters: CreatorFilters, now: datetime) -> None:
@@ -302,6 +307,9 @@ class CreatorPages:
         if product.own_channel_ids:
             where.append("NOT (cm.channel_id = ANY(%s))")
             params.append(list(product.own_channel_ids))
+        if filters.channel_id:
+            where.append("cm.channel_id = %s")
+            params.append(filters.channel_id)
         if not filters.include_dismissed:
             where.append("d.status IS DISTINCT FROM %s")
             params.append(CreatorDecision.Status.DISMISSED.value)
@@ -332,9 +340,13 @@ class CreatorPages:
         if filters.uploaded_within_days is not None:
             where.append(f"{_LAST_UPLOAD} >= %s")
             params.append(now - timedelta(days=filters.uploaded_within_days))
-        order = ["CASE WHEN d.status = 'shortlisted' THEN 0 ELSE 1 END"]
+        order = ["CASE WHEN d.status = 'shortlisted' THEN 0 ELSE 1 END", _BAND_ORDER]
         if filters.ordering == "subscribers":
             order.append("ch.subscriber_count DESC NULLS LAST")
+        elif filters.ordering == "engagement":
+            if not derived.allowed():  # refused by the API and the pages first; never computed regardless
+                raise ApplicationError(derived.REFUSED, details={"ordering": [derived.REFUSED]})
+            order.append(f"{_ENGAGEMENT} DESC NULLS LAST")
         elif filters.ordering == "recent_upload":
             order.append(f"{_LAST_UPLOAD} DESC NULLS LAST")
         order += ["cm.rank", "cm.channel_id"]
@@ -433,3 +445,32 @@ def get_product_creator(*, product: Product, channel_id: str) -> CreatorMatch:
     if creator is None:
         raise ApplicationError("Creator not found for this product.", status=404)
     return creator
+
+
+_CHANNEL_CREATOR_ROWS = f"""
+SELECT {{columns}}, cm.product_id, p.title AS product_title, p.handle AS product_handle,
+       p.image_url AS product_image_url, p.online_store_url AS product_url
+{_CREATOR_FROM}
+JOIN company_products p ON p.id = cm.product_id
+WHERE cm.channel_id = %s AND p.company_id = %s
+ORDER BY cm.score DESC, p.title, p.id"""
+
+
+def channel_creator_rows(*, company: Company | uuid.UUID, channel_id: str) -> list[dict[str, Any]]:
+    """One channel as ranked for each of the company's products (and only the company's), best fit
+    first: rows of `CreatorPages`' shape with the product's `product_id`, `product_title`,
+    `product_handle`, `product_image_url` and `product_url`, each with its matched videos attached."""
+    if not CHANNEL_ID_SHAPE.fullmatch(channel_id):
+        return []
+    company_id = company.pk if isinstance(company, Company) else company
+    columns = _CREATOR_COLUMNS + (_DERIVED_COLUMNS if derived.allowed() else "")
+    rows = _rows(_CHANNEL_CREATOR_ROWS.format(columns=columns), [channel_id, company_id])
+    for row in rows:
+        row["evidence"] = _json(row["evidence"])
+    _add_current_titles(rows)
+    return [
+        attach_matched_videos(
+            product=ProductRef(pk=row["product_id"], handle=row["product_handle"], own_channel_ids=()), creators=[row]
+        )[0]
+        for row in rows
+    ]

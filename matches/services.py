@@ -17,11 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Company
+from discovery.categories import predict_category
 from discovery.models import Video
 from discovery.selectors import suppressed_channel_ids
 from maatchaa.lib.embedding import Embedder, get_embedder
 from matches import ranking, vectors
+from matches.fit_bands import fit_band
 from matches.models import CreatorMatch, Match
+from matches.own_channels import detect_own_channels, kept_out_channel_ids
 from matches.vectors import vector_label
 from shopify_app.models import Product
 
@@ -39,6 +42,8 @@ def _evidence(score: ranking.VideoScore) -> dict[str, Any]:
         "attributes": list(score.matched_attributes),
         "cosine": score.cosine,
         "lexical": score.lexical,
+        # Posted outside the product's niche and not close in meaning: its score was lowered (word sense).
+        **({"off_niche": True} if score.off_niche else {}),
     }
 
 
@@ -52,6 +57,7 @@ def _from_match(match: Match) -> ranking.VideoScore:
         lexical=float(evidence.get("lexical", 0.0)),
         matched_terms=tuple(evidence.get("terms", ())),
         matched_attributes=tuple(evidence.get("attributes", ())),
+        off_niche=bool(evidence.get("off_niche", False)),
     )
 
 
@@ -68,6 +74,7 @@ def embed_product(*, product: Product, embedder: Embedder | None = None) -> np.n
 
 
 def _excluded_channels(product: Product, channel_ids: set[str]) -> set[str]:
+    """Never scored: the channels the brand named as its own, and those that asked to be forgotten."""
     own = set(product.company.own_channel_ids or ())
     return own | suppressed_channel_ids(channel_ids=channel_ids)
 
@@ -104,6 +111,9 @@ def match_product(
     )
     excluded = _excluded_channels(product, {v.channel_id for v in videos})
     videos = [v for v in videos if v.channel_id not in excluded]
+    # Channels taken for the brand's own are scored and stored but never ranked, so that undoing the
+    # guess ranks them at once (matches/own_channels.py).
+    guessed = detect_own_channels(company=product.company, channel_ids={v.channel_id for v in videos})
     made = 0
     if videos:
         scored = ranking.score_videos(
@@ -111,10 +121,17 @@ def match_product(
             np.asarray(product_vector, dtype=np.float32),
             [v.as_text() for v in videos],
             np.asarray([v.embedding for v in videos], dtype=np.float32),
+            niche_category=predict_category(product_vector, embedder=embedder).id,
         )
         # Rank creators over every candidate, then keep the best `keep` creators with their best videos:
         # the creator is what users pick, and a top-N of videos would often be a few creators' uploads.
-        best = [v for creator in ranking.rank_creators(scored)[:keep] for v in creator.videos[:MATCHES_PER_CREATOR]]
+        ranked = ranking.rank_creators(scored)
+        best = [
+            v
+            for creator in [c for c in ranked if c.channel_id not in guessed][:keep]
+            + [c for c in ranked if c.channel_id in guessed]
+            for v in creator.videos[:MATCHES_PER_CREATOR]
+        ]
         kept = {v.video_id for v in best}
         best += [v for v in scored if v.video_id in earlier and v.video_id not in kept]
         now = timezone.now()
@@ -144,10 +161,12 @@ def match_product(
 def rank_product_creators(*, product: Product) -> int:
     """Recompute the product's CreatorMatch rows (score, rank, evidence) from its Match rows.
 
-    The brand's own channels and suppressed channels are left out. Returns how many creators are ranked.
+    The brand's own channels (named, or detected and not undone) and suppressed channels are left out.
+    Each creator gets the fit band of its score. Returns how many creators are ranked.
     """
     matches = list(Match.objects.filter(product=product).select_related("video"))
     excluded = _excluded_channels(product, {m.video.channel_id for m in matches})
+    excluded |= kept_out_channel_ids(company=product.company)
     matches = [m for m in matches if m.video.channel_id not in excluded]
     ranked = ranking.rank_creators([_from_match(m) for m in matches])
     now = timezone.now()
@@ -160,6 +179,7 @@ def rank_product_creators(*, product: Product) -> int:
                 channel_id=creator.channel_id,
                 score=float(creator.score),
                 rank=position,
+                fit_band=fit_band(creator.score),
                 video_count=len(videos),
                 evidence={
                     # Videos by id only: their titles are read from the stored videos when shown
@@ -186,7 +206,7 @@ def rank_product_creators(*, product: Product) -> int:
             rows,
             update_conflicts=True,
             unique_fields=["product", "channel"],
-            update_fields=["score", "rank", "video_count", "evidence", "updated_at"],
+            update_fields=["score", "rank", "fit_band", "video_count", "evidence", "updated_at"],
         )
     return len(rows)
 
@@ -196,6 +216,14 @@ def set_own_channels(*, company: Company, channel_ids: list[str]) -> Company:
     with transaction.atomic():
         company.own_channel_ids = channel_ids
         company.save(update_fields=["own_channel_ids", "updated_at"])
-        # Rows ranked before the brand named its channels go now; the next ranking leaves them out too.
+        # Rows ranked before the brand named its channels go now, and those products are ranked again so
+        # that their ranks stay 1, 2, 3... without a gap; the next ranking leaves them out too.
+        affected = set(
+            CreatorMatch.objects.filter(product__company=company, channel_id__in=channel_ids).values_list(
+                "product_id", flat=True
+            )
+        )
         CreatorMatch.objects.filter(product__company=company, channel_id__in=channel_ids).delete()
+        for product in Product.objects.filter(pk__in=affected).select_related("company"):
+            rank_product_creators(product=product)
     return company

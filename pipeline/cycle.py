@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from discovery import quota, selectors
-from pipeline import runs
+from pipeline import runs, shutdown, triggers
 from pipeline.budget import (
     CycleBudget,
     discoverable_companies,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("maatchaa.worker")
 
 _CYCLE_LOCK = 7_346_002
+NO_PRODUCTS = "no products"
 _CYCLE_SEQUENCE = "discovery_cycle_number_seq"
 
 
@@ -48,13 +49,18 @@ class CycleReport:
     units: int = 0
     products_done: int = 0
     matches_made: int = 0
+    failed: int = 0  # runs YouTube failed entirely
+    partial: int = 0  # runs YouTube failed in part
     note: str = ""
 
     def summary(self) -> str:
         if self.note:
             return f"Cycle #{self.number}: {self.note}"
+        trouble = "".join(
+            f", {count} {what}" for count, what in ((self.failed, "failed"), (self.partial, "partial")) if count
+        )
         return (
-            f"Cycle #{self.number}: {len(self.run_ids)} run(s), {self.products_done} products, "
+            f"Cycle #{self.number}: {len(self.run_ids)} run(s){trouble}, {self.products_done} products, "
             f"{self.search_calls} search calls, {self.units} units, {self.matches_made} matches"
         )
 
@@ -112,7 +118,7 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
         emit(f"🧹 Marked {abandoned} stale discovery run(s) as abandoned (partial results kept)")
     companies = list(discoverable_companies())
     if not companies:
-        report.note = "no products"
+        report.note = NO_PRODUCTS
         emit("⚠️  No products found in database")
         emit("💡 Waiting for companies to connect Shopify stores...")
         return
@@ -155,6 +161,9 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
     units_left = budget.units
     # The companies without an allocation come last: they run only on what the others left unused.
     for index, company in enumerate(chosen + waiting):
+        if shutdown.stop_requested():
+            emit("⏸️  The worker is stopping: the other companies wait for the next cycle")
+            break
         search_limit = allocation[company.pk] + carry_search
         if search_limit <= 0:
             report.skipped[str(company.pk)] = "no search calls left in this cycle's share"
@@ -187,12 +196,20 @@ def _run_cycle(*, report: CycleReport, now: dt.datetime | None, emit: Callable[[
         report.units += run.units
         report.products_done += run.products_done
         report.matches_made += run.matches_made
+        report.failed += run.status == DiscoveryRun.Status.FAILED
+        report.partial += run.status == DiscoveryRun.Status.PARTIAL
         carry_search = max(0, search_limit - run.search_calls)
         units_left = max(0, units_left - run.units)
+        mark = "✅" if run.status == DiscoveryRun.Status.SUCCEEDED else "❌"
         emit(
-            f"✅ {company.name}: {run.products_done} products, {run.search_calls} search calls, "
+            f"{mark} {company.name}: {run.products_done} products, {run.search_calls} search calls, "
             f"{run.matches_made} matches ({run.status})"
         )
+        if run.status != DiscoveryRun.Status.SUCCEEDED:
+            emit(f"   {run.message}")
+        if run.status == DiscoveryRun.Status.ABANDONED and shutdown.stop_requested():
+            triggers.resume_interrupted_run(run=run)
+            break
         if quota.breaker_open_until() is not None:
             emit("⛔ YouTube answered quotaExceeded: this cycle stops; cycles resume after the Pacific reset")
             break

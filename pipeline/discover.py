@@ -48,7 +48,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Company
-from discovery import categories, search_cache, selectors, text_signals
+from discovery import categories, quota, search_cache, selectors, text_signals
 from discovery import queries as query_lib
 from discovery.models import Channel, Video
 from discovery.queries import Search
@@ -64,6 +64,7 @@ from discovery.youtube import (
 from maatchaa.lib.embedding import Embedder, get_embedder
 from matches import ranking, vectors
 from matches import services as match_services
+from pipeline import shutdown
 from pipeline.models import DiscoveryRun
 from shopify_app import selectors as shop_selectors
 from shopify_app.models import Product
@@ -77,6 +78,10 @@ IDS_PER_CALL = 50  # videos.list and channels.list take at most 50 ids per call
 SEARCH_ORDER = "relevance"
 # Units from the 10k pool a search's follow-up costs at most: one videos.list and one channels.list.
 UNITS_PER_SEARCH_ESTIMATE = 2
+# After this many products in a row got nothing but failures from YouTube (a 5xx storm, timeouts, rate
+# limits), the run stops: every further call would be charged and fail too. The products it did not
+# reach keep their turn.
+FAILED_PRODUCTS_IN_A_ROW_TO_STOP = 2
 # Products discovered at once, interleaved on the main thread: while one waits for its vectors, the next
 # ones send their searches. Three keep the embedding thread fed through a product's network turn.
 PRODUCTS_IN_FLIGHT = 3
@@ -116,10 +121,24 @@ class DiscoveryTally:
     matches_made: int = 0
     errors: list[str] = field(default_factory=list)
     stopped_reason: str = ""
+    # Products YouTube failed (every call for them failed and nothing stored answers them): not discovered.
+    products_failed: int = 0
+    # What YouTube answered to the calls that failed ("503 backendError" -> how many), and the last message.
+    youtube_failures: dict[str, int] = field(default_factory=dict)
+    last_failure: str = ""
+    # The run stopped because of YouTube (its quotaExceeded breaker, or a storm of failures), not its budget.
+    stopped_by_youtube: bool = False
+    breaker_until: datetime | None = None
+    # The worker was told to stop (SIGTERM): the run wrapped up at a call boundary, to be resumed.
+    interrupted: bool = False
 
     @property
     def stopped(self) -> bool:
         return bool(self.stopped_reason)
+
+    @property
+    def failed_calls(self) -> int:
+        return sum(self.youtube_failures.values())
 
 
 @dataclass(frozen=True)
@@ -248,6 +267,7 @@ class _Pipeline:
         self.search_call_limit = search_call_limit
         self.unit_limit = unit_limit
         self.tally = DiscoveryTally()
+        self._failed_in_a_row = 0
         self._log = log
         self.client = client or get_client(company=company)
         self.params = _search_params()
@@ -291,10 +311,60 @@ class _Pipeline:
             heartbeat_at=timezone.now(),
         )
 
-    def stop(self, reason: str) -> None:
+    def beat(self) -> bool:
+        """Beat the run's heartbeat before a YouTube call (DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS bounds the
+        silence between beats). False, and the run stops, when the run is no longer running: another
+        process abandoned it as stale, so this one must not carry on beside its successor."""
+        if shutdown.stop_requested():
+            self.interrupt()
+            return False
+        if self.run is None:
+            return True
+        alive = DiscoveryRun.objects.filter(pk=self.run.pk, status=DiscoveryRun.Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+        if not alive:
+            self.stop("this run was abandoned by another process while it ran")
+        return bool(alive)
+
+    def interrupt(self) -> None:
+        self.stop("the worker is stopping (SIGTERM)")
+        self.tally.interrupted = self.tally.stopped_reason == "the worker is stopping (SIGTERM)"
+
+    def stop(self, reason: str, *, by_youtube: bool = False, breaker_until: datetime | None = None) -> None:
         if not self.tally.stopped_reason:
             self.tally.stopped_reason = reason
+            self.tally.stopped_by_youtube = by_youtube
+            self.tally.breaker_until = breaker_until
             self.emit(f"   ⛔ Stopping: {reason}")
+
+    def stop_for_quota(self, exc: QuotaExhausted | BreakerOpen) -> None:
+        if isinstance(exc, BreakerOpen):
+            self.stop(str(exc), by_youtube=True, breaker_until=exc.until)
+        else:
+            self.stop(str(exc))
+
+    def stop_for_budget(self, reason: str) -> None:
+        """This run's budget is spent; while YouTube's quotaExceeded breaker is open, that is why (the
+        day's share reads 0 then), and the run says the breaker, not an empty budget."""
+        breaker = quota.open_breaker_state()
+        if breaker is None:
+            self.stop(reason)
+            return
+        until, why = breaker
+        self.stop(
+            f"YouTube answered quotaExceeded earlier today ({why or 'no detail'}); no call is sent until the "
+            f"quota resets at {until.astimezone(quota.PACIFIC):%Y-%m-%d %H:%M %Z}.",
+            by_youtube=True,
+            breaker_until=until,
+        )
+
+    def youtube_failed(self, exc: YouTubeError, what: str) -> None:
+        """A call YouTube answered with an error (or did not answer): counted, and in the run's errors."""
+        key = f"{exc.status} {exc.reason}" if exc.status else exc.reason
+        self.tally.youtube_failures[key] = self.tally.youtube_failures.get(key, 0) + 1
+        self.tally.last_failure = str(exc)
+        self.error(f"{what} failed: {exc}")
 
     def error(self, message: str) -> None:
         self.tally.errors.append(message)
@@ -333,7 +403,9 @@ class _Pipeline:
             self.emit(f"   🔎 Searching YouTube: '{query}'{where} (answered from storage, no call)")
             return list(cached.video_ids), dict(cached.channels)
         if self.search_call_limit is not None and self.tally.search_calls >= self.search_call_limit:
-            self.stop(f"this run's search-call budget ({self.search_call_limit}) is spent")
+            self.stop_for_budget(f"this run's search-call budget ({self.search_call_limit}) is spent")
+            return None
+        if not self.beat():
             return None
         self.emit(f"   🔎 Searching YouTube: '{query}'{where}")
         try:
@@ -344,12 +416,12 @@ class _Pipeline:
                 **self.params,  # type: ignore[arg-type]
             )
         except (QuotaExhausted, BreakerOpen) as exc:
-            self.stop(str(exc))
+            self.stop_for_quota(exc)
             return None
         except YouTubeError as exc:
             # The call was sent and counted; say so, and carry on with the other queries.
             self.tally.search_calls += 1
-            self.error(f"search '{query}'{where} failed: {exc}")
+            self.youtube_failed(exc, f"search '{query}'{where}")
             return None
         self.tally.search_calls += 1
         # Stored and returned without the videos of suppressed channels: no detail call is spent on them.
@@ -364,21 +436,21 @@ class _Pipeline:
         left = self.units_left()
         if left is None or math.ceil(len(ids) / IDS_PER_CALL) <= left:
             return ids
-        self.stop(f"this run's unit budget ({self.unit_limit}) cannot pay for more {what} details")
+        self.stop_for_budget(f"this run's unit budget ({self.unit_limit}) cannot pay for more {what} details")
         return ids[: left * IDS_PER_CALL]
 
     def fetch_videos(self, ids: list[str]) -> list[VideoDetails]:
         ids = self._affordable(ids, "video")
-        if not ids:
+        if not ids or not self.beat():
             return []
         try:
             details = self.client.videos(ids)
         except (QuotaExhausted, BreakerOpen) as exc:
-            self.stop(str(exc))
+            self.stop_for_quota(exc)
             return []
         except YouTubeError as exc:
             self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
-            self.error(f"video details failed: {exc}")
+            self.youtube_failed(exc, "video details")
             return []
         self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
         self.tally.videos_fetched += len(details)
@@ -386,16 +458,16 @@ class _Pipeline:
 
     def fetch_channels(self, ids: list[str]) -> list[ChannelDetails]:
         ids = self._affordable(ids, "channel")
-        if not ids:
+        if not ids or not self.beat():
             return []
         try:
             details = self.client.channels(ids)
         except (QuotaExhausted, BreakerOpen) as exc:
-            self.stop(str(exc))
+            self.stop_for_quota(exc)
             return []
         except YouTubeError as exc:
             self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
-            self.error(f"channel details failed: {exc}")
+            self.youtube_failed(exc, "channel details")
             return []
         self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
         self.tally.channels_fetched += len(details)
@@ -451,14 +523,13 @@ class _Pipeline:
         )
 
     def analyse_videos(self, details: list[VideoDetails]) -> list[Video]:
-        """Analyse fetched videos (signals, language), logging each as the guide does; `start_batch` then
-        queues their embedding."""
+        """Analyse fetched videos (signals, language); `start_batch` then queues their embedding. Each video
+        is logged once stored (store_videos), as the guide's pair."""
         if not details:
             return []
         now = timezone.now()
         rows: list[Video] = []
         for d in details:
-            self.emit(f"         🎥 Analyzing: {_short(d.title)}...")
             text = f"{d.title}\n{d.description}"
             rows.append(
                 Video(
@@ -536,12 +607,14 @@ class _Pipeline:
                 "embedding_model", "fetched_at", "updated_at",
             ],
         )  # fmt: skip
-        # The channel's newest upload as far as we know it (recency, for users).
+        # The channel's newest upload as far as we know it (recency, for users). The guide's log shows each
+        # video as a pair of lines; the batch was analysed together, so the pair comes once it is stored.
         for row in rows:
             if row.published_at is not None:
                 Channel.objects.filter(channel_id=row.channel_id).filter(
                     Q(last_upload_at__isnull=True) | Q(last_upload_at__lt=row.published_at)
                 ).update(last_upload_at=row.published_at)
+            self.emit(f"         🎥 Analyzing: {_short(row.title)}...")
             self.emit(f"         ✅ Indexed: {_short(row.title)}...")
 
     def reembed_stale_models(self, video_ids: list[str]) -> None:
@@ -568,6 +641,7 @@ class _Pipeline:
         analysed: set[str] = set()
         asked: list[Search] = []
         searched = 0
+        failed_calls_before = self.tally.failed_calls
         # The planned searches that need no results first (the niche, then within its category),
         # then queries learned from what those found.
         static = planned[:2]
@@ -604,10 +678,24 @@ class _Pipeline:
             product_vector=product_vector,
         )
         self.tally.matches_made += made.matches_made
-        if not self.tally.stopped:
-            # Only a product the run did not stop in counts as discovered: an interrupted one keeps its
-            # place at the front of the rotation. (A query that failed is in the run's errors; retrying
-            # it first every cycle would let one bad query hold a slot forever.)
+        # YouTube failed this product when its calls failed and nothing it found is stored (no search
+        # answered, or no details for what they found). Such a product is not discovered: like one the
+        # run stopped in, it keeps its place at the front of the rotation. A product with some answers
+        # and some failures counts as discovered; its failures are in the run's errors.
+        failed = self.tally.failed_calls > failed_calls_before and not (
+            searched and Video.objects.filter(video_id__in=list(candidates)).exists()
+        )
+        if failed:
+            self.tally.products_failed += 1
+            self._failed_in_a_row += 1
+            self.emit(f"   ❌ {product.title}: YouTube failed its calls; not discovered, it keeps its turn")
+            if self._failed_in_a_row >= FAILED_PRODUCTS_IN_A_ROW_TO_STOP:
+                self.stop(
+                    f"YouTube failed every call for {self._failed_in_a_row} products in a row",
+                    by_youtube=True,
+                )
+        elif not self.tally.stopped:
+            self._failed_in_a_row = 0
             Product.objects.filter(pk=product.pk).update(last_discovered_at=timezone.now())
             self.tally.products_done += 1
             self.emit(f"   🏁 {product.title}: {len(candidates)} videos considered, {made.creators} creators ranked")
@@ -732,6 +820,9 @@ def discover_products(
                 and not pipeline.tally.stopped
                 and (not active or pipeline.can_start_another())
             ):
+                if shutdown.stop_requested():
+                    pipeline.interrupt()  # the products in flight stop asking too (the tally is stopped)
+                    break
                 position, product = next(upcoming, (0, None))
                 if product is None:
                     break

@@ -20,6 +20,8 @@ class DiscoveryRun(TimestampedModel):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        # Some products discovered, others not because YouTube failed them (they keep their turn).
+        PARTIAL = "partial", "Partial"
         FAILED = "failed", "Failed"
         ABANDONED = "abandoned", "Abandoned"
 

@@ -23,22 +23,33 @@ from accounts.models import Company
 from discovery import selectors
 from pipeline.discover import LogFn, discover_products
 from pipeline.models import DiscoveryRun
+from pipeline.outcome import run_outcome
+from shopify_app import selectors as shop_selectors
 
 logger = logging.getLogger("maatchaa.discovery")
 
-# A running run beats its heartbeat after every search and product (seconds apart); one silent this
-# long has lost its worker.
-STALE_HEARTBEAT = timedelta(minutes=15)
 # A run whose worker pid is gone on this machine is abandoned sooner, after this grace (the pid could
 # belong to another machine sharing a Redis broker; its heartbeat would then be recent).
 DEAD_PID_GRACE = timedelta(minutes=2)
 
 
+def stale_heartbeat() -> timedelta:
+    """A running run beats its heartbeat before every YouTube call and after every product; one silent
+    this long has lost its worker (DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS)."""
+    return timedelta(seconds=settings.DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS)
+
+
 def create_discovery_run(*, company: Company, trigger: str) -> tuple[DiscoveryRun, bool]:
-    """The company's new queued run, or its active (queued/running) run with created=False."""
-    for _ in range(3):
+    """The company's new queued run, or its active (queued/running) run with created=False.
+
+    An active run whose worker died (its heartbeat stale) is abandoned first, keeping its results, so
+    a trigger after a killed worker starts a new run instead of answering "already in progress".
+    """
+    for attempt in range(3):
         active = DiscoveryRun.objects.filter(company=company, status__in=DiscoveryRun.ACTIVE_STATUSES).first()
         if active is not None:
+            if attempt == 0 and abandon_stale_runs(company=company):
+                continue
             return active, False
         try:
             with transaction.atomic():
@@ -99,11 +110,22 @@ def execute_discovery_run(
                 unit_limit=unit_limit,
                 log=log,
             )
-            if tally.stopped_reason:
-                message = f"Stopped after {tally.products_done} of {len(products)} products: {tally.stopped_reason}"
+            if tally.interrupted:
+                # Its worker was told to stop; the caller queues a run for the products not reached.
+                left = len(products) - tally.products_done
+                message = (
+                    f"Abandoned: the worker was stopped (SIGTERM) after {tally.products_done} of {len(products)} "
+                    f"products; partial results kept, the {left} not reached are queued again."
+                )
+                _finish(run, status=DiscoveryRun.Status.ABANDONED, message=message)
             else:
-                message = f"Discovered {tally.products_done} of {len(products)} products."
-            _finish(run, status=DiscoveryRun.Status.SUCCEEDED, message=message)
+                outcome = run_outcome(tally=tally, planned=len(products))
+                message = outcome.message
+                waiting = _waiting_after(run, products) if product_ids is None else 0
+                if waiting:
+                    # The rotation takes them first next time; the dashboard says when that is.
+                    message += f" {waiting} more wait for a later run."
+                _finish(run, status=outcome.status, message=message)
     except BaseException as exc:
         # Whatever happened (an API error we did not expect, a bug, Ctrl-C), the row must not stay
         # 'running': it would block the company's next run until abandoned.
@@ -112,6 +134,11 @@ def execute_discovery_run(
         if not isinstance(exc, Exception):
             raise
     return DiscoveryRun.objects.get(pk=run_id)
+
+
+def _waiting_after(run: DiscoveryRun, products: Sequence[object]) -> int:
+    """How many of the company's discoverable products this run did not take."""
+    return max(0, shop_selectors.discoverable_products(company=run.company).count() - len(products))
 
 
 def _finish(run: DiscoveryRun, *, status: str, message: str) -> None:
@@ -141,34 +168,41 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def abandon_stale_runs() -> int:
+def abandon_stale_runs(*, company: Company | None = None) -> int:
     """Mark runs whose worker died as abandoned, keeping their partial results; returns how many.
 
-    A running run is stale when its heartbeat is older than STALE_HEARTBEAT, or when its worker pid
-    no longer exists here and it has been silent for DEAD_PID_GRACE. A queued run that no worker
-    claimed within django-q2's retry window has lost its task. Their products that were not reached
-    keep their old last_discovered_at, so the next run's rotation picks them first.
+    A running run is stale when its heartbeat is older than DISCOVERY_RUN_HEARTBEAT_TIMEOUT_SECONDS, or
+    when its worker pid no longer exists here and it has been silent for DEAD_PID_GRACE (or the
+    timeout, if shorter). A queued run that no worker claimed within django-q2's retry window has
+    lost its task. Their products that were not reached keep their old last_discovered_at, so the
+    next run's rotation picks them first. `company` limits this to one company's runs.
     """
     now = timezone.now()
     abandoned = 0
-    running = DiscoveryRun.objects.filter(status=DiscoveryRun.Status.RUNNING)
+    stale_after = stale_heartbeat()
+    grace = min(DEAD_PID_GRACE, stale_after)
+    scope = DiscoveryRun.objects.filter(company=company) if company is not None else DiscoveryRun.objects.all()
+    running = scope.filter(status=DiscoveryRun.Status.RUNNING)
     for run in running:
         heartbeat = run.heartbeat_at or run.started_at or run.created_at
-        stale = heartbeat < now - STALE_HEARTBEAT
-        dead = run.worker_pid is not None and not _pid_alive(run.worker_pid) and heartbeat < now - DEAD_PID_GRACE
+        stale = heartbeat < now - stale_after
+        dead = run.worker_pid is not None and not _pid_alive(run.worker_pid) and heartbeat < now - grace
         if run.worker_pid == os.getpid():
             dead = False  # our own process is alive by definition
         if stale or dead:
-            why = "its worker stopped beating" if stale else f"its worker (pid {run.worker_pid}) is gone"
+            silent = int((now - heartbeat).total_seconds())
+            why = (
+                f"its worker (pid {run.worker_pid}) has been silent for {silent} s"
+                if stale
+                else f"its worker (pid {run.worker_pid}) is gone"
+            )
             abandoned += DiscoveryRun.objects.filter(pk=run.pk, status=DiscoveryRun.Status.RUNNING).update(
                 status=DiscoveryRun.Status.ABANDONED,
                 finished_at=now,
                 message=f"Abandoned: {why}; partial results kept ({run.products_done} products done)."[:500],
             )
     retry = int(settings.Q_CLUSTER.get("retry", 2400))  # type: ignore[call-overload]
-    lost = DiscoveryRun.objects.filter(
-        Q(status=DiscoveryRun.Status.QUEUED), created_at__lt=now - timedelta(seconds=retry)
-    )
+    lost = scope.filter(Q(status=DiscoveryRun.Status.QUEUED), created_at__lt=now - timedelta(seconds=retry))
     abandoned += lost.update(
         status=DiscoveryRun.Status.ABANDONED,
         finished_at=now,

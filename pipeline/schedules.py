@@ -32,9 +32,16 @@ WEBHOOK_PRUNE_TASK = "shopify_app.tasks.prune_webhook_deliveries"
 # A shop whose webhook registration failed at install (Shopify down, a refused address) is retried hourly.
 WEBHOOK_REGISTRATION_SCHEDULE_NAME = "maatchaa-webhook-registration"
 WEBHOOK_REGISTRATION_TASK = "shopify_app.tasks.retry_webhook_registrations"
+# Members due their weekly what's-new email get it; the task itself skips members digested within the week.
+DIGEST_SCHEDULE_NAME = "maatchaa-weekly-digest"
+DIGEST_TASK = "creators.tasks.weekly_digest"
 # Retention runs just after YouTube's quota resets, so refreshing 30-day-old data never competes
 # with a day's discovery that has already spent the units.
 RETENTION_AFTER_RESET = dt.timedelta(minutes=15)
+
+# With no products anywhere the guide's worker sleeps this long, then looks again (a store that connects
+# meanwhile does not wait for it: its product sync starts an immediate run).
+NO_PRODUCTS_RETRY = dt.timedelta(minutes=30)
 
 RULE = "=" * 60
 # Arbitrary constants for PostgreSQL advisory locks (one namespace per purpose).
@@ -78,6 +85,13 @@ def declared_schedules(*, now: dt.datetime | None = None) -> tuple[DeclaredSched
             first_run=now + dt.timedelta(hours=1),
         ),
         DeclaredSchedule(
+            name=DIGEST_SCHEDULE_NAME,
+            func=DIGEST_TASK,
+            schedule_type=Schedule.DAILY,
+            minutes=None,
+            first_run=now + dt.timedelta(hours=2),
+        ),
+        DeclaredSchedule(
             name=WEBHOOK_REGISTRATION_SCHEDULE_NAME,
             func=WEBHOOK_REGISTRATION_TASK,
             schedule_type=Schedule.HOURLY,
@@ -114,6 +128,23 @@ def upsert_schedules(*, now: dt.datetime | None = None) -> list[Schedule]:
             row.save()
             rows.append(row)
     return rows
+
+
+def _every(row: Schedule) -> str:
+    if row.schedule_type == Schedule.MINUTES:
+        return f"every {row.minutes} minutes"
+    return {Schedule.HOURLY: "hourly", Schedule.DAILY: "daily", Schedule.WEEKLY: "weekly"}.get(
+        row.schedule_type, str(row.get_schedule_type_display()).lower()
+    )
+
+
+def retry_cycle_after_no_products(*, now: dt.datetime | None = None) -> dt.datetime:
+    """The guide's worker sleeps 30 minutes when it finds no products, then retries: the next cycle is set
+    NO_PRODUCTS_RETRY from now, sooner or later than the interval would put it. After commit, so that the
+    scheduler's own save of the row (it sets the next run when it sends the task) cannot overwrite it."""
+    when = (now or timezone.now()) + NO_PRODUCTS_RETRY
+    transaction.on_commit(lambda: Schedule.objects.filter(name=CYCLE_SCHEDULE_NAME).update(next_run=when))
+    return when
 
 
 # --- the worker's start ---------------------------------------------------------------------------
@@ -153,7 +184,7 @@ def prepare_worker(*, write: Callable[[str], Any]) -> None:
     for line in worker_banner():
         write(line)
     for row in upsert_schedules():
-        every = f"every {row.minutes} minutes" if row.schedule_type == Schedule.MINUTES else "daily"
+        every = _every(row)
         write(f"📅 Schedule {row.name}: {every}, next run {row.next_run:%Y-%m-%d %H:%M:%S %Z}")
     abandoned = runs.abandon_stale_runs()
     if abandoned:

@@ -9,15 +9,22 @@ from __future__ import annotations
 import importlib.util
 import logging
 
-from pipeline import cycle, triggers
+from pipeline import cycle, schedules, shutdown, triggers
 from pipeline.models import DiscoveryRun
 
 logger = logging.getLogger("maatchaa.worker")
 
 
 def discovery_cycle() -> str:
-    """The scheduled cycle ("maatchaa-discovery-cycle")."""
-    return cycle.run_discovery_cycle().summary()
+    """The scheduled cycle ("maatchaa-discovery-cycle"); with no products anywhere, the next in 30 minutes."""
+    if shutdown.stop_requested():
+        return "Cycle skipped: the worker is stopping (the next start runs one)."
+    report = cycle.run_discovery_cycle()
+    if report.note == cycle.NO_PRODUCTS:
+        when = schedules.retry_cycle_after_no_products()
+        minutes = int(schedules.NO_PRODUCTS_RETRY.total_seconds() // 60)
+        logger.info(f"💤 Sleeping {minutes} minutes, then retrying (next cycle at {when:%H:%M %Z})")
+    return report.summary()
 
 
 def run_discovery(run_id: int, product_ids: list[int] | None = None) -> str:
@@ -27,7 +34,13 @@ def run_discovery(run_id: int, product_ids: list[int] | None = None) -> str:
         return f"Run {run_id} no longer exists."
     if run.status != DiscoveryRun.Status.QUEUED:
         return f"Run {run_id} is already {run.status}."
+    if shutdown.stop_requested():
+        # Taken off the queue as the worker was told to stop: back to the queue, for the next start.
+        triggers.give_back(run_id=run.pk, product_ids=product_ids)
+        return f"Run {run_id} given back to the queue: the worker is stopping."
     run = triggers.run_triggered_discovery(run=run, product_ids=product_ids)
+    if run.status == DiscoveryRun.Status.ABANDONED and shutdown.stop_requested():
+        triggers.resume_interrupted_run(run=run)
     return f"Run {run.pk} {run.status}: {run.message}"
 
 

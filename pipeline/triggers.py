@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django_q.tasks import async_task
 
 from accounts.models import Company
@@ -69,9 +70,12 @@ def trigger_discovery(
 def run_triggered_discovery(*, run: DiscoveryRun, product_ids: Sequence[int] | None = None) -> DiscoveryRun:
     """Execute an immediate or manual run within its company's share of the day (the task's body)."""
     company = run.company
-    logger.info(f"🚀 IMMEDIATE DISCOVERY TRIGGERED for company: {company.pk}")
+    # The guide's lines, with the run's own trigger: "IMMEDIATE" after a product sync, "MANUAL" for the
+    # API, the dashboard's buttons, the admin and `run_discovery`.
+    kind = "immediate" if run.trigger == DiscoveryRun.Trigger.IMMEDIATE else "manual"
+    logger.info(f"🚀 {kind.upper()} DISCOVERY TRIGGERED for company: {company.pk}")
     found = shop_selectors.discoverable_products(company=company).count()
-    logger.info(f"📊 Found {found} products for immediate discovery")
+    logger.info(f"📊 Found {found} products for {kind} discovery")
     logger.info("")
     breaker = quota.breaker_open_until()
     if breaker is not None:
@@ -88,5 +92,38 @@ def run_triggered_discovery(*, run: DiscoveryRun, product_ids: Sequence[int] | N
         product_ids=product_ids,
     )
     logger.info("")
-    logger.info(f"✅ Immediate discovery complete for {run.products_done} products")
+    if run.status == DiscoveryRun.Status.SUCCEEDED:
+        logger.info(f"✅ {kind.capitalize()} discovery complete for {run.products_done} products")
+    else:
+        logger.info(f"❌ {kind.capitalize()} discovery {run.status} after {run.products_done} products: {run.message}")
     return run
+
+
+def resume_interrupted_run(*, run: DiscoveryRun) -> DiscoveryRun | None:
+    """Queue a run, with the same trigger, for the products `run` did not reach before its worker was
+    told to stop; None when it reached them all. The broker keeps the task until a worker takes it,
+    after a restart if need be."""
+    if run.started_at is None:
+        return None
+    left = sorted(
+        run.products.filter(Q(last_discovered_at__isnull=True) | Q(last_discovered_at__lt=run.started_at)).values_list(
+            "pk", flat=True
+        )
+    )
+    if not left:
+        return None
+    resumed, created = runs.create_discovery_run(company=run.company, trigger=run.trigger)
+    if created:
+        _enqueue_run(resumed.pk, left)
+        logger.info(
+            "⏸️  Discovery run #%s stopped with the worker; run #%s queued for its %s other products",
+            run.pk,
+            resumed.pk,
+            len(left),
+        )
+    return resumed
+
+
+def give_back(*, run_id: int, product_ids: list[int] | None) -> None:
+    """Put a queued run's task back on the queue untouched (its worker is stopping and must not start it)."""
+    _enqueue_run(run_id, product_ids)

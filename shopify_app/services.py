@@ -110,7 +110,9 @@ def start_oauth(*, session: MutableMapping[str, Any], company: Company, shop_dom
         raise ApplicationError("Shopify is not configured here (SHOPIFY_API_KEY and SHOPIFY_API_SECRET).", status=503)
     owner = Shop.objects.filter(domain=domain).exclude(company=company).first()
     if owner is not None:
-        raise ApplicationError("This store is connected to another Maatchaa account.", status=409)
+        raise ApplicationError(
+            "This store is connected to another Maatchaa account.", status=409, details={"reason": "shop_taken"}
+        )
     state = secrets.token_urlsafe(32)
     session[OAUTH_SESSION_KEY] = {
         "state": state,
@@ -190,7 +192,9 @@ def complete_oauth(*, session: MutableMapping[str, Any], query_string: str, comp
     # Checked before the code exchange: an exchange would invalidate the other account's token
     # (only one expiring token per app and shop, API_FACTS §2.3).
     if Shop.objects.filter(domain=params.shop).exclude(company=company).exists():
-        raise ApplicationError("This store is connected to another Maatchaa account.", status=409)
+        raise ApplicationError(
+            "This store is connected to another Maatchaa account.", status=409, details={"reason": "shop_taken"}
+        )
 
     try:
         grant = get_client(shop=params.shop).exchange_code(params.code)
@@ -214,7 +218,9 @@ def complete_oauth(*, session: MutableMapping[str, Any], query_string: str, comp
             if shop is None:
                 shop = Shop(domain=params.shop, company=company)
             elif shop.company_id != company.pk:
-                raise ApplicationError("This store is connected to another Maatchaa account.", status=409)
+                raise ApplicationError(
+                    "This store is connected to another Maatchaa account.", status=409, details={"reason": "shop_taken"}
+                )
             _drop_tokens(shop)  # a new install replaces the whole pair, refresh token included
             _store_grant(shop, grant)
             shop.status = Shop.Status.ACTIVE

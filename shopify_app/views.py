@@ -29,15 +29,31 @@ PRODUCTS_URL = "/dashboard/products"
 
 
 def _refuse(
-    request: HttpRequest, message: str, *, status: int, title: str = "Could not connect your store"
+    request: HttpRequest,
+    message: str,
+    *,
+    status: int,
+    title: str = "Could not connect your store",
+    taken: bool = False,
 ) -> HttpResponse:
-    # The page itself says what went wrong (no flash message as well, or it would show twice).
+    # The page itself says what went wrong (no flash message as well, or it would show twice). A store of
+    # another account (`taken`) comes with what to do instead.
     return render(
         request,
         "shopify_app/message.html",
-        {"title": title, "message": message, "back_url": SETTINGS_URL},
+        {
+            "title": title,
+            "message": message,
+            "back_url": SETTINGS_URL + ("#shop-domain" if taken else ""),
+            "taken": taken,
+            "emulated": bool(settings.SHOPIFY_BASE_URL),
+        },
         status=status,
     )
+
+
+def _taken(exc: ApplicationError) -> bool:
+    return exc.details.get("reason") == "shop_taken"
 
 
 def _redirect_uri(request: HttpRequest) -> str:
@@ -100,7 +116,7 @@ def _to_shopify_approval(request: HttpRequest, company: Company, shop_domain: st
             session=request.session, company=company, shop_domain=shop_domain, redirect_uri=_redirect_uri(request)
         )
     except ApplicationError as exc:
-        return _refuse(request, exc.message, status=exc.status)
+        return _refuse(request, exc.message, status=exc.status, taken=_taken(exc))
     return HttpResponseRedirect(url)
 
 
@@ -116,7 +132,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         )
     except ApplicationError as exc:
         log.warning("Shopify callback refused: %s", exc.message)
-        return _refuse(request, exc.message, status=exc.status)
+        return _refuse(request, exc.message, status=exc.status, taken=_taken(exc))
     # Before the sync, so a change made while it runs arrives as a webhook. Never fails the install: the
     # failure is on the shop's row (webhooks_error) and `manage.py register_webhooks` retries it.
     try:
@@ -144,10 +160,13 @@ def callback(request: HttpRequest) -> HttpResponse:
             "in the background; finding creators starts as soon as they are in.",
         )
     else:
+        # The store's whole catalog as Maatchaa now holds it: a reconnect reads only what changed meanwhile.
+        total = shop.products.count()
+        news = f" ({result.changed} new or changed since the last sync)" if 0 < result.changed < total else ""
         messages.success(
             request,
-            f"{shop.domain} is connected: {result.created + result.updated + result.unchanged} "
-            "products synced. Finding creators has started.",
+            f"{shop.domain} is connected: {total} product{'s' if total != 1 else ''} synced{news}. "
+            "Finding creators has started.",
         )
     return HttpResponseRedirect(PRODUCTS_URL)
 

@@ -158,6 +158,14 @@ class CreatorSerializer(serializers.Serializer):
     channel = ChannelSerializer()
     rank = serializers.IntegerField(help_text="1 = the best content fit; statistics never change it")
     score = serializers.FloatField(help_text="Content similarity of the creator's videos to the product")
+    fit_band = serializers.ChoiceField(
+        choices=["strong", "good", "weak"],
+        help_text=(
+            "What the score means, calibrated on labelled products: strong = the creator's videos are about "
+            "this kind of product (an ideal partner); good = squarely in the product's niche; weak = loosely "
+            "related or sharing words only. Lists go strong, good, weak; an ordering sorts within each band"
+        ),
+    )
     video_count = serializers.IntegerField(help_text="How many of the creator's videos match the product")
     decision = serializers.CharField(allow_null=True, help_text="shortlisted, dismissed or null")
     last_upload_at = serializers.DateTimeField(allow_null=True)
@@ -318,11 +326,21 @@ class CreatorFilterSerializer(serializers.Serializer):
         error_messages={"invalid": "Use a language code such as en or pt-BR."},
     )
     uploaded_within_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
-    ordering = serializers.ChoiceField(choices=selectors.ORDERINGS, required=False, default="rank")
+    ordering = serializers.ChoiceField(
+        choices=selectors.ORDERINGS,
+        required=False,
+        default="rank",
+        help_text="Within each fit band (strong, good, weak). engagement: " + OPT_IN,
+    )
     include_dismissed = serializers.BooleanField(required=False, default=False)
 
     def validate_min_engagement(self, value: float) -> float:
         if not derived_metrics.allowed():
+            raise serializers.ValidationError(derived_metrics.REFUSED)
+        return value
+
+    def validate_ordering(self, value: str) -> str:
+        if value == "engagement" and not derived_metrics.allowed():
             raise serializers.ValidationError(derived_metrics.REFUSED)
         return value
 
@@ -374,6 +392,8 @@ class ProductCreatorsApi(GenericAPIView):
         parameters=[CreatorFilterSerializer],
         description=(
             "Shortlisted creators are pinned first; dismissed ones are left out unless include_dismissed=true. "
+            "Then creators go by fit band (strong, good, weak): ordering=subscribers, engagement or "
+            "recent_upload sorts within each band, never across them. "
             "Every statistic carries the date YouTube reported it. Add ?format=csv (or use creators.csv) "
             "for a CSV of the whole filtered list."
         ),

@@ -20,8 +20,10 @@ from rest_framework.views import APIView
 
 from accounts.tenancy import companies_for, company_for_member
 from maatchaa.api import ERROR_RESPONSE, ApplicationError
+from pipeline import selectors as run_selectors
 from pipeline.models import DiscoveryRun
 from pipeline.triggers import trigger_discovery
+from shopify_app import selectors as shop_selectors
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -57,7 +59,12 @@ class DiscoveryRunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     company = RunCompanySerializer()
     trigger = serializers.CharField(help_text="schedule, immediate (after a product sync) or manual")
-    status = serializers.CharField(help_text="queued, running, succeeded, failed or abandoned")
+    status = serializers.CharField(
+        help_text=(
+            "queued, running, succeeded, partial (YouTube failed some products; they keep their turn), "
+            "failed (YouTube failed every product) or abandoned (its worker stopped)"
+        )
+    )
     is_active = serializers.BooleanField(help_text="queued or running")
     products_planned = serializers.IntegerField()
     products_done = serializers.IntegerField()
@@ -104,7 +111,13 @@ class DiscoveryTriggerApi(APIView):
     @extend_schema(
         operation_id="products_trigger_discovery",
         request=InputSerializer,
-        responses={202: OutputSerializer, 200: OutputSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+        responses={
+            202: OutputSerializer,
+            200: OutputSerializer,
+            400: ERROR_RESPONSE,
+            404: ERROR_RESPONSE,
+            409: ERROR_RESPONSE,
+        },
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
@@ -117,6 +130,17 @@ class DiscoveryTriggerApi(APIView):
         if shop_domain and not company.shops.filter(domain=shop_domain).exists():
             raise ApplicationError(
                 f"{shop_domain} is not a shop of this company.", details={"shop_domain": "not this company's"}
+            )
+        if (
+            run_selectors.active_discovery_run(company=company) is None
+            and not shop_selectors.discoverable_products(company=company).exists()
+        ):
+            # A run over nothing would "succeed" having searched nothing: say what is missing instead.
+            raise ApplicationError(
+                "Nothing to search: this company has no active products in a connected Shopify store. "
+                "Connect (or reconnect) the store in the dashboard's settings, then try again.",
+                status=409,
+                details={"reason": "no_products"},
             )
         run, created = trigger_discovery(company=company, trigger=DiscoveryRun.Trigger.MANUAL, user=request.user)
         return trigger_response(self.OutputSerializer, run=run, created=created)

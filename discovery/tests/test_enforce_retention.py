@@ -30,6 +30,9 @@ AGED = T0 + 40 * DAY
 NOT_YOUTUBE_DATA = {
     SuppressedChannel: "the deletion-request list: ids we must never store again",
     apps.get_model("accounts", "Company"): "own_channel_ids: the brand's own channels, entered by the brand",
+    apps.get_model(
+        "matches", "OwnChannelGuess"
+    ): "a channel id judged the brand's by the brand's own names; no YouTube text",
 }
 YOUTUBE_NAMES = ("video_id", "channel_id", "fetched_at", "searched_at")
 

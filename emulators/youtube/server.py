@@ -147,6 +147,7 @@ class EmulatorServer:
         invalid_keys: Iterable[str] = DEFAULT_INVALID_KEYS,
         clock: Callable[[], datetime] | None = None,
         verbose: bool = False,
+        public_url: str = "",
     ) -> None:
         config = EmulatorConfig(
             search_calls_per_day=search_calls_per_day,
@@ -163,7 +164,10 @@ class EmulatorServer:
         self._httpd = _Server((host, port), _Handler)
         self._httpd.emulator = self
         self._httpd.verbose = verbose
-        self.api = YouTubeApi(self.state, lambda: self.url)
+        # Thumbnail URLs carry `public_url` when given: the demo's in-process emulator writes the address
+        # `make serve`'s emulator answers at, so the stored images load there.
+        self.public_url = public_url.rstrip("/") + "/" if public_url else ""
+        self.api = YouTubeApi(self.state, lambda: self.public_url or self.url)
         self._background = BackgroundServer(self._httpd, name="youtube-emulator")
 
     @property

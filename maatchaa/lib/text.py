@@ -34,7 +34,7 @@ class VideoText:
     title: str = ""
     description: str = ""
     tags: tuple[str, ...] = ()
-    category: str = ""
+    category: str = ""  # YouTube's videoCategoryId ("" when unknown)
 
 
 def clean_description(text: str, *, max_chars: int = 1200) -> str:

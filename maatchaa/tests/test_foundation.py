@@ -82,8 +82,10 @@ def test_the_database_refuses_a_second_match_for_the_same_product_and_video(one_
 def test_the_database_is_postgresql_with_pgvector(db: None) -> None:
     assert connection.vendor == "postgresql"
     assert fetch("SELECT extname FROM pg_extension WHERE extname = 'vector';") == [("vector",)]
-    index_defs = [row[0] for row in fetch("SELECT indexdef FROM pg_indexes WHERE indexname LIKE '%%embedding_hnsw';")]
-    assert len(index_defs) == 2 and all("hnsw" in d and "vector_cosine_ops" in d for d in index_defs)
+    indexes = dict(fetch("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%%embedding_hnsw';"))
+    # Products and videos (ranking), and channel vectors (lookalikes, creators/).
+    assert set(indexes) == {"product_embedding_hnsw", "video_embedding_hnsw", "channelvector_embedding_hnsw"}
+    assert all("hnsw" in d and "vector_cosine_ops" in d for d in indexes.values())
 
 
 def _settings_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -84,6 +84,7 @@ def test_the_worker_start_prints_the_guides_banner_upserts_the_schedules_and_sta
         ("maatchaa-retention", "pipeline.tasks.retention"),
         ("maatchaa-webhook-prune", "shopify_app.tasks.prune_webhook_deliveries"),
         ("maatchaa-webhook-registration", "shopify_app.tasks.retry_webhook_registrations"),
+        ("maatchaa-weekly-digest", "creators.tasks.weekly_digest"),
     }
     # Like the guide's worker, the first cycle runs at start (inline here: django-q2's sync mode).
     assert "⚠️  No products found in database" in logged

@@ -267,6 +267,7 @@ def test_an_anonymous_trigger_is_refused():
 def test_a_token_authenticated_member_can_trigger(django_capture_on_commit_callbacks):
     user = make_user("api-client")
     company = make_company(user=user)
+    add_products(company, 1)  # outside a commit capture: the sync's own trigger never runs here
     key = issue_api_token(user=user)
     with django_capture_on_commit_callbacks(execute=True):
         response = Client().post(
@@ -278,6 +279,18 @@ def test_a_token_authenticated_member_can_trigger(django_capture_on_commit_callb
     assert response.status_code == 202
     run = DiscoveryRun.objects.get(company=company)
     assert queued_run_ids() == [run.pk]
+
+
+def test_a_company_with_nothing_to_search_is_told_so_and_no_run_is_made(member):
+    client, user = member
+    company = make_company(user=user)  # a store, but no products in it
+    response = client.post(
+        "/products/trigger-discovery", {"company_id": str(company.pk)}, content_type="application/json"
+    )
+    assert response.status_code == 409
+    assert response.json()["message"].startswith("Nothing to search: this company has no active products")
+    assert response.json()["details"] == {"reason": "no_products"}
+    assert not DiscoveryRun.objects.exists()
 
 
 # --- GET /discovery/runs -------------------------------------------------------------------------------

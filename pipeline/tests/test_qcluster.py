@@ -93,7 +93,7 @@ def qcluster(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], tuple[subpro
     started: list[subprocess.Popen] = []
 
     def start(extra_env: dict[str, str]) -> tuple[subprocess.Popen, Path]:
-        output = tmp_path / "qcluster.log"
+        output = tmp_path / f"qcluster-{len(started) + 1}.log"  # one log per start: two may run at once
         env = {
             **os.environ,
             "DATABASE_URL": database_url(),

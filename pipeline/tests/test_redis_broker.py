@@ -1,17 +1,20 @@
 """REDIS_URL set: django-q2's broker and the sessions' shared cache are Redis, across real processes.
 
-Redis is reached over loopback through the redis client the app uses; the server is fakeredis's TCP
-server (a Redis emulator speaking RESP), since this machine has no redis-server. The qcluster and the
-"other web process" are real subprocesses configured only through the environment, as in production.
+Redis is a real redis-server (Debian's, installed by `make redis`) that each test starts on a loopback
+port in its temporary directory and stops after it (pipeline/tests/redis_support.py); without the
+binary these tests skip and say why. The qclusters and the "other web process" are real subprocesses
+configured only through the environment, as in production.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+import time
+from functools import partial
+from pathlib import Path
 
 import pytest
 import redis
@@ -21,26 +24,15 @@ from django_q.models import OrmQ
 from matches.models import Match
 from pipeline.models import DiscoveryRun
 from pipeline.tests.cycles_support import add_products, make_company, write_demo_corpus
-from pipeline.tests.test_qcluster import MANAGE, database_url, qcluster, wait_for  # noqa: F401 (fixture)
+from pipeline.tests.redis_support import DELIVERIES, redis_url  # noqa: F401 (fixture)
+from pipeline.tests.test_qcluster import MANAGE, database_url, descendants, qcluster, wait_for  # noqa: F401 (fixture)
 from web.tests.test_views_accounts import PASSWORD, make_member
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    from fakeredis import TcpFakeServer
-
-    server = TcpFakeServer(("127.0.0.1", 0))
-    server.daemon_threads = True  # a client that never says goodbye must not hold the shutdown
-    server.block_on_close = False
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"redis://127.0.0.1:{server.server_address[1]}/0"
-    finally:
-        server.shutdown()
-        server.server_close()
+def says(output: Path, text: str) -> bool:
+    return text in output.read_text()
 
 
 def manage_py(code: str, *, env: dict[str, str]) -> str:
@@ -104,7 +96,10 @@ def test_with_redis_the_cluster_takes_scheduled_and_triggered_discovery_from_it(
     assert not OrmQ.objects.exists()
 
 
-def test_with_redis_a_sign_out_in_another_web_process_ends_the_session_here_too(settings, redis_url) -> None:
+def test_with_redis_a_sign_out_in_another_web_process_ends_the_session_here_too(
+    settings,
+    redis_url,  # noqa: F811 (fixture)
+) -> None:
     # This process configured as production with REDIS_URL: sessions read through the shared cache.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -123,3 +118,36 @@ def test_with_redis_a_sign_out_in_another_web_process_ends_the_session_here_too(
     )
 
     assert client.get("/dashboard/products")["Location"].startswith("/accounts/login/")
+
+
+def test_two_clusters_on_one_redis_queue_share_its_tasks_and_run_each_once(
+    qcluster,  # noqa: F811 (fixture)
+    redis_url,  # noqa: F811 (fixture)
+):
+    env = {"REDIS_URL": redis_url, "WORKER_CYCLE_INTERVAL_MINUTES": "1440"}
+    first, first_log = qcluster(env)
+    second, second_log = qcluster(env)
+    for process, output in ((first, first_log), (second, second_log)):
+        wait_for(partial(says, output, "running."), seconds=60, process=process, output=output)
+    total = 40
+
+    # Another process (a web process, say) enqueues the tasks on the shared queue.
+    manage_py(
+        "from django_q.tasks import async_task\n"
+        f"for number in range({total}):\n"
+        "    async_task('pipeline.tests.redis_support.record_delivery', number)",
+        env={"REDIS_URL": redis_url},
+    )
+    server = redis.Redis.from_url(redis_url, decode_responses=True)
+    wait_for(lambda: server.llen(DELIVERIES) >= total, seconds=90, process=first, output=first_log)
+    time.sleep(3)  # a second delivery of any of them would land meanwhile
+
+    deliveries = [str(entry).split(":") for entry in server.lrange(DELIVERIES, 0, -1)]
+    numbers = sorted(int(number) for number, _ in deliveries)
+    assert numbers == list(range(total)), "every task ran exactly once"
+    pids = {int(pid) for _, pid in deliveries}
+    assert pids & descendants(first.pid) and pids & descendants(second.pid), "both clusters took a share"
+    assert server.llen("django_q:maatchaa:q") == 0
+    for process in (first, second):
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0

@@ -178,4 +178,5 @@ def test_sign_up_never_sends_anyone_to_another_site_after_it(client: Any, db: No
             "next": "https://evil.example/phish",
         },
     )
-    assert response.status_code == 302 and response["Location"] == "/dashboard/settings"
+    # The new company's first steps (on the products page), never the other site.
+    assert response.status_code == 302 and response["Location"] == "/dashboard/products"

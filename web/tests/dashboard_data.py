@@ -66,7 +66,13 @@ def make_video(channel: Channel, video_id: str, title: str, *, fetched_at: datet
 
 
 def rank_creator(
-    product: Product, channel: Channel, *, rank: int, score: float, videos: list[tuple[Video, float, list[str]]]
+    product: Product,
+    channel: Channel,
+    *,
+    rank: int,
+    score: float,
+    videos: list[tuple[Video, float, list[str]]],
+    fit_band: str = CreatorMatch.FitBand.STRONG,  # one band, so that orderings compare statistics alone
 ) -> CreatorMatch:
     for video, video_score, terms in videos:
         Match.objects.create(product=product, video=video, similarity_score=video_score, evidence={"terms": terms})
@@ -75,6 +81,7 @@ def rank_creator(
         channel=channel,
         score=score,
         rank=rank,
+        fit_band=fit_band,
         video_count=len(videos),
         evidence={
             "videos": [{"video_id": v.video_id, "score": s, "terms": t} for v, s, t in videos],

@@ -128,6 +128,7 @@ def calls_for(company: Company, other: Company) -> list[Call]:
         Call("creators language", "GET", f"{creators}?language=en"),
         Call("creators uploaded_within_days", "GET", f"{creators}?uploaded_within_days=365"),
         Call("creators bad ordering", "GET", f"{creators}?ordering=bogus"),
+        Call("creators ordering engagement without the opt-in", "GET", f"{creators}?ordering=engagement"),
         Call("creators bad min_subscribers", "GET", f"{creators}?min_subscribers=many"),
         Call("creators min above max", "GET", f"{creators}?min_subscribers=10&max_subscribers=5"),
         Call("creators bad country", "GET", f"{creators}?country=USA"),
@@ -155,6 +156,10 @@ def calls_for(company: Company, other: Company) -> list[Call]:
             {"status": "dismissed"},
         ),  # fmt: skip
         Call("decide other company's product", "DELETE", f"/products/{foreign.pk}/creators/{channels[0]}/decision"),
+        # The brand's own channels: named in the demo, so nothing is guessed; undoing needs a guess.
+        Call("own channels", "GET", "/own-channels"),
+        Call("own channel undo unknown", "POST", "/own-channels/UCnobodyAtAll000000000000", {"ours": False}),
+        Call("own channel bad body", "POST", "/own-channels/UCnobodyAtAll000000000000", {"ours": "maybe"}),
         # Discovery runs.
         Call("runs", "GET", "/discovery/runs"),
         Call("runs active", "GET", "/discovery/runs?active=true"),
@@ -189,7 +194,83 @@ def calls_for(company: Company, other: Company) -> list[Call]:
         Call("resync bad company id", "POST", "/products/resync", {"company_id": "nope"}),
         Call("resync other company", "POST", "/products/resync", {"company_id": str(other.pk)}),
     ]
+    calls += creator_calls(company, other, first=first, foreign=foreign, channel=channels[0])
     return calls
+
+
+def creator_calls(company: Company, other: Company, *, first: Product, foreign: Product, channel: str) -> list[Call]:
+    """Creators as relationships (issue #17): a creator's page and notes. Recent uploads would call
+    YouTube: only their refusals. Ids of rows made here are fixed (sequences are reset)."""
+    creator = f"/creators/{channel}"
+    return [
+        Call("creator", "GET", creator),
+        Call("creator named company", "GET", f"{creator}?company_id={company.pk}"),
+        Call("creator other company", "GET", f"{creator}?company_id={other.pk}"),
+        Call("creator unknown", "GET", "/creators/UCnobodyAtAll000000000000"),
+        Call("creator note add", "POST", f"{creator}/notes", {"text": "Met at the tea fair <b>"}),
+        Call("creator note empty", "POST", f"{creator}/notes", {"text": " "}),
+        Call("creator note not an object", "POST", f"{creator}/notes", ["x"]),
+        Call("creator after note", "GET", creator),
+        Call("creator note delete unknown", "DELETE", f"{creator}/notes/{UNKNOWN_ID}"),
+        Call("creator note delete", "DELETE", f"{creator}/notes/1"),
+        Call("creator recent uploads unknown", "POST", "/creators/UCnobodyAtAll000000000000/recent-uploads"),
+        Call("creator recent uploads other company", "POST", f"{creator}/recent-uploads?company_id={other.pk}"),
+        # Lists with a pipeline: list 1 and its entry 1 are made here.
+        Call("lists empty", "GET", "/lists"),
+        Call("list create", "POST", "/lists", {"name": "Spring launch", "description": "Matcha season"}),
+        Call("list create taken name", "POST", "/lists", {"name": "spring LAUNCH"}),
+        Call("list create no name", "POST", "/lists", {}),
+        Call("list create other company", "POST", f"/lists?company_id={other.pk}", {"name": "x"}),
+        Call("list entry add", "POST", "/lists/1/entries", {"channel_id": channel, "product_id": first.pk}),
+        Call("list entry add again", "POST", "/lists/1/entries", {"channel_id": channel}),
+        Call("list entry add unknown creator", "POST", "/lists/1/entries", {"channel_id": "UCnobodyAtAll000000000000"}),
+        Call("list entry bad status", "PATCH", "/lists/1/entries/1", {"status": "maybe"}),
+        Call(
+            "list entry contacted", "PATCH", "/lists/1/entries/1", {"status": "contacted", "notes": "Sent <the> deck"}
+        ),
+        Call("list entries", "GET", "/lists/1/entries"),
+        Call("list entries contacted", "GET", "/lists/1/entries?status=contacted&ordering=recent"),
+        Call("list entries bad ordering", "GET", "/lists/1/entries?ordering=bogus"),
+        Call("list entries csv", "GET", "/lists/1/entries.csv"),
+        Call("list entries format=csv", "GET", "/lists/1/entries?format=csv&status=agreed"),
+        Call("list", "GET", "/lists/1"),
+        Call("list rename", "PATCH", "/lists/1", {"name": "Spring launch 2027"}),
+        Call("lists", "GET", "/lists"),
+        Call("creator on a list", "GET", creator),
+        Call("list unknown", "GET", f"/lists/{UNKNOWN_ID}"),
+        Call("list entry unknown", "PATCH", f"/lists/1/entries/{UNKNOWN_ID}", {"status": "agreed"}),
+        Call("list entry remove", "DELETE", "/lists/1/entries/1"),
+        Call("list delete", "DELETE", "/lists/1"),
+        # Outreach drafts: the template, a draft, and "contacted" on list 2.
+        Call("outreach template default", "GET", "/outreach-template"),
+        Call("outreach template unknown placeholder", "PUT", "/outreach-template", {"subject": "Hi", "body": "{nope}"}),
+        Call(
+            "outreach template save",
+            "PUT",
+            "/outreach-template",
+            {
+                "subject": "{brand_name} x {creator_name}",
+                "body": "Hi {creator_name},\n{why}.\n{product_title}: {product_url}",
+            },
+        ),  # fmt: skip
+        Call("outreach template other company", "GET", f"/outreach-template?company_id={other.pk}"),
+        Call("creator draft", "GET", f"{creator}/draft?product_id={first.pk}"),
+        Call("creator draft best fit", "GET", f"{creator}/draft"),
+        Call("creator draft other company's product", "GET", f"{creator}/draft?product_id={foreign.pk}"),
+        Call("list create outreach", "POST", "/lists", {"name": "Outreach"}),
+        Call("creator contacted", "POST", f"{creator}/contacted", {"list_id": 2, "product_id": first.pk}),
+        Call("creator contacted unknown list", "POST", f"{creator}/contacted", {"list_id": UNKNOWN_ID}),
+        Call("list entries after contacted", "GET", "/lists/2/entries"),
+        # Lookalikes: stored channels only, no YouTube call (the demo's emulator is gone by now anyway).
+        Call("creator lookalikes", "GET", f"{creator}/lookalikes?limit=5"),
+        Call("creator lookalikes bad limit", "GET", f"{creator}/lookalikes?limit=0"),
+        Call("creator lookalikes other company", "GET", f"{creator}/lookalikes?company_id={other.pk}"),
+        # What's new: creators that entered a product's strong band since a moment.
+        Call("whats new", "GET", "/whats-new?since=2026-11-01T00:00:00Z"),
+        Call("whats new default", "GET", "/whats-new"),
+        Call("whats new bad since", "GET", "/whats-new?since=yesterday"),
+        Call("whats new other company", "GET", f"/whats-new?company_id={other.pk}"),
+    ]
 
 
 Normaliser = Callable[[str], str]

@@ -101,7 +101,7 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     user, company = make_member("ana@juniper.test", "Juniper & Pine Co.")
 
     sign_in(page, base, "ana@juniper.test")
-    assert page.get_by_text("No Shopify store is connected yet").is_visible()
+    assert page.get_by_role("heading", name="First steps").is_visible()
     shot(page, "01-products-empty")
 
     page.get_by_role("link", name="Settings").click()
@@ -146,9 +146,18 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     assert "Last discovery: never" not in card.inner_text()
     shot(page, "04b-products-with-counts")
 
-    # The brand names its own channel in settings: it leaves the rankings.
-    assert CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
+    # The brand's channel was taken for its own by its name: kept out, and shown in settings, where one
+    # click undoes it and ranks it like any creator.
+    assert not CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
     page.get_by_role("link", name="Settings").click()
+    guess = page.locator(f'li.own-guess[data-channel-id="{OWN_CHANNEL}"]')
+    assert "We think this is your channel" in guess.inner_text()
+    shot(page, "04c-settings-own-channel-guess")
+    guess.get_by_role("button", name="Not our channel: rank it").click()
+    assert page.get_by_text("ranked like any creator again").is_visible()
+    assert CreatorMatch.objects.filter(product__company=company, channel_id=OWN_CHANNEL).exists()
+
+    # The brand names its own channel in settings: it leaves the rankings.
     page.get_by_label("Channels that belong to Juniper & Pine Co.").fill(OWN_CHANNEL)
     page.get_by_role("button", name="Save channels").click()
     assert page.get_by_text("1 channel of yours kept out of the rankings.").is_visible()
@@ -167,16 +176,18 @@ def test_a_marketer_connects_the_store_finds_creators_dismisses_one_and_exports_
     first = creators.first
     assert re.search(r"subscribers, as of \d{1,2} \w{3}|Subscribers hidden by the creator, as of", first.inner_text())
     assert first.locator("a[href^='https://www.youtube.com/watch?v=']").count() >= 1
-    assert first.get_by_role("heading", name="Why it matches").is_visible()
+    assert first.get_by_text("Videos and why it matches").is_visible()
     shot(page, "05-product-creators")
     first.screenshot(path=str(ARTIFACTS / "05a-first-creator.png"))
 
     dismissed_name = first.locator("h2 a").inner_text()
     dismissed_id = first.get_attribute("data-channel-id")
     first.get_by_role("button", name=f"Dismiss {dismissed_name}").click()
-    page.wait_for_load_state("load")
-    assert page.get_by_text("Creator dismissed.").is_visible()
-    assert page.locator(f'li.creator[data-channel-id="{dismissed_id}"]').count() == 0
+    page.get_by_text(f"Dismissed {dismissed_name}: hidden from this list.").wait_for()
+    assert (
+        "is dismissed: hidden from this list"
+        in page.locator(f'li.creator[data-channel-id="{dismissed_id}"]').inner_text()
+    )
     assert CreatorDecision.objects.get(product=whisk_product, channel_id=dismissed_id).status == "dismissed"
     shot(page, "06-after-dismiss")
 
@@ -220,7 +231,7 @@ def test_a_new_brand_signs_up_and_is_asked_to_connect_its_store(page: Any, live_
     page.get_by_label("Password", exact=True).fill("green-tea-ceremony-77")
     page.get_by_label("Password again").fill("green-tea-ceremony-77")
     page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(f"{base}/dashboard/settings")
-    assert page.get_by_label("Connect your store").is_visible()
+    page.wait_for_url(f"{base}/dashboard/products")
+    assert page.get_by_label("Your store's myshopify.com address").is_visible()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{base}/accounts/login/")

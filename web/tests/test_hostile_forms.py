@@ -38,12 +38,14 @@ def test_a_decision_with_such_a_next_redirects_there(browser: Client, world: Wor
     response = browser.post(url, {"action": "shortlisted", "next": next_url})
 
     assert response.status_code == 302
-    assert response["Location"] == iri_to_uri(next_url)
+    # Back to the same place on the page: the decided creator's card.
+    assert response["Location"] == f"{iri_to_uri(next_url)}#creator-{world.channels['tea'].pk}"
 
 
 @pytest.mark.parametrize("referer", [*NOT_VIEW_NAMES, "https://evil.test/"])
 def test_a_refused_dashboard_action_goes_back_to_a_page_of_this_site(browser: Client, referer: str) -> None:
-    response = browser.post("/dashboard/settings/channels", {"channels": "@not-an-id"}, headers={"Referer": referer})
+    # A company that is not the member's: refused, and sent back to a page of this site, not the Referer.
+    response = browser.post("/dashboard/settings/company", {"company_id": "NaN"}, headers={"Referer": referer})
 
     assert response.status_code == 302
     assert response["Location"] in (iri_to_uri(referer), "/dashboard/products")
@@ -61,6 +63,6 @@ def test_a_sign_in_name_holding_a_nul_is_refused_like_any_wrong_name(world: Worl
 
 def test_the_admin_add_membership_page_ignores_a_prefilled_company_that_is_no_company(admin_client: Client) -> None:
     for company in ["NaN", "-1", "x" * 300, "00000000-0000-0000-0000-000000000000"]:
-        response = admin_client.get("/admin/shopify_app/membership/add/", {"company": company})
+        response = admin_client.get("/admin/accounts/membership/add/", {"company": company})
 
         assert response.status_code == 200, company

@@ -23,7 +23,7 @@ GOOD = {
 def test_signing_up_creates_a_company_and_its_owner_and_signs_in() -> None:
     client = Client()
     response = client.post("/accounts/signup/", GOOD)
-    assert response.status_code == 302 and response["Location"] == "/dashboard/settings"
+    assert response.status_code == 302 and response["Location"] == "/dashboard/products"
     user = get_user_model().objects.get(username="mia@kettle.test")
     membership = Membership.objects.get(user=user)
     assert membership.company.name == "Kettle & Leaf" and membership.role == Membership.Role.OWNER

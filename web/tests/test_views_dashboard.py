@@ -51,7 +51,8 @@ def test_the_products_page_shows_each_product_with_its_counts_and_last_discovery
     assert '<strong data-count="creators">3</strong> creators' in page
     assert "https://cdn.test/whisk.jpg" in page
     assert f"Last discovery: {world.whisk.last_discovered_at:%-d %b %Y}" in page
-    assert "Last discovery: never" in page
+    # The kettle was never searched: the page says when its turn comes (no worker has started here yet).
+    assert 'data-turn="next">Waiting for the first scheduled run (it starts with the worker)' in page
     assert page.count(">Find Creators</button>") == 2  # the draft candle is not discoverable
     assert "Find creators for all products" in page
     assert "Rival Secret Whisk" not in page
@@ -64,7 +65,9 @@ def test_the_products_page_searches(browser: Client) -> None:
 
 def test_the_products_page_points_to_settings_without_a_store(newcomer: Client) -> None:
     page = newcomer.get("/dashboard/products").content.decode()
-    assert "No Shopify store is connected yet" in page and "No products yet." in page
+    assert "First steps" in page and "Connect your Shopify store." in page
+    assert 'action="/shopify/connect"' in page and "No products yet: connect your store above." in page
+    assert 'data-discover="all"' in page and "disabled data-unavailable" in page
 
 
 def test_the_product_page_shows_ranked_creators_with_dated_statistics_and_evidence(
@@ -77,8 +80,8 @@ def test_the_product_page_shows_ranked_creators_with_dated_statistics_and_eviden
     assert "engagement" not in page  # a derived metric: only with the operator's opt-in
     assert f"10K views, as of {day}" in page
     assert "https://www.youtube.com/watch?v=teaVideo001" in page
-    assert '<span class="chip">chasen</span>' in page  # why it matches
-    assert "Query: matcha whisk review" in page
+    assert '<span class="chip">chasen</span>' in page  # why it matches, one click away
+    assert "Query: matcha whisk review" not in page  # the raw search stays in the API and the admin
     assert "mailto:tea@master.test" in page
     assert f"/products/{world.whisk.pk}/creators.csv" in page
 
@@ -129,7 +132,9 @@ def test_dismissing_and_restoring_from_the_page(browser: Client, world: World) -
     url = f"/dashboard/products/{world.whisk.pk}/creators/{tea}/decision"
     back = f"/dashboard/products/{world.whisk.pk}?country=JP"
     response = browser.post(url, {"action": "dismissed", "next": back})
-    assert response.status_code == 302 and response["Location"] == back
+    # Back at the same card (its anchor), with a message naming the creator.
+    assert response.status_code == 302 and response["Location"] == f"{back}#creator-{tea}"
+    assert "Dismissed Tea Master: hidden from this list." in browser.get(back).content.decode()
     assert CreatorDecision.objects.get(product=world.whisk, channel_id=tea).status == "dismissed"
     page = browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
     assert "Tea Master" not in page
@@ -145,7 +150,7 @@ def test_dismissing_and_restoring_from_the_page(browser: Client, world: World) -
 def test_a_decision_never_redirects_off_site(browser: Client, world: World) -> None:
     url = f"/dashboard/products/{world.whisk.pk}/creators/{world.channels['tea'].pk}/decision"
     response = browser.post(url, {"action": "dismissed", "next": "https://evil.test/"})
-    assert response["Location"] == f"/dashboard/products/{world.whisk.pk}"
+    assert response["Location"] == f"/dashboard/products/{world.whisk.pk}#creator-{world.channels['tea'].pk}"
 
 
 def test_a_bad_decision_is_a_400_with_a_message(browser: Client, world: World) -> None:
@@ -169,10 +174,10 @@ def test_another_companys_product_is_a_plain_404(browser: Client, world: World) 
 
 def test_the_runs_page_shows_what_each_run_spent_and_found(browser: Client) -> None:
     page = browser.get("/dashboard/runs").content.decode()
-    assert "Manual" in page and "Succeeded" in page
-    assert '<td data-label="Units">402</td>' in page
-    assert '<td data-label="Searches">4 (+1 cached)</td>' in page
-    assert '<td data-label="Videos found">17</td>' in page and '<td data-label="Matches">5</td>' in page
+    assert "You asked (Find Creators)" in page and "Succeeded" in page
+    assert '<td data-label="Videos looked at">17</td>' in page and '<td data-label="Matching videos">5</td>' in page
+    # A marketer's page: no quota units or search counts (the API and the admin keep them).
+    assert "Units" not in page and "402" not in page and "cached" not in page
     assert "rival-run-secret" not in page
 
 
@@ -262,9 +267,12 @@ def test_the_brands_own_channels_leave_the_rankings(browser: Client, world: Worl
     assert "Tea Master" not in browser.get(f"/dashboard/products/{world.whisk.pk}").content.decode()
 
 
-def test_a_handle_is_not_taken_for_a_channel_id(browser: Client, world: World) -> None:
-    response = browser.post("/dashboard/settings/channels", {"channels": "@teamaster"}, follow=True)
-    assert "is not a YouTube channel id" in response.content.decode()
+def test_what_is_not_a_channel_is_refused_and_the_typed_text_stays(browser: Client, world: World) -> None:
+    response = browser.post("/dashboard/settings/channels", {"channels": "my favourite channel"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "&#x27;my&#x27; is not a YouTube channel." in page and "youtube.com/@name" in page
+    assert ">my favourite channel</textarea>" in page
     world.company.refresh_from_db()
     assert world.company.own_channel_ids == []
 

@@ -33,7 +33,12 @@ class Command(BaseCommand):
             help="JSON file of Shopify product nodes (default: the demo store's catalog).",
         )
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
-        parser.add_argument("--port", type=int, default=8766, help="Port to listen on (default 8766).")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=settings.SHOPIFY_EMULATOR_PORT,
+            help=f"Port to listen on (default SHOPIFY_EMULATOR_PORT, {settings.SHOPIFY_EMULATOR_PORT}).",
+        )
         parser.add_argument(
             "--api-key",
             default=settings.SHOPIFY_API_KEY or "dev-shopify-api-key",
@@ -48,6 +53,18 @@ class Command(BaseCommand):
             "--app-url",
             default=settings.APP_URL,
             help="The app's base URL: allowed redirect_uri prefix and webhook target (default: APP_URL).",
+        )
+        parser.add_argument(
+            "--catalog-store-only",
+            action="store_true",
+            help="Know only the catalog's store; by default any *.myshopify.com name an app is installed on "
+            "becomes a store of its own with the catalog's products.",
+        )
+        parser.add_argument(
+            "--state-file",
+            default=str(settings.SHOPIFY_EMULATOR_STATE),
+            help="Where the stores made on demand and the tokens issued are kept across restarts "
+            "(default SHOPIFY_EMULATOR_STATE; '' keeps nothing).",
         )
         parser.add_argument(
             "--auto-approve",
@@ -74,6 +91,8 @@ class Command(BaseCommand):
             host=options["host"],
             port=options["port"],
             auto_approve=options["auto_approve"],
+            any_shop=not options["catalog_store_only"],
+            state_file=options["state_file"] or None,
         )
         base = f"http://{options['host']}:{options['port']}"
         self.stdout.write(f"Shopify emulator for {domain}: {len(products)} products from {path}")
@@ -83,6 +102,10 @@ class Command(BaseCommand):
             f"  redirects and webhooks go to {options['app_url']}; control endpoints under {base}/_emulator/"
         )
         self.stdout.write(f"  the App Store's Install button: {base}/admin/apps/install?shop={domain}")
+        if not options["catalog_store_only"]:
+            self.stdout.write(
+                "  any other *.myshopify.com name an app is installed on becomes a store with this catalog"
+            )
         self.stdout.write(
             f"  an event to every subscribed address: POST {base}/_emulator/webhooks/deliver "
             '{"topic": "products/update", "product_id": ID}'

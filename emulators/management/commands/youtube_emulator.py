@@ -30,7 +30,12 @@ class Command(BaseCommand):
             help="videos CSV to serve (default: the demo corpus discovery/fixtures/demo/videos.csv)",
         )
         parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-        parser.add_argument("--port", type=int, default=8765, help="port to bind, 0 for any free one (default 8765)")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=settings.YOUTUBE_EMULATOR_PORT,
+            help=f"port to bind, 0 for any free one (default YOUTUBE_EMULATOR_PORT, {settings.YOUTUBE_EMULATOR_PORT})",
+        )
         parser.add_argument(
             "--search-calls-per-day",
             type=int,

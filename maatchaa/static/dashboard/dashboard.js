@@ -18,16 +18,16 @@
     statusBox.textContent = text;
   }
 
+  // Buttons marked data-unavailable (a disconnected store) stay disabled whatever a run does.
   function buttons(disabled) {
-    document.querySelectorAll("[data-discover]").forEach(function (b) { b.disabled = disabled; });
+    document.querySelectorAll("[data-discover]:not([data-unavailable])").forEach(function (b) { b.disabled = disabled; });
   }
 
   function describe(run) {
     if (run.status === "queued") return "Discovery queued: waiting for a worker to pick it up…";
     var done = run.products_done || 0, planned = run.products_planned || 0;
     var parts = ["Discovery running: " + done + " of " + planned + " product" + (planned === 1 ? "" : "s") + " searched"];
-    if (run.search_calls !== undefined) parts.push(run.search_calls + " YouTube searches");
-    if (run.matches_made !== undefined) parts.push(run.matches_made + " matches so far");
+    if (run.matches_made !== undefined) parts.push(run.matches_made + " matching videos so far");
     return parts.join(", ") + "…";
   }
 
@@ -35,8 +35,9 @@
     var ok = run.status === "succeeded";
     var text = ok
       ? "Discovery finished: " + (run.products_done || 0) + " product" + (run.products_done === 1 ? "" : "s") +
-        " searched, " + (run.matches_made || 0) + " matches. Refreshing…"
-      : "Discovery " + run.status + (run.message ? ": " + run.message : ".") + " Refreshing…";
+        " searched, " + (run.matches_made || 0) + " matching videos. Refreshing…"
+      // Failed, partial and abandoned runs' messages start with their status and say what happened.
+      : (run.message || "Discovery " + run.status + ".") + " Refreshing…";
     show(text, ok ? "done" : "failed");
     buttons(false);
     // Reload so that the match counts and last discovery dates come from the server.
@@ -94,7 +95,7 @@
       .catch(function () { show("Discovery could not start: the server did not answer.", "failed"); buttons(false); });
   }
 
-  document.querySelectorAll("[data-discover]").forEach(function (button) {
+  document.querySelectorAll("[data-discover]:not([data-unavailable])").forEach(function (button) {
     button.addEventListener("click", function () { trigger(button); });
   });
 

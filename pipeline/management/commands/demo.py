@@ -119,7 +119,8 @@ class Command(BaseCommand):
             corpus = load_corpus(Path(options["corpus"]))
         except (CorpusError, OSError, ValueError) as exc:
             raise CommandError(f"Cannot load the demo corpus {options['corpus']}: {exc}") from None
-        server = EmulatorServer(corpus).start()
+        # Thumbnails carry the address `make serve`'s emulator answers at, so they load there.
+        server = EmulatorServer(corpus, public_url=f"http://127.0.0.1:{settings.YOUTUBE_EMULATOR_PORT}/").start()
         self.stdout.write(f"YouTube emulator serving {options['corpus']} at {server.url}")
         try:
             with override_settings(YOUTUBE_API_URL=server.url, YOUTUBE_API_KEY=""):
@@ -131,7 +132,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nSign in at {settings.APP_URL}/accounts/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD} "
-                "after `make serve` (the app, both emulators and the worker) to see the dashboard."
+                "after `make serve` (the app, both emulators and the worker) to see the dashboard, or create "
+                "an account there and connect a store name of your own (e.g. your-brand.myshopify.com)."
             )
         )
 
@@ -148,7 +150,15 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read the demo catalog {path}: {exc}") from None
         if domain != shop.domain:
             raise CommandError(f"The catalog is for {domain}, not the demo shop {shop.domain}.")
-        emulator = ShopifyEmulator(nodes, shop_domain=domain, auto_approve=True).start()
+        # Images carry the address `make serve`'s Shopify emulator answers at, and the tokens go to the state
+        # file it reads, so the demo member's "Sync from Shopify" works there.
+        emulator = ShopifyEmulator(
+            nodes,
+            shop_domain=domain,
+            auto_approve=True,
+            public_url=f"http://127.0.0.1:{settings.SHOPIFY_EMULATOR_PORT}",
+            state_file=settings.SHOPIFY_EMULATOR_STATE,
+        ).start()
         try:
             tokens = emulator.grant_tokens(domain)
             now = timezone.now()
@@ -197,6 +207,7 @@ class Command(BaseCommand):
                 if len(title) > 48:
                     title = title[:47] + "…"
                 self.stdout.write(
-                    f"   {row.rank:>2}. {row.score:5.3f}  {row.channel.title[:32]:<32}  {row.video_count} video(s)  "
+                    f"   {row.rank:>2}. {row.score:5.3f} {row.fit_band:<6}  {row.channel.title[:32]:<32}  "
+                    f"{row.video_count} video(s)  "
                     f"best: {title}"
                 )

@@ -10,34 +10,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as DjangoQClusterCommand
+from django_q.signals import post_spawn
 
-from pipeline import schedules
-
-
-class StopOnceCluster(Cluster):
-    """django-q2's cluster, passing only the first SIGINT/SIGTERM to its stop.
-
-    Its handler sets a multiprocessing Event; a second signal arriving while the first is inside
-    Event.set() (Ctrl-C reaches every process in the terminal's group, and a supervisor then sends
-    SIGTERM too) re-enters it and deadlocks on the Event's lock, leaving the cluster hung.
-    Cluster.__init__ installs this method as the handler, so the guard holds from the first
-    instant a signal can reach it, including the start-up wait for the sentinel.
-    """
-
-    stopping = False
-
-    def sig_handler(self, signum: int, frame: FrameType | None) -> None:
-        if self.stopping:
-            return
-        self.stopping = True
-        super().sig_handler(signum, frame)
+from pipeline import schedules, shutdown
+from pipeline.cluster import GracefulCluster
 
 
 class Command(DjangoQClusterCommand):
@@ -46,7 +27,9 @@ class Command(DjangoQClusterCommand):
         "schedules declared in pipeline/schedules.py by name (maatchaa-discovery-cycle every "
         "WORKER_CYCLE_INTERVAL_MINUTES, maatchaa-retention and maatchaa-webhook-prune daily, "
         "maatchaa-webhook-registration hourly), marks runs whose worker died as "
-        "abandoned and sends the schedules that are due. Stops cleanly on SIGTERM or Ctrl-C."
+        "abandoned and sends the schedules that are due. Stops on SIGTERM or Ctrl-C (to the main process "
+        "or to every process of the cluster) within Q_CLUSTER's timeout: a discovery run in flight stops at "
+        "its next YouTube call and is queued again for the products it did not reach."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,7 +41,9 @@ class Command(DjangoQClusterCommand):
         settings.SECRET_KEY  # noqa: B018 -- signing needs it: fail here, before forking, not inside a worker
         if options.get("cluster_name"):
             os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
-        cluster = StopOnceCluster()
+        # Each worker, as it starts, turns SIGTERM into pipeline.shutdown's flag (its tasks wrap up).
+        post_spawn.connect(shutdown.install_worker_handler, dispatch_uid="maatchaa-worker-sigterm")
+        cluster = GracefulCluster()
         cluster.start()
         if options.get("run_once"):
             cluster.stop()

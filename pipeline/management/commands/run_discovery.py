@@ -97,7 +97,10 @@ class Command(BaseCommand):
             run = execute_discovery_run(
                 run_id=run.pk, product_limit=limit, log=self.stdout.write, product_ids=product_ids or None
             )
-            style = self.style.SUCCESS if run.status == DiscoveryRun.Status.SUCCEEDED else self.style.ERROR
+            style = {
+                DiscoveryRun.Status.SUCCEEDED: self.style.SUCCESS,
+                DiscoveryRun.Status.PARTIAL: self.style.WARNING,
+            }.get(DiscoveryRun.Status(run.status), self.style.ERROR)
             self.stdout.write(style(f"Run #{run.pk} {run.status}: {run.message}"))
             failed += run.status == DiscoveryRun.Status.FAILED
             totals["products"] += run.products_done
