@@ -58,7 +58,7 @@ from discovery.youtube import (
 from maatchaa.lib.embedding import Embedder, get_embedder
 from matches import ranking
 from matches import services as match_services
-from pipeline import shutdown
+from pipeline import deepen, shutdown
 from pipeline.models import DiscoveryRun
 from shopify_app import selectors as shop_selectors
 from shopify_app.models import Product
@@ -694,12 +694,14 @@ def discover_products(
     log: LogFn | None = None,
     client: YouTubeClient | None = None,
     company: Company | None = None,
+    extra_searches: bool = False,
 ) -> DiscoveryTally:
     """Discover creators for `products` (of one company), within the given budgets.
 
     Stops cleanly, keeping everything stored so far, when a budget or the quota breaker says no; the
     tally's `stopped_reason` says why. Products that are not ACTIVE or whose shop is uninstalled are
-    skipped. Updates `run`'s counters and heartbeat as it goes.
+    skipped. Updates `run`'s counters and heartbeat as it goes. With `extra_searches`, the calls left once
+    every product of the company has had its first searches go to the weakest ones (pipeline/deepen.py).
     """
     if not products:
         return DiscoveryTally()
@@ -733,6 +735,8 @@ def discover_products(
                 f"   📈 Progress: {position}/{len(products)} products, {t.search_calls} search calls, "
                 f"{t.cached_searches} from storage, {t.units} units"
             )
+        if extra_searches and not pipeline.tally.stopped:
+            deepen.spend_the_rest(pipeline)
     finally:
         pipeline.close()
     t = pipeline.tally
