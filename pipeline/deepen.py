@@ -71,39 +71,16 @@ def extra_searches(
     embedder: Embedder,
 ) -> list[Search]:
     """The product's extra searches, in the order they are asked, none repeating `first` (its first searches)."""
-    text = product.as_text()
-    category = categories.predict_category(product_vector, embedder=embedder)
-    asked = {(query_lib.normalize_query(s.query), s.category_id) for s in first}
-    feedback = query_lib.feedback_query(
-        text,
+    return query_lib.extra_searches(
+        product.as_text(),
         product_vector,
         [v.as_text() for v in first_videos],
         np.asarray([v.embedding for v in first_videos], dtype=np.float32)
         if first_videos
         else np.zeros((0, product_vector.shape[-1]), np.float32),
+        first=first,
+        category=categories.predict_category(product_vector, embedder=embedder),
     )
-    static = query_lib.build_queries(text, limit=4)
-    phrases = static[1] if len(static) > 1 else None
-    intent = next((q for q in static[2:] if "review|unboxing" in q), None)
-    wanted: list[Search] = []
-    if feedback:
-        wanted.append(Search(feedback))
-    if phrases:
-        wanted.append(Search(phrases))
-    if category is not None:
-        if feedback:
-            wanted.append(Search(feedback, category_id=category.id, category_name=category.name))
-        if phrases:
-            wanted.append(Search(phrases, category_id=category.id, category_name=category.name))
-    if intent:
-        wanted.append(Search(intent))
-    out: list[Search] = []
-    for search in wanted:
-        key = (query_lib.normalize_query(search.query), search.category_id)
-        if key not in asked:
-            asked.add(key)
-            out.append(search)
-    return out
 
 
 @dataclass
