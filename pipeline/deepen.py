@@ -40,6 +40,7 @@ from maatchaa.lib.embedding import Embedder, get_embedder
 from matches import ranking
 from matches import services as match_services
 from matches.models import CreatorMatch
+from pipeline import focus
 from pipeline.budget import company_share_left
 from shopify_app import selectors as shop_selectors
 from shopify_app.models import Product
@@ -248,6 +249,7 @@ def spend_the_rest(pipeline: _Pipeline) -> int:
             product_vector=state.vector,
         )
         pipeline.tally.matches_made += made.matches_made
+        focus.add_focus(pipeline, product, state.vector)
         after = _top_ten(product)
         new = len(set(after) - set(before))
         pipeline.emit(f"   🏁 {product.title}: {new} new creators in its top {TOP}")

@@ -58,7 +58,7 @@ from discovery.youtube import (
 from maatchaa.lib.embedding import Embedder, get_embedder
 from matches import ranking
 from matches import services as match_services
-from pipeline import deepen, shutdown
+from pipeline import deepen, focus, shutdown
 from pipeline.models import DiscoveryRun
 from shopify_app import selectors as shop_selectors
 from shopify_app.models import Product
@@ -603,6 +603,7 @@ class _Pipeline:
             product_vector=product_vector,
         )
         self.tally.matches_made += made.matches_made
+        focus.add_focus(self, product, product_vector)
         # YouTube failed this product when its calls failed and nothing it found is stored (no search
         # answered, or no details for what they found). Such a product is not discovered: like one the
         # run stopped in, it keeps its place at the front of the rotation. A product with some answers
