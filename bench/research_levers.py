@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from discovery.categories import predict_category
 from discovery.queries import Search, extra_searches, planned_searches
 from emulators.youtube.corpus import Corpus, load_corpus
 from maatchaa.lib.text import VideoText
-from matches.evaluation import LabelledProduct, load_labels
+from matches.evaluation import LabelledProduct, LabelledSet, load_labels
 from matches.ranking import CreatorScore, rank_creators, score_videos
 
 
@@ -38,11 +38,15 @@ class State:
     pending: list[Search] = field(default_factory=list)
     creators: list[CreatorScore] = field(default_factory=list)
     extra: int = 0
+    positions: dict[str, list[int]] = field(default_factory=dict)  # video id -> its place in each search
+    searches: int = 0
 
 
 def _search(corpus: Corpus, state: State, search: Search) -> None:
-    for video in corpus.search(search.query, max_results=50, category_id=search.category_id).items:
+    state.searches += 1
+    for place, video in enumerate(corpus.search(search.query, max_results=50, category_id=search.category_id).items):
         state.found.setdefault(video.video_id, video_text(video))
+        state.positions.setdefault(video.video_id, []).append(place)
 
 
 def _rank(cache: VectorCache, state: State) -> None:
@@ -56,7 +60,9 @@ def weakness(state: State) -> float:
     return sum(c.score for c in state.creators[:10]) / 10
 
 
-def run(labels_path: Path, corpus_path: Path, *, budget: int, policy: str, stop_unchanged: bool) -> None:
+def run(
+    labels_path: Path, corpus_path: Path, *, budget: int, policy: str, stop_unchanged: bool, probe: bool = False
+) -> None:
     labels = load_labels(labels_path)
     corpus = load_corpus(corpus_path)
     cache = VectorCache("candidates")
@@ -109,6 +115,83 @@ def run(labels_path: Path, corpus_path: Path, *, budget: int, policy: str, stop_
     print(f"policy {policy}, budget {budget}, spent {spent}, first searches {2 * len(states)}")
     print(ours.line("ours"))
     print(oracle.line("ceiling"))
+    if probe:
+        _probe(labels, corpus, cache, states)
+
+
+FEATURES = ("score", "cosine", "lexical", "videos", "best_place", "returned", "focus", "focus_share")
+FEATURE_SETS = (
+    ("score",),
+    ("score", "best_place"),
+    ("score", "returned"),
+    ("score", "best_place", "returned"),
+    ("score", "focus"),
+    ("score", "focus_share"),
+    ("score", "cosine", "lexical", "videos"),
+    ("score", "cosine", "lexical", "videos", "best_place", "returned"),
+    FEATURES,
+)
+FOCUS_COSINE = 0.35  # pipeline/focus.py's
+
+
+def _features(cache: VectorCache, corpus: Corpus, state: State, creator: CreatorScore) -> dict[str, float]:
+    places = [p for v in creator.videos for p in state.positions.get(v.video_id, [])]
+    titles = [v.title for v in corpus.videos_of_channel(creator.channel_id)[:50]]
+    on_niche = int((cache.embed(titles) @ state.vector >= FOCUS_COSINE).sum()) if titles else 0
+    return {
+        "score": creator.score,
+        "cosine": creator.videos[0].cosine,
+        "lexical": creator.videos[0].lexical,
+        "videos": float(np.log1p(len(creator.videos))),
+        # YouTube's own answer: the best place of the creator's videos in the product's searches, and how
+        # many times its videos were returned.
+        "best_place": float(np.log1p(min(places) if places else 50)),
+        "returned": float(np.log1p(len(places))),
+        "focus": float(np.log1p(on_niche)),
+        "focus_share": on_niche / max(1, len(titles)),
+    }
+
+
+def _fit(rows: list[tuple[list[float], int]], l2: float = 1.0) -> Callable[[list[float]], float]:
+    """Logistic regression (grade >= 2) by Newton's method with an L2 penalty, on standardised features."""
+    x = np.asarray([f for f, _ in rows], dtype=np.float64)
+    y = np.asarray([1.0 if g >= 2 else 0.0 for _, g in rows])
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    a = np.c_[(x - mu) / sd, np.ones(len(x))]
+    w = np.zeros(a.shape[1])
+    penalty = np.r_[np.ones(len(w) - 1), 0.0] * l2
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-a @ w))
+        w -= np.linalg.solve((a.T * (p * (1 - p))) @ a + np.diag(penalty), a.T @ (p - y) + penalty * w)
+    return lambda f: float(np.r_[(np.asarray(f) - mu) / sd, 1.0] @ w)
+
+
+def _probe(labels: LabelledSet, corpus: Corpus, cache: VectorCache, states: list[State]) -> None:
+    """Levers 3 and 1: the creators' focus and YouTube's own answer as features of a logistic regression over
+    each product's top 40 creators, fitted on the judged ones, in sample and leave one product out."""
+    table = {s.product.id: [(c.channel_id, _features(cache, corpus, s, c)) for c in s.creators[:40]] for s in states}
+
+    def rows_of(ids: list[str], names: Sequence[str]) -> list[tuple[list[float], int]]:
+        out = []
+        for pid in ids:
+            qrels = labels.creator_qrels.get(pid, {})
+            out += [([f[n] for n in names], qrels[c]) for c, f in table[pid] if c in qrels]
+        return out
+
+    def figures(names: Sequence[str], model_for: Callable[[str], Callable[[list[float]], float]]) -> str:
+        result = Figures()
+        for pid, creators in table.items():
+            model = model_for(pid)
+            ranked = sorted(creators, key=lambda cf: -model([cf[1][n] for n in names]))
+            result.add([c for c, _ in ranked], labels.creator_qrels.get(pid, {}))
+        return result.line("")[-26:]
+
+    ids = list(table)
+    for names in FEATURE_SETS:
+        everywhere = _fit(rows_of(ids, names))
+        in_sample = figures(names, lambda pid: everywhere)
+        held_out = figures(names, lambda pid: _fit(rows_of([i for i in ids if i != pid], names)))
+        print(f"{'+'.join(names):<58} in sample {in_sample}   held out {held_out}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,9 +200,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=SHARED_DIR / "data" / "youtube" / "videos.csv")
     parser.add_argument("--budget", type=int, default=48)
     parser.add_argument("--policy", choices=("weakest", "round"), default="weakest")
+    parser.add_argument("--probe", action="store_true", help="also fit levers 1 and 3's features (in/held out)")
     parser.add_argument("--keep-going", action="store_true", help="do not stop a product whose top ten held")
     args = parser.parse_args(argv)
-    run(args.labels, args.corpus, budget=args.budget, policy=args.policy, stop_unchanged=not args.keep_going)
+    run(
+        args.labels,
+        args.corpus,
+        budget=args.budget,
+        policy=args.policy,
+        stop_unchanged=not args.keep_going,
+        probe=args.probe,
+    )
     return 0
 
 
