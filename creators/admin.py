@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from creators.models import (
     ChannelVector,
@@ -59,6 +60,10 @@ class ChannelVectorAdmin(admin.ModelAdmin):
     list_display = ["channel", "video_count", "embedding_model", "computed_at"]
     exclude = ["embedding"]
     readonly_fields = ["channel", "video_count", "embedding_model", "computed_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Computed from a channel's video embeddings (creators/lookalikes.py), never typed in.
+        return False
 
 
 @admin.register(StrongBandEntry)

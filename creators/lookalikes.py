@@ -24,13 +24,12 @@ from django.db import connection, transaction
 
 from accounts.models import Company
 from creators.models import ChannelVector
-from creators.selectors import Moment, channel_record, get_channel, youtube_cutoff
+from creators.selectors import Moment, channel_record, channel_subscribers, get_channel, youtube_cutoff
 from discovery.models import Channel, Video
 from maatchaa.api import ApplicationError
 from maatchaa.lib.embedding import get_embedder
-from maatchaa.lib.humanize import short_date
 from maatchaa.lib.text import tokenize
-from matches.display import statistic, youtube_video_url
+from matches.display import youtube_video_url
 from matches.models import CreatorDecision, CreatorMatch
 from matches.services import vector_label
 
@@ -202,15 +201,7 @@ def lookalikes(
         results.append(
             {
                 "channel": channel_record(channel),
-                "subscribers": statistic(
-                    channel.subscriber_count,
-                    "subscribers",
-                    as_of=moment(channel.fetched_at),
-                    now=now,
-                    hidden=channel.hidden_subscriber_count,
-                    emulated=channel.statistics_emulated,
-                    when=short_date(channel.fetched_at, now=now),
-                ),
+                "subscribers": channel_subscribers(channel, now=now, moment=moment),
                 "similarity": round(1 - float(distance), 4),
                 "evidence": {
                     "closest_video": (

@@ -161,7 +161,7 @@ class ChannelVector(models.Model):
 
 
 class StrongBandEntry(models.Model):
-    """A creator in a product's strong band (score at least creators.whats_new.STRONG_SCORE) and since when
+    """A creator in a product's strong band (its stored fit band is strong) and since when
     we saw it there: what's new on the products page and in the weekly digest. Synced from the rankings
     when read; a creator that leaves the band loses its row, and one that comes back is new again."""
 

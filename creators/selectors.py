@@ -82,21 +82,26 @@ def channel_record(channel: Channel) -> dict[str, Any]:
     }
 
 
+def channel_subscribers(channel: Channel, *, now: dt.datetime, moment: Moment = _as_is) -> dict[str, Any]:
+    """The channel's subscriber count with the date YouTube reported it (hidden when the channel hides it)."""
+    return statistic(
+        channel.subscriber_count,
+        "subscribers",
+        as_of=moment(channel.fetched_at),
+        now=now,
+        hidden=channel.hidden_subscriber_count,
+        emulated=channel.statistics_emulated,
+        when=short_date(channel.fetched_at, now=now),
+    )
+
+
 def channel_statistics(channel: Channel, *, now: dt.datetime, moment: Moment = _as_is) -> dict[str, Any]:
     """The channel's counts, each with the date YouTube reported it; engagement only with the opt-in."""
     when = short_date(channel.fetched_at, now=now)
     as_of = moment(channel.fetched_at)
     emulated = channel.statistics_emulated
     stats = {
-        "subscribers": statistic(
-            channel.subscriber_count,
-            "subscribers",
-            as_of=as_of,
-            now=now,
-            hidden=channel.hidden_subscriber_count,
-            emulated=emulated,
-            when=when,
-        ),
+        "subscribers": channel_subscribers(channel, now=now, moment=moment),
         "channel_views": statistic(channel.view_count, "views", as_of=as_of, now=now, emulated=emulated, when=when),
         "channel_videos": statistic(channel.video_count, "videos", as_of=as_of, now=now, emulated=emulated, when=when),
     }
@@ -343,15 +348,7 @@ def entry_record(entry: ListEntry, *, now: dt.datetime, moment: Moment = _as_is)
             "custom_url": channel.custom_url,
             "thumbnail_url": channel.thumbnail_url,
         },
-        "subscribers": statistic(
-            channel.subscriber_count,
-            "subscribers",
-            as_of=moment(channel.fetched_at),
-            now=now,
-            hidden=channel.hidden_subscriber_count,
-            emulated=channel.statistics_emulated,
-            when=short_date(channel.fetched_at, now=now),
-        ),
+        "subscribers": channel_subscribers(channel, now=now, moment=moment),
         "contact_emails": list(channel.contact_emails or []),
         "product": {"id": entry.product_id, "title": entry.product.title} if entry.product else None,
         "status": entry.status,

@@ -1,7 +1,7 @@
 """What's new: creators that entered a product's strong band since a member's last visit or digest.
 
-A creator is in a product's strong band when its score is at least STRONG_SCORE (on the demo's labelled
-set, 0.8 keeps the ideal partners, grade 3, and few others). Which creators are in it is synced from
+A creator is in a product's strong band when its stored fit band is strong (matches/fit_bands.py, calibrated
+on labelled products: the same band the product page and the API show). Which creators are in it is synced from
 the stored rankings whenever it is read (`sync_strong_band`, two statements per company): a creator
 seen there for the first time gets an entry dated by the ranking that put it there; one that left the
 band loses it, so coming back is news again. Dismissed creators and the brand's own channels are
@@ -28,11 +28,11 @@ from django.urls import reverse
 
 from accounts.models import Company, Membership
 from creators.models import MemberPreference, StrongBandEntry
-from matches.models import CreatorDecision
+from matches.models import CreatorDecision, CreatorMatch
 
 logger = logging.getLogger("maatchaa.digest")
 
-STRONG_SCORE = 0.8
+STRONG = CreatorMatch.FitBand.STRONG
 VISIT_GAP = dt.timedelta(minutes=30)
 # What a first visit (or a first digest) looks back over.
 FIRST_LOOK_BACK = dt.timedelta(days=7)
@@ -46,7 +46,7 @@ INSERT INTO creators_strongbandentry (product_id, channel_id, score, entered_at)
 SELECT cm.product_id, cm.channel_id, cm.score, least(cm.updated_at, %(now)s)
 FROM matches_creatormatch cm
 JOIN company_products p ON p.id = cm.product_id
-WHERE p.company_id = %(company)s AND cm.score >= %(strong)s
+WHERE p.company_id = %(company)s AND cm.fit_band = %(strong)s
 ON CONFLICT (product_id, channel_id) DO UPDATE SET score = EXCLUDED.score
 """
 _LEAVE = """
@@ -55,7 +55,7 @@ USING company_products p
 WHERE p.id = e.product_id AND p.company_id = %(company)s
   AND NOT EXISTS (
       SELECT 1 FROM matches_creatormatch cm
-      WHERE cm.product_id = e.product_id AND cm.channel_id = e.channel_id AND cm.score >= %(strong)s
+      WHERE cm.product_id = e.product_id AND cm.channel_id = e.channel_id AND cm.fit_band = %(strong)s
   )
 """
 
@@ -63,7 +63,7 @@ WHERE p.id = e.product_id AND p.company_id = %(company)s
 def sync_strong_band(*, company: Company | uuid.UUID, now: dt.datetime) -> None:
     """Record the company's creators that entered a strong band, forget those that left it."""
     company_id = company.pk if isinstance(company, Company) else company
-    params: dict[str, Any] = {"company": company_id, "strong": STRONG_SCORE, "now": now}
+    params: dict[str, Any] = {"company": company_id, "strong": str(STRONG), "now": now}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_ENTER, params)
         cursor.execute(_LEAVE, params)

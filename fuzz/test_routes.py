@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from creators.models import CreatorNote, ListEntry
 from fuzz.conftest import FuzzWorld
 from pipeline.models import DiscoveryRun
 
@@ -54,9 +55,14 @@ def routes(fw: FuzzWorld) -> list[Route]:
     view expects (an int past 64 bits, text PostgreSQL cannot store, non-ASCII, over-long)."""
     world = fw.world
     run = DiscoveryRun.objects.filter(company=world.company).first()
+    entry = ListEntry.objects.filter(creator_list__company=world.company).first()
+    note = CreatorNote.objects.filter(company=world.company).first()
     real = {
         "product_id": str(world.whisk.pk),
         "run_id": str(run.pk if run else 1),
+        "list_id": str(entry.creator_list_id if entry else 1),
+        "entry_id": str(entry.pk if entry else 1),
+        "note_id": str(note.pk if note else 1),
         "channel_id": world.channels["tea"].channel_id,
         "object_id": str(world.user.pk),
         "id": str(world.user.pk),
@@ -65,10 +71,14 @@ def routes(fw: FuzzWorld) -> list[Route]:
         "token": "set-password",
         "url": "nowhere/",
         "app_label": "shopify_app",
+        "rest": "",
     }
     hostile = {
         "product_id": str(2**63),
         "run_id": str(2**70),
+        "list_id": str(2**63),
+        "entry_id": "0",
+        "note_id": str(2**70),
         "channel_id": "%00" + "%C3%A9" * 300,
         "object_id": "%00",
         "id": "%C3%A9",
@@ -77,6 +87,7 @@ def routes(fw: FuzzWorld) -> list[Route]:
         "token": "a" * 3000,
         "url": "%00/",
         "app_label": "shopify_app",
+        "rest": "%00/",
     }
     found = []
     for pattern in _routes():
@@ -84,6 +95,8 @@ def routes(fw: FuzzWorld) -> list[Route]:
         for values in (real, hostile):
             path = re.sub(r"\(\?P<app_label>([^|)]+)[^)]*\)", values["app_label"], pattern)
             path = re.sub(r"\(\?P<url>\.\*\)", values["url"], path)
+            # Other regex groups (the old admin URLs' redirects): the value given, else the first alternative.
+            path = re.sub(r"\(\?P<(\w+)>([^)]*)\)", lambda m: values.get(m.group(1), m.group(2).split("|")[0]), path)
             path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], path)
             path = "/" + path.replace("^", "").replace("$", "")
             if path not in route.paths:

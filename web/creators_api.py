@@ -41,8 +41,9 @@ from creators.services import (
     update_entry,
     update_list,
 )
-from creators.whats_new import FIRST_LOOK_BACK, STRONG_SCORE, whats_new
+from creators.whats_new import FIRST_LOOK_BACK, whats_new
 from maatchaa.api import ERROR_RESPONSE, ApplicationError
+from matches import fit_bands
 from matches.display import json_datetime
 from web.api import (
     CSV_ROW_LIMIT,
@@ -790,7 +791,9 @@ class NewFitSerializer(serializers.Serializer):
 
 class WhatsNewSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
-    strong_score = serializers.FloatField(help_text="The score from which a creator is a strong fit")
+    strong_score = serializers.FloatField(
+        help_text="The score from which a creator is a strong fit (the strong fit band, calibrated on labelled products)"
+    )
     results = NewFitSerializer(many=True)
 
 
@@ -817,4 +820,4 @@ class WhatsNewApi(APIView):
         news = whats_new(company=company, since=since, now=now)
         for item in news:
             item["entered_at"] = json_datetime(item["entered_at"])
-        return Response({"since": json_datetime(since), "strong_score": STRONG_SCORE, "results": news})
+        return Response({"since": json_datetime(since), "strong_score": fit_bands.thresholds().strong, "results": news})

@@ -163,4 +163,4 @@ def test_quota_exceeded_is_told_in_plain_text_and_the_next_run_names_the_breaker
     assert f"{timezone.localtime(breaker.breaker_open_until, quota.PACIFIC):%Y-%m-%d %H:%M}" in second.message
     assert second.status == DiscoveryRun.Status.FAILED
     assert len(emulator.calls) == sent  # nothing was sent
-    assert any(line.startswith("❌ Immediate discovery failed after 0 products: Failed:") for line in lines), lines
+    assert any(line.startswith("❌ Manual discovery failed after 0 products: Failed:") for line in lines), lines

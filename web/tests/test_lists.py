@@ -132,7 +132,8 @@ def test_the_entries_are_filtered_by_status_and_sorted(api: APIClient, world: Wo
         ({"channel_id": "UCteaMasterChannel000001", "status": "maybe"}, 400, None),
         ({"channel_id": "UCteaMasterChannel000001", "product_id": "x"}, 400, "product_id must be a whole number."),
         ({"channel_id": "UCteaMasterChannel000001", "product_id": 987654321}, 404, "Product not found."),
-        ({"channel_id": "UCteaMasterChannel000001", "product_id": 2**80}, 404, "Product not found."),
+        # Beyond 64 bits the strict JSON parser refuses the body itself (maatchaa/parsers.py).
+        ({"channel_id": "UCteaMasterChannel000001", "product_id": 2**80}, 400, None),
         ({"channel_id": "UCteaMasterChannel000001", "notes": "n" * 5001}, 400, None),
     ],
 )
