@@ -40,7 +40,9 @@ def _product(title: str = SKILLET) -> Product:
 
 
 def test_an_uploads_playlist_costs_one_unit_and_no_search_call_newest_first(youtube_emulator):
-    channel_id = max(youtube_emulator.corpus.channel_videos, key=lambda c: len(youtube_emulator.corpus.channel_videos[c]))
+    channel_id = max(
+        youtube_emulator.corpus.channel_videos, key=lambda c: len(youtube_emulator.corpus.channel_videos[c])
+    )
     before = youtube_emulator.usage()
 
     uploads = get_client().recent_uploads("UU" + channel_id[2:], max_results=50)
