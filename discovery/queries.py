@@ -268,3 +268,39 @@ def next_query(
         if normalize_query(candidate) not in searched:
             return candidate
     return None
+
+
+def extra_searches(
+    product: ProductText,
+    product_vector: np.ndarray,
+    videos: Sequence[VideoText],
+    video_vectors: np.ndarray,
+    *,
+    first: Sequence[Search],
+    category: Category | None,
+) -> list[Search]:
+    """A product's extra searches once its ``first`` ones are answered, each formed differently from
+    those, in the order they are asked (issue #14's lever 2; pipeline/deepen.py spends them):
+
+    1. pseudo-relevance feedback from what the first searches found (``videos``), anywhere;
+    2. the product type and tag phrases, quoted, with the title (``build_queries``' second);
+    3. the feedback query within the product's category; 4. the phrases within it;
+    5. the product type with review, unboxing or tutorial intent.
+    """
+    asked = {(normalize_query(s.query), s.category_id) for s in first}
+    feedback = feedback_query(product, product_vector, videos, video_vectors)
+    static = build_queries(product, limit=4)
+    phrases = static[1] if len(static) > 1 else None
+    intent = next((q for q in static[2:] if q.endswith(" review|unboxing|tutorial")), None)
+    wanted: list[Search] = [Search(q) for q in (feedback, phrases) if q]
+    if category is not None:
+        wanted += [Search(q, category_id=category.id, category_name=category.name) for q in (feedback, phrases) if q]
+    if intent:
+        wanted.append(Search(intent))
+    out: list[Search] = []
+    for search in wanted:
+        key = (normalize_query(search.query), search.category_id)
+        if key not in asked:
+            asked.add(key)
+            out.append(search)
+    return out

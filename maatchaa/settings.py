@@ -273,6 +273,14 @@ WORKER_KEYWORDS_PER_PRODUCT = env_int("WORKER_KEYWORDS_PER_PRODUCT", 2)
 WORKER_VIDEOS_PER_KEYWORD = env_int("WORKER_VIDEOS_PER_KEYWORD", 5)
 # A query searched within this many hours is answered from stored results, not a new search call.
 DISCOVERY_QUERY_CACHE_HOURS = env_int("DISCOVERY_QUERY_CACHE_HOURS", 72)
+# Once every product has had its first searches, scheduled runs give the search calls left in the company's
+# share of the day to extra searches for the products whose creators look weakest (pipeline/deepen.py),
+# keeping this many calls of the share for products added later in the day.
+DISCOVERY_EXTRA_SEARCHES = env_bool("DISCOVERY_EXTRA_SEARCHES", True)
+DISCOVERY_EXTRA_SEARCH_RESERVE = env_int("DISCOVERY_EXTRA_SEARCH_RESERVE", 10, minimum=0)
+# How many of a product's top creators get their recent uploads read (one unit each, no search call) to
+# say how focused they are on its niche (pipeline/focus.py); 0: never.
+CREATOR_FOCUS_TOP = env_int("CREATOR_FOCUS_TOP", 5, minimum=0)
 # Stored videos and channels younger than this are not fetched again by discovery.
 DISCOVERY_FRESHNESS_DAYS = env_int("DISCOVERY_FRESHNESS_DAYS", 7)
 # Only consider videos published within this many days (0: no limit).

@@ -35,6 +35,10 @@ EVIDENCE_VIDEOS = 5
 MATCHES_PER_CREATOR = ranking.DEFAULT_WEIGHTS.creator_videos
 
 
+# Creator evidence that re-ranking keeps (the creator's focus, read from its uploads by the pipeline).
+CARRIED_EVIDENCE = ("focus", "creator_focus")
+
+
 def _evidence(score: ranking.VideoScore) -> dict[str, Any]:
     """What a Match row keeps of a video's score: enough to rebuild it and to show why it matched."""
     return {
@@ -200,6 +204,14 @@ def rank_product_creators(*, product: Product) -> int:
                 updated_at=now,
             )
         )
+    # A creator's focus (pipeline/focus.py: read from its recent uploads, one unit) outlives re-ranking.
+    kept = {
+        channel_id: {k: evidence[k] for k in CARRIED_EVIDENCE if k in evidence}
+        for channel_id, evidence in CreatorMatch.objects.filter(product=product).values_list("channel_id", "evidence")
+        if isinstance(evidence, dict)
+    }
+    for row in rows:
+        row.evidence.update(kept.get(row.channel_id, {}))
     with transaction.atomic():
         CreatorMatch.objects.filter(product=product).exclude(channel_id__in=[r.channel_id for r in rows]).delete()
         CreatorMatch.objects.bulk_create(

@@ -64,7 +64,7 @@ from discovery.youtube import (
 from maatchaa.lib.embedding import Embedder, get_embedder
 from matches import ranking, vectors
 from matches import services as match_services
-from pipeline import shutdown
+from pipeline import deepen, focus, shutdown
 from pipeline.models import DiscoveryRun
 from shopify_app import selectors as shop_selectors
 from shopify_app.models import Product
@@ -678,6 +678,7 @@ class _Pipeline:
             product_vector=product_vector,
         )
         self.tally.matches_made += made.matches_made
+        focus.add_focus(self, product, product_vector)
         # YouTube failed this product when its calls failed and nothing it found is stored (no search
         # answered, or no details for what they found). Such a product is not discovered: like one the
         # run stopped in, it keeps its place at the front of the rotation. A product with some answers
@@ -775,12 +776,14 @@ def discover_products(
     log: LogFn | None = None,
     client: YouTubeClient | None = None,
     company: Company | None = None,
+    extra_searches: bool = False,
 ) -> DiscoveryTally:
     """Discover creators for `products` (of one company), within the given budgets.
 
     Stops cleanly, keeping everything stored so far, when a budget or the quota breaker says no; the
     tally's `stopped_reason` says why. Products that are not ACTIVE or whose shop is uninstalled are
-    skipped. Updates `run`'s counters and heartbeat as it goes.
+    skipped. Updates `run`'s counters and heartbeat as it goes. With `extra_searches`, the calls left once
+    every product of the company has had its first searches go to the weakest ones (pipeline/deepen.py).
     """
     if not products:
         return DiscoveryTally()
@@ -835,6 +838,8 @@ def discover_products(
             oldest = min(range(len(active)), key=lambda i: active[i][2].seq)
             position, steps, _ = active.pop(oldest)
             advance(position, steps)
+        if extra_searches and not pipeline.tally.stopped:
+            deepen.spend_the_rest(pipeline)
     finally:
         pipeline.close()
     t = pipeline.tally

@@ -81,13 +81,15 @@ def execute_discovery_run(
     unit_limit: int | None = None,
     log: LogFn | None = None,
     product_ids: Sequence[int] | None = None,
+    extra_searches: bool | None = None,
 ) -> DiscoveryRun:
     """Claim the queued run `run_id` and discover its company's products; returns the finished row.
 
     Products are taken by rotation (never discovered first, then least recently discovered), ACTIVE
     only, up to `product_limit` (default WORKER_PRODUCTS_PER_CYCLE); `product_ids` narrows the choice.
     A run that is not queued (already claimed, finished or abandoned) is returned untouched. The row
-    never stays 'running' after this returns or raises.
+    never stays 'running' after this returns or raises. `extra_searches` (default: scheduled runs, paced
+    over the day, when DISCOVERY_EXTRA_SEARCHES is on) gives the calls left to the weakest products.
     """
     if not _claim(run_id):
         return DiscoveryRun.objects.get(pk=run_id)
@@ -109,6 +111,11 @@ def execute_discovery_run(
                 search_call_limit=search_call_limit,
                 unit_limit=unit_limit,
                 log=log,
+                extra_searches=(
+                    extra_searches
+                    if extra_searches is not None
+                    else settings.DISCOVERY_EXTRA_SEARCHES and run.trigger == DiscoveryRun.Trigger.SCHEDULE
+                ),
             )
             if tally.interrupted:
                 # Its worker was told to stop; the caller queues a run for the products not reached.

@@ -178,7 +178,8 @@ def test_video_details_are_fetched_fifty_ids_a_call(tmp_path, youtube_emulator_f
     channel_calls = calls_to(server, "channels")
     assert [len(c.params["id"].split(",")) for c in video_calls] == [50]  # one search: 50 ids, one call
     assert [len(c.params["id"].split(",")) for c in channel_calls] == [50]
-    assert tally.units == 2
+    # Two detail calls, and one unit for each top creator's recent uploads (pipeline/focus.py).
+    assert tally.units == 2 + len(calls_to(server, "playlistItems"))
     assert Video.objects.count() == 50
 
 

@@ -105,7 +105,7 @@ def test_a_stale_video_fetched_again_keeps_its_vector_when_its_text_is_unchanged
     # Only the video whose text changed is embedded again (its two views).
     assert len(counting.texts) == 2 and all("part 2" in text for text in counting.texts)
     refreshed = Video.objects.get(video_id="whisk00001aa")
-    assert refreshed.fetched_at > old and refreshed.embedding is not None
+    assert refreshed.fetched_at is not None and refreshed.fetched_at > old and refreshed.embedding is not None
 
 
 def test_products_in_flight_together_fetch_and_embed_a_shared_video_once(emulator, counting):

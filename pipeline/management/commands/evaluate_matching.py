@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.test.utils import override_settings
@@ -187,7 +188,11 @@ class Command(BaseCommand):
             Product.objects.filter(company=company, last_discovered_at__isnull=True).values_list("pk", flat=True)
         ):
             run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
-            run = execute_discovery_run(run_id=run.pk, log=log, product_ids=pending)
+            # After every product's first searches, the day's calls left go to the weakest products, as the
+            # scheduled runs give them over the day (pipeline/deepen.py; DISCOVERY_EXTRA_SEARCHES=false: off).
+            run = execute_discovery_run(
+                run_id=run.pk, log=log, product_ids=pending, extra_searches=settings.DISCOVERY_EXTRA_SEARCHES
+            )
             totals["runs"] += 1
             totals["search_calls"] += run.search_calls
             totals["cached"] += run.cached_searches

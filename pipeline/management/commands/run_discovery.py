@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Company
 from discovery import selectors
+from pipeline.deepen import plan_extra_searches, products_to_deepen
 from pipeline.discover import plan_discovery
 from pipeline.models import DiscoveryRun
 from pipeline.runs import abandon_stale_runs, create_discovery_run, execute_discovery_run
@@ -138,9 +140,28 @@ class Command(BaseCommand):
             return [resolve_company(company_option)]
         return list(Company.objects.filter(products__status=Product.Status.ACTIVE).distinct().order_by("name"))
 
-    def _dry_run(self, companies: list[Company], *, limit: int | None, product_ids: list[int] | None) -> None:
-        from django.conf import settings
+    def _dry_run_extra(self, company: Company, *, first_calls: int) -> None:
+        calls, planned = plan_extra_searches(company=company, run_calls_left=None)
+        calls = max(0, calls - first_calls)
+        if not planned:
+            self.stdout.write(
+                "Extra searches: none yet (every product first needs its first searches)"
+                if not products_to_deepen(company=company)
+                else f"Extra searches: none ({calls} search calls left within the share after its reserve)"
+            )
+            return
+        self.stdout.write(
+            f"Extra searches: up to {calls} search calls left within the company's share of the day (less "
+            f"{settings.DISCOVERY_EXTRA_SEARCH_RESERVE} kept for new products) go to the products whose creators "
+            "look weakest, one at a time (scheduled runs; the order is re-ranked after each). First:"
+        )
+        for extra in planned[:calls]:
+            where = f" in {extra.search.category_name}" if extra.search.category_id else ""
+            self.stdout.write(
+                f"   ➕ {extra.product} (top ten mean score {extra.mean_top_score:.2f}): '{extra.search.query}'{where}"
+            )
 
+    def _dry_run(self, companies: list[Company], *, limit: int | None, product_ids: list[int] | None) -> None:
         total_calls = total_cached = total_units = 0
         for company in companies:
             products = selectors.products_in_rotation(
@@ -161,6 +182,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"   🔎 '{search.query}'{where}: {how}{shared}")
             total_calls += plan.search_calls
             total_cached += plan.cached_searches
+            self._dry_run_extra(company, first_calls=plan.search_calls)
             total_units += plan.units_estimate
         self.stdout.write(
             self.style.SUCCESS(
