@@ -274,6 +274,8 @@ class _Pipeline:
         self.own_channels = set(company.own_channel_ids or ())
         self.embedder = get_embedder()
         self.vector_label = match_services.vector_label(self.embedder)
+        # Top creators' recent-upload title vectors (pipeline/focus.py), read once a run per channel.
+        self.upload_vectors: dict[str, np.ndarray] = {}
         # One helper thread for embeddings (CPU only, no database, no client); see the module docstring.
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="discovery-embed")
         self._seq = itertools.count()

@@ -72,30 +72,36 @@ def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray)
         playlist = playlists.get(row.channel_id) or ""
         if _fresh(evidence, now) or not playlist:
             continue
-        left = pipeline.units_left()
-        if left is not None and left <= 0:
-            break
-        if not pipeline.beat():
-            break
-        try:
-            uploads = pipeline.client.recent_uploads(playlist, max_results=UPLOADS)
-        except (QuotaExhausted, BreakerOpen) as exc:
-            pipeline.stop_for_quota(exc)
-            break
-        except YouTubeError as exc:
+        vectors = pipeline.upload_vectors.get(row.channel_id)
+        if vectors is None:
+            # A channel's uploads are read and embedded once a run, whichever of its products asks first.
+            left = pipeline.units_left()
+            if left is not None and left <= 0:
+                break
+            if not pipeline.beat():
+                break
+            try:
+                uploads = pipeline.client.recent_uploads(playlist, max_results=UPLOADS)
+            except (QuotaExhausted, BreakerOpen) as exc:
+                pipeline.stop_for_quota(exc)
+                break
+            except YouTubeError as exc:
+                pipeline.tally.units += 1
+                spent += 1
+                pipeline.youtube_failed(exc, f"recent uploads of {row.channel_id}")
+                continue
             pipeline.tally.units += 1
             spent += 1
-            pipeline.youtube_failed(exc, f"recent uploads of {row.channel_id}")
-            continue
-        pipeline.tally.units += 1
-        spent += 1
-        titles = [u.title for u in uploads if u.title.strip()]
-        on_niche = 0
-        if titles:
-            vectors = np.asarray(pipeline.embedder.embed(titles), dtype=np.float32)
-            on_niche = int((vectors @ np.asarray(product_vector, dtype=np.float32) >= FOCUS_COSINE).sum())
-        evidence[FOCUS_KEY] = focus_sentence(on_niche, len(titles), now)
-        evidence[FOCUS_DATA_KEY] = {"on_niche": on_niche, "uploads": len(titles), "as_of": now.isoformat()}
+            titles = [u.title for u in uploads if u.title.strip()]
+            vectors = (
+                np.asarray(pipeline.embedder.embed(titles), dtype=np.float32)
+                if titles
+                else np.zeros((0, len(product_vector)), dtype=np.float32)
+            )
+            pipeline.upload_vectors[row.channel_id] = vectors
+        on_niche = int((vectors @ np.asarray(product_vector, dtype=np.float32) >= FOCUS_COSINE).sum())
+        evidence[FOCUS_KEY] = focus_sentence(on_niche, len(vectors), now)
+        evidence[FOCUS_DATA_KEY] = {"on_niche": on_niche, "uploads": len(vectors), "as_of": now.isoformat()}
         CreatorMatch.objects.filter(pk=row.pk).update(evidence=evidence)
     if spent:
         pipeline.emit(f"   🧭 Read the recent uploads of {spent} top creators ({spent} units, no search call)")

@@ -88,6 +88,28 @@ def test_the_top_creators_focus_is_read_from_their_uploads_and_kept(youtube_emul
     assert CreatorMatch.objects.get(pk=top[0].pk).evidence["focus"] == top[0].evidence["focus"]
 
 
+def test_a_creator_on_top_for_two_products_has_its_uploads_read_once_a_run(youtube_emulator, settings):
+    settings.CREATOR_FOCUS_TOP = 3
+    first = _product()
+    second = Product.objects.create(
+        company=first.company,
+        shopify_id=first.shopify_id + "-2",
+        title=first.title,
+        description=first.description,
+        product_type=first.product_type,
+        vendor=first.vendor,
+        tags=first.tags,
+    )
+
+    discover_products(run=None, products=[first, second])
+
+    reads = [c.params["playlistId"] for c in youtube_emulator.calls_to("playlistItems")]
+    assert len(reads) == len(set(reads)) == 3  # the same top three for both products, each read once
+    for product in (first, second):
+        top = CreatorMatch.objects.filter(product=product).order_by("rank")[:3]
+        assert all(FOCUS.match(creator.evidence["focus"]) for creator in top)
+
+
 def test_no_uploads_are_read_when_focus_is_off(youtube_emulator, settings):
     settings.CREATOR_FOCUS_TOP = 0
 

@@ -108,7 +108,9 @@ def test_a_stale_video_fetched_again_keeps_its_vector_when_its_text_is_unchanged
     assert refreshed.fetched_at is not None and refreshed.fetched_at > old and refreshed.embedding is not None
 
 
-def test_products_in_flight_together_fetch_and_embed_a_shared_video_once(emulator, counting):
+def test_products_in_flight_together_fetch_and_embed_a_shared_video_once(emulator, counting, settings):
+    # Only the videos' texts here; the top creators' upload titles (focus) are read once a run, tested with focus.
+    settings.CREATOR_FOCUS_TOP = 0
     company = make_company()
     # The same query for all three: the second and third find the first's videos while they are being embedded.
     products = [make_product(company, "Bamboo Matcha Whisk", vendor=vendor) for vendor in ("Kyoto", "Uji", "Nara")]

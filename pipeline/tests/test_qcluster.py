@@ -138,7 +138,13 @@ def test_a_real_qcluster_fires_the_schedule_discovers_after_a_sync_and_stops_cle
     OrmQ.objects.all().delete()
 
     process, output = qcluster(
-        {"WORKER_CYCLE_INTERVAL_MINUTES": "1440", "WORKER_PRODUCTS_PER_CYCLE": "5", "WORKER_KEYWORDS_PER_PRODUCT": "2"}
+        {
+            "WORKER_CYCLE_INTERVAL_MINUTES": "1440",
+            "WORKER_PRODUCTS_PER_CYCLE": "5",
+            "WORKER_KEYWORDS_PER_PRODUCT": "2",
+            # Each product's two searches exactly; the extra searches of scheduled runs have their own tests.
+            "DISCOVERY_EXTRA_SEARCHES": "false",
+        }
     )
 
     # 1. The schedule is upserted at start and fires: a scheduled run completes and matches appear.
