@@ -72,13 +72,12 @@ def extra_searches(
     embedder: Embedder,
 ) -> list[Search]:
     """The product's extra searches, in the order they are asked, none repeating `first` (its first searches)."""
+    from pipeline.discover import video_texts_and_vectors
+
     return query_lib.extra_searches(
         product.as_text(),
         product_vector,
-        [v.as_text() for v in first_videos],
-        np.asarray([v.embedding for v in first_videos], dtype=np.float32)
-        if first_videos
-        else np.zeros((0, product_vector.shape[-1]), np.float32),
+        *video_texts_and_vectors(first_videos, product_vector),
         first=first,
         category=categories.predict_category(product_vector, embedder=embedder),
     )

@@ -62,6 +62,7 @@ from discovery.youtube import (
     get_client,
 )
 from maatchaa.lib.embedding import Embedder, get_embedder
+from maatchaa.lib.text import VideoText
 from matches import ranking, vectors
 from matches import services as match_services
 from pipeline import deepen, focus, shutdown
@@ -719,13 +720,7 @@ class _Pipeline:
             ).exclude(channel_id__in=self.own_channels)
         )
         query = query_lib.next_query(
-            product.as_text(),
-            product_vector,
-            [v.as_text() for v in videos],
-            np.asarray([v.embedding for v in videos], dtype=np.float32)
-            if videos
-            else np.zeros((0, product_vector.shape[-1]), np.float32),
-            previous=asked,
+            product.as_text(), product_vector, *video_texts_and_vectors(videos, product_vector), previous=asked
         )
         if query is not None:
             self.emit(f"   🔁 Next keyword, learned from the videos found: {query}")
@@ -767,6 +762,17 @@ class _Pipeline:
             if not batch.ready():
                 yield batch
             self.finish_batch(batch)
+
+
+def video_texts_and_vectors(videos: Sequence[Video], like: np.ndarray) -> tuple[list[VideoText], np.ndarray]:
+    """The videos' texts and their stored vectors as one matrix (none: an empty one as wide as `like`), the
+    feedback the next queries are formed from."""
+    vectors = (
+        np.asarray([v.embedding for v in videos], dtype=np.float32)
+        if videos
+        else np.zeros((0, like.shape[-1]), np.float32)
+    )
+    return [v.as_text() for v in videos], vectors
 
 
 def discover_products(
