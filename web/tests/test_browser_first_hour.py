@@ -29,7 +29,7 @@ from pipeline.management.commands.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SH
 from pipeline.models import DiscoveryRun
 from shopify_app.models import Product, Shop
 from web.tests.dashboard_data import fast_hashing
-from web.tests.test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, playwright_sync
+from web.tests.test_browser_dashboard import chromium  # noqa: F401 - the fixture: one browser per module
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures(fast_hashing.__name__)]
 
@@ -46,20 +46,6 @@ BROKEN_IMAGES = """async () => {
   })));
   return images.filter((img) => !(img.complete && img.naturalWidth > 0)).map((img) => img.src);
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    import os
-
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with playwright_sync.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            yield browser
-            browser.close()
 
 
 @pytest.fixture
@@ -227,7 +213,7 @@ def walk_the_readme_path(page: Any, world: dict[str, Any], *, brand: str, email:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_new_brand_follows_the_readme_from_sign_up_to_ranked_creators(chromium: Any, serve_world: Any) -> None:
+def test_a_new_brand_follows_the_readme_from_sign_up_to_ranked_creators(chromium: Any, serve_world: Any) -> None:  # noqa: F811
     for width, height, brand, email, store in [
         (1280, 900, "Kettle & Leaf", "mia@kettle.test", "kettle-and-leaf.myshopify.com"),
         (390, 844, "Trail Mix Outfitters", "sam@trail.test", "trail-mix.myshopify.com"),
