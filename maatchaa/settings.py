@@ -387,16 +387,18 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Sessions and cache ------------------------------------------------------------------------------
-# Every signed-in request reads its session. With a cache that every web process shares (REDIS_URL),
-# cached_db answers from it and writes through to the database (one query less per request;
-# bench/api_scale). A per-process cache must not hold sessions: a sign-out in one process would leave
-# the session alive in the others' caches, so without REDIS_URL sessions are read from the database.
+# Every signed-in request reads its session. Sessions are Django's database sessions with the user's id
+# beside them (accounts.session_store): the API reads a session, its user and their companies in one
+# statement (accounts.session_auth; bench/api_scale). With a cache that every web process shares
+# (REDIS_URL), pages read sessions from it and writes go through to the database (cached_db). A
+# per-process cache must not hold sessions: a sign-out in one process would leave the session alive in
+# the others' caches, so without REDIS_URL sessions are read from the database.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "accounts.cached_session_store"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "accounts.session_store"
 
 # --- Logging --------------------------------------------------------------------------------------
 # Everything to standard error, one line per event, an error's traceback indented under it (maatchaa/logs.py):

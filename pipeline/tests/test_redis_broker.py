@@ -102,7 +102,7 @@ def test_with_redis_a_sign_out_in_another_web_process_ends_the_session_here_too(
 ) -> None:
     # This process configured as production with REDIS_URL: sessions read through the shared cache.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "accounts.cached_session_store"
     make_member("ana@juniper.test", "Juniper & Pine Co.")
     client = Client()
     client.post("/accounts/login/", {"username": "ana@juniper.test", "password": PASSWORD})
@@ -112,7 +112,7 @@ def test_with_redis_a_sign_out_in_another_web_process_ends_the_session_here_too(
 
     # The other process signs the session out: its row and the shared cache's copy go.
     manage_py(
-        "from django.contrib.sessions.backends.cached_db import SessionStore\n"
+        "from accounts.cached_session_store import SessionStore\n"
         f"SessionStore(session_key={key!r}).delete()",
         env={"REDIS_URL": redis_url},
     )

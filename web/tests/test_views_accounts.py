@@ -71,7 +71,7 @@ def test_signing_in_with_an_email_in_any_case_and_signing_out() -> None:
 
 @pytest.mark.django_db
 def test_a_sign_out_in_another_web_process_ends_the_session_here_too() -> None:
-    from django.contrib.sessions.models import Session
+    from accounts.models import UserSession as Session
 
     make_member("ana@juniper.test", "Juniper & Pine Co.")
     client = Client()

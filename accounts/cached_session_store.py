@@ -1,0 +1,13 @@
+"""The session engine with a cache every web process shares (REDIS_URL): Django's cached_db sessions, kept
+in accounts.UserSession (see accounts.session_store). Pages read a session from the cache; the API's
+authentication reads it from the database with its user, in one statement either way."""
+
+from __future__ import annotations
+
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDatabaseStore
+
+from accounts.session_store import UserSessionMixin
+
+
+class SessionStore(UserSessionMixin, CachedDatabaseStore):
+    pass
