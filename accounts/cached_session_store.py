@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDatabaseStore
 
-from accounts.session_store import UserSessionMixin
+from accounts.session_store import UserSessionStore
 
 
-class SessionStore(UserSessionMixin, CachedDatabaseStore):
-    pass
+class SessionStore(UserSessionStore, CachedDatabaseStore):
+    """Named as Django's engines name theirs: the name is part of the signing salt of the session data."""

@@ -29,7 +29,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 
 from accounts.models import UserSession
-from accounts.session_store import UserSessionMixin, signed_in_user_id
+from accounts.session_store import UserSessionStore, signed_in_user_id
 
 # Set on the Django request by OneStatementSessionAuthentication: the member's company as
 # accounts.tenancy.current_company_id would choose it (None: a member of no company).
@@ -66,19 +66,21 @@ def _chosen_company(session: Any, companies: list[uuid.UUID]) -> uuid.UUID | Non
 def _load_with_user(session: Any) -> tuple[Any, ...] | None:
     """Loads the session from accounts_session as the database engine's `load` would, in the statement that
     also reads its user; returns that user's row (columns and companies), or None when there is no user
-    to read that way (no session, signed out, or a session not yet loaded from this engine's table)."""
-    if not isinstance(session, UserSessionMixin) or hasattr(session, "_session_cache") or not session.session_key:
+    to read that way (no session cookie, signed out, another session engine, or a session loaded already)."""
+    if not isinstance(session, UserSessionStore) or hasattr(session, "_session_cache") or not session.session_key:
         return None
     with connection.cursor() as cursor:
         cursor.execute(_SESSION_AND_USER, [session.session_key, timezone.now()])
         row = cursor.fetchone()
     if row is None:  # gone or expired: as SessionStore.load, an empty session under no key
         session._session_key = None
-        session._session_cache = {}
-        return None
-    session._session_cache = session.decode(row[0])
+        data: dict[str, Any] = {}
+    else:
+        data = session.decode(row[0])
+    # The engine's own cache of the loaded data (SessionBase._get_session reads it), absent from the stubs.
+    session._session_cache = data  # type: ignore[attr-defined]
     # The row's user id is written from the data on every save; read the user only if they still agree.
-    if row[1] is None or row[2] is None or signed_in_user_id(session._session_cache) != row[1]:
+    if row is None or row[1] is None or row[2] is None or signed_in_user_id(data) != row[1]:
         return None
     return row[2:]
 

@@ -276,7 +276,8 @@ JOIN creator_videos v ON v.video_id = m.video_id
 WHERE m.product_id = %s AND v.channel_id = ANY(%s)
 ORDER BY m.similarity_score DESC, m.video_id
 """
-# Creator evidence names its videos by id; the response shows their current titles (issue #19). Engagement
+# Creator evidence names its videos by id; the response shows their current titles (issue #19), read here
+# only for videos that are not among the page's matched videos (in this seed, none are missing). Engagement
 # is not in the page above: a derived metric, computed only with YOUTUBE_DERIVED_METRICS_ALLOWED on.
 RAW_EVIDENCE_TITLES = "SELECT video_id, title FROM creator_videos WHERE video_id = ANY(%s)"
 
@@ -298,10 +299,13 @@ def raw_creators(cursor: Any, *, user_id: int, product_id: int) -> int:
     cursor.execute(RAW_CREATORS_PAGE, [product_id, PAGE_SIZE])
     rows = cursor.fetchall()
     cursor.execute(RAW_MATCHED_VIDEOS, [product_id, [row[5] for row in rows]])
-    cursor.fetchall()
+    matched = {video[0] for video in cursor.fetchall()}
+    # The evidence's videos are usually among the matched ones, whose titles came with them.
     listed = [video["video_id"] for row in rows for video in (_evidence(row[3]).get("videos") or [])]
-    cursor.execute(RAW_EVIDENCE_TITLES, [listed])
-    cursor.fetchall()
+    missing = [video_id for video_id in listed if video_id not in matched]
+    if missing:
+        cursor.execute(RAW_EVIDENCE_TITLES, [missing])
+        cursor.fetchall()
     return len(rows)
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils import timezone
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.types import OpenApiTypes
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 CSV_ROW_LIMIT = 10_000
+BIGINT_MAX = 2**63 - 1
 
 
 class FastJSONRenderer(JSONRenderer):
@@ -87,7 +89,40 @@ class BrowsableRenderer(BrowsableAPIRenderer):
 _JSON_FALLBACK = encoders.JSONEncoder()
 
 
+class CountedPaginator(Paginator):
+    """Django's Paginator; over a source whose `page(offset, limit)` returns a page's rows with the list's total
+    in one statement (matches.selectors.ProductPages and CreatorPages), one query a page, not a count and
+    then a page (bench/api_scale). Past the end, where no row carries the total, the source counts, and the
+    answer is Django's (EmptyPage, which DRF answers with its 404 "Invalid page.")."""
+
+    def page(self, number: Any) -> Page:
+        # A queryset (other lists share the pagination), or a last page's orphans, which need the total first.
+        if self.orphans or not callable(getattr(self.object_list, "page", None)):
+            return super().page(number)
+        number = self.validate_number_format(number)
+        offset = (number - 1) * self.per_page
+        # An offset beyond PostgreSQL's bigint is past the end of any list: nothing to ask for.
+        source = cast("selectors.ProductPages | selectors.CreatorPages", self.object_list)
+        rows, total = source.page(offset, self.per_page) if offset <= BIGINT_MAX else ([], None)
+        if total is not None:
+            self.__dict__["count"] = total  # Paginator.count is a cached_property
+        return Page(rows, self.validate_number(number), self)
+
+    def validate_number_format(self, number: Any) -> int:
+        """validate_number's checks that need no total: a whole number, 1 or more."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+
 class Pagination(PageNumberPagination):
+    django_paginator_class = CountedPaginator
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -270,15 +305,15 @@ class ProductListApi(GenericAPIView):
             )
             if company_id is None:
                 raise ApplicationError(NO_COMPANY, status=403)
-        products = selectors.list_products(
+        products = selectors.ProductPages(
             company=company_id,
             search=query.get("search", "").strip(),
             status=query.get("status", ""),
         )
-        # One query for the page's rows with their counts, as plain dicts; `product_record` gives them
-        # ProductSerializer's exact representation without a serializer per row (bench/api_scale).
-        # ProductPages has what the paginator uses (count() and slices), not the whole Sequence type.
-        page = self.paginate_queryset(cast("Sequence[dict[str, Any]]", selectors.ProductPages(products))) or []
+        # One query for the page's rows with their counts and the total, as plain dicts; `product_record`
+        # gives them ProductSerializer's exact representation without a serializer per row (bench/api_scale).
+        # ProductPages has what the paginator uses (page(), count() and slices), not the whole Sequence type.
+        page = self.paginate_queryset(cast("Sequence[dict[str, Any]]", products)) or []
         zone = timezone.get_current_timezone()
         return self.get_paginated_response([product_record(row, zone=zone) for row in page])
 
@@ -420,8 +455,8 @@ class ProductCreatorsApi(GenericAPIView):
         page = selectors.attach_matched_videos(product=product, creators=list(page or []))
         # The records are already the documented shape (CreatorSerializer describes them for the schema);
         # passing 25 nested records through the serializer cost ~50 ms a page at 1M matches (bench/api_scale).
-        # Their moments are written as the JSON encoder would, once per record instead of once per statistic.
-        return self.get_paginated_response([creator_record(c, now=now, moment=json_datetime) for c in page])
+        # Their moments stay datetimes: FastJSONRenderer writes them as DRF's DateTimeField does.
+        return self.get_paginated_response([creator_record(c, now=now) for c in page])
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         # Only the list's rows are CSV. Errors and OPTIONS' description are JSON even when CSV was asked

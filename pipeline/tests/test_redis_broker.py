@@ -112,8 +112,7 @@ def test_with_redis_a_sign_out_in_another_web_process_ends_the_session_here_too(
 
     # The other process signs the session out: its row and the shared cache's copy go.
     manage_py(
-        "from accounts.cached_session_store import SessionStore\n"
-        f"SessionStore(session_key={key!r}).delete()",
+        f"from accounts.cached_session_store import SessionStore\nSessionStore(session_key={key!r}).delete()",
         env={"REDIS_URL": redis_url},
     )
 
