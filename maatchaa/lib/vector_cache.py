@@ -104,7 +104,11 @@ class VectorCache:
 
     # --- files ---------------------------------------------------------------------------------
     def _segments(self) -> list[Path]:
-        return sorted(self.folder.glob("*.npz")) if self.folder.is_dir() else []
+        try:
+            return sorted(self.folder.glob("*.npz")) if self.folder.is_dir() else []
+        except OSError as exc:
+            logger.warning("Vector cache: cannot read %s (%s); embedding afresh", self.folder, exc)
+            return []
 
     def _read_segment(self, path: Path) -> dict[bytes, np.ndarray] | None:
         try:

@@ -4,7 +4,9 @@ The labelled products are discovered by the real pipeline (queries, search, deta
 matching, creator ranking) against the YouTube emulator serving the corpus, started in this process
 with YouTube's default budgets, in a throwaway database created beside the configured one and dropped
 afterwards. The settings in force apply, so the figure is what an installation with those settings
-delivers. Two baselines are scored on the very same candidates (every video the searches returned):
+delivers. Every text it embeds is kept in VECTOR_CACHE_DIR by model and exact text
+(maatchaa/lib/vector_cache.py), outside both databases: the throwaway database starts empty each time,
+the vectors need not, and the next evaluation embeds only the texts it has not seen. Two baselines are scored on the very same candidates (every video the searches returned):
 the original system's keyword heuristic and BM25.
 """
 
@@ -30,7 +32,9 @@ from discovery.categories import CATEGORIES
 from discovery.models import SearchQuery, Video
 from emulators.youtube.corpus import CorpusError, load_corpus
 from emulators.youtube.server import EmulatorServer
+from maatchaa.lib.embedding import get_embedder, set_embedder
 from maatchaa.lib.text import product_embedding_text, video_embedding_text
+from maatchaa.lib.vector_cache import CachingEmbedder
 from matches import evaluation
 from matches.models import CreatorMatch
 from pipeline.discover import query_key
@@ -131,18 +135,26 @@ class Command(BaseCommand):
             corpus = load_corpus(corpus_path)
         except (CorpusError, OSError, ValueError) as exc:
             raise CommandError(f"Cannot load corpus {corpus_path}: {exc}") from None
-        server = EmulatorServer(
-            corpus, search_calls_per_day=YOUTUBE_DEFAULT_SEARCH_CALLS, units_per_day=YOUTUBE_DEFAULT_UNITS
-        ).start()
+        # Every embedding of the run (products, videos, categories, uploads) goes through the process-wide
+        # embedder: wrapped, it answers what an earlier evaluation embedded and keeps what this one adds.
+        embedder = CachingEmbedder.over(get_embedder(), root=settings.VECTOR_CACHE_DIR)
+        previous = set_embedder(embedder)
         try:
-            with (
-                override_settings(YOUTUBE_API_URL=server.url, YOUTUBE_API_KEY=""),
-                throwaway_database(self.stdout.write),
-            ):
-                result = self._evaluate(labels, verbose=verbose)
+            server = EmulatorServer(
+                corpus, search_calls_per_day=YOUTUBE_DEFAULT_SEARCH_CALLS, units_per_day=YOUTUBE_DEFAULT_UNITS
+            ).start()
+            try:
+                with (
+                    override_settings(YOUTUBE_API_URL=server.url, YOUTUBE_API_KEY=""),
+                    throwaway_database(self.stdout.write),
+                ):
+                    result = self._evaluate(labels, verbose=verbose)
+            finally:
+                server.stop()
         finally:
-            server.stop()
-        self._report(labels, result, seconds=time.monotonic() - started)
+            set_embedder(previous)
+            self._keep_vectors(embedder)
+        self._report(labels, result, vectors=embedder, seconds=time.monotonic() - started)
         if out_path is not None:
             out = {
                 "products": {
@@ -152,6 +164,14 @@ class Command(BaseCommand):
             }
             out_path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
             self.stdout.write(f"Wrote ranked creators to {out_path}")
+
+    def _keep_vectors(self, embedder: CachingEmbedder) -> None:
+        """Write what this run embedded to VECTOR_CACHE_DIR (even when it failed half-way); a cache that
+        cannot be written costs the next run time, not this run its figures."""
+        try:
+            embedder.cache.flush()
+        except OSError as exc:
+            self.stderr.write(f"Could not keep the vectors in {embedder.cache.folder}: {exc}")
 
     def _evaluate(self, labels: evaluation.LabelledSet, *, verbose: bool) -> dict[str, Any]:
         company = Company.objects.create(name="Evaluation")
@@ -273,7 +293,9 @@ class Command(BaseCommand):
             precisions.append(evaluation.precision_at_k(channels, grades, k=PRECISION_K, min_grade=RELEVANT_GRADE))
         return sum(ndcgs) / len(ndcgs), sum(precisions) / len(precisions)
 
-    def _report(self, labels: evaluation.LabelledSet, result: dict[str, Any], *, seconds: float) -> None:
+    def _report(
+        self, labels: evaluation.LabelledSet, result: dict[str, Any], *, vectors: CachingEmbedder, seconds: float
+    ) -> None:
         totals = result["totals"]
         qrels = labels.creator_qrels
         ceiling = {
@@ -289,6 +311,10 @@ class Command(BaseCommand):
             f"\n{n} labelled products; {totals['runs']} discovery runs, {totals['search_calls']} search calls, "
             f"{totals['cached']} answered from storage, {totals['units']} units; "
             f"{mean_candidates:.0f} candidate videos per product on average; {seconds:.0f} s."
+        )
+        self.stdout.write(
+            f"Vectors: {vectors.embedded} texts embedded, {vectors.reused} reused "
+            f"({vectors.cache.loaded} kept from earlier runs in {vectors.cache.folder})."
         )
         self.stdout.write(f"\n{'method':<42} {'nDCG@10':>8} {'P@5':>6}")
         rows = [
