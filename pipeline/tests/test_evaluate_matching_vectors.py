@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Sequence
+from io import StringIO
 
+import numpy as np
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Company
 from discovery.models import Video
-from pipeline.tests.pipeline_support import write_corpus
+from maatchaa.lib.embedding import get_embedder, set_embedder
+from pipeline.tests.pipeline_support import video_row, write_corpus
 from pipeline.tests.test_commands import cork_rows, run, tiny_labels
 
 VECTORS = re.compile(r"^Vectors: (\d+) texts embedded, (\d+) reused \((\d+) kept from earlier runs in (.+)\)\.$")
@@ -71,3 +77,58 @@ def test_an_evaluation_of_a_changed_product_embeds_only_its_new_texts(tmp_path):
     # The product's full-text view changed; its type-and-tags view and every video's views did not.
     assert again[0] == 1
     assert again[2] == embedded
+
+
+class SlowEmbedder:
+    """The real model, a quarter of a second slower a call: a product's vectors are not ready when it
+    would go on, so the next product starts meanwhile, as on a loaded machine."""
+
+    def __init__(self) -> None:
+        self.inner = get_embedder()
+        self.model_name = self.inner.model_name
+        self.fingerprint = getattr(self.inner, "fingerprint", self.model_name)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        time.sleep(0.25)
+        return self.inner.embed(texts)
+
+
+WHISK = "Bamboo Matcha Whisk"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_products_baselines_rank_its_own_searches_when_products_interleave(tmp_path):
+    tea = [
+        video_row(f"whisk{i:07d}", f"UCmatchaTeaHouse{i % 2:08d}", f"Bamboo matcha whisk (chasen) tea ceremony, part {i}",
+                  description="Whisking ceremonial matcha with a bamboo chasen.", tags=("matcha", "whisk", "tea"))
+        for i in range(4)
+    ]  # fmt: skip
+    corpus = write_corpus(tmp_path, [*cork_rows(), *tea])
+    labels = json.loads(tiny_labels(tmp_path / "labels.json").read_text())
+    labels["products"].append(
+        {"id": "p2", "handle": "whisk", "title": WHISK, "description": "A bamboo chasen for matcha.",
+         "product_type": "Matcha Whisk", "vendor": "Test", "tags": ["matcha", "tea"], "price": "19.00"}
+    )  # fmt: skip
+    labels["creator_qrels"]["p2"] = {"UCmatchaTeaHouse00000000": 3}
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    out = StringIO()
+    previous = set_embedder(SlowEmbedder())
+    try:
+        call_command(
+            "evaluate_matching", "--labels", str(tmp_path / "labels.json"), "--corpus", str(corpus),
+            "--out", str(tmp_path / "ranked.json"), verbosity=2, stdout=out,
+        )  # fmt: skip
+    finally:
+        set_embedder(previous)
+
+    lines = out.getvalue().splitlines()
+    # The products did interleave: the cork mat searched again after the whisk had started.
+    whisk_started = lines.index(f"🎯 Processing: {WHISK}")
+    cork_searches = [i for i, line in enumerate(lines) if "Searching YouTube" in line and "cork" in line.lower()]
+    assert cork_searches[0] < whisk_started < cork_searches[-1]
+    # Each product's candidates are what its own searches returned, whatever the log's order.
+    candidates = json.loads((tmp_path / "ranked.json").read_text())["candidates"]
+    assert candidates["gid://shopify/Product/1"] and set(candidates["gid://shopify/Product/1"]) <= {
+        row["video_id"] for row in cork_rows()
+    }
+    assert set(candidates["p2"]) == {row["video_id"] for row in tea}

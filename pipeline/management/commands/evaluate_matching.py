@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -28,8 +27,7 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from accounts.models import Company
-from discovery.categories import CATEGORIES
-from discovery.models import SearchQuery, Video
+from discovery.models import Video
 from emulators.youtube.corpus import CorpusError, load_corpus
 from emulators.youtube.server import EmulatorServer
 from maatchaa.lib.embedding import get_embedder, set_embedder
@@ -37,22 +35,15 @@ from maatchaa.lib.text import product_embedding_text, video_embedding_text
 from maatchaa.lib.vector_cache import CachingEmbedder
 from matches import evaluation
 from matches.models import CreatorMatch
-from pipeline.discover import query_key
 from pipeline.models import DiscoveryRun
 from pipeline.runs import create_discovery_run, execute_discovery_run
+from pipeline.signals import search_answered
 from shopify_app.models import Product
 
 # YouTube's default daily budgets (API_FACTS.md §1.1): the emulator meters exactly these.
 YOUTUBE_DEFAULT_SEARCH_CALLS = 100
 YOUTUBE_DEFAULT_UNITS = 10_000
 TOP_K = 10
-# The pipeline's log lines (pipeline/discover.py) that name the product and each search it made.
-PROCESSING = "🎯 Processing: "
-SEARCHING = "🔎 Searching YouTube: "
-FROM_STORAGE = " (answered from storage, no call)"
-# "'<query>'" or "'<query>' in <category name>" (the query may itself hold quotes).
-SEARCH_LINE = re.compile(r"^'(?P<query>.*)'(?: in (?P<category>.+))?$")
-CATEGORY_IDS = {category.name: category.id for category in CATEGORIES}
 PRECISION_K = 5
 RELEVANT_GRADE = 2
 
@@ -160,7 +151,9 @@ class Command(BaseCommand):
                 "products": {
                     pid: [{"channel_id": c, "score": round(s, 6)} for c, s in ranked]
                     for pid, ranked in result["ours"].items()
-                }
+                },
+                # What each product's searches returned and stored: the candidates the baselines rank.
+                "candidates": result["searched"],
             }
             out_path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
             self.stdout.write(f"Wrote ranked creators to {out_path}")
@@ -189,57 +182,56 @@ class Command(BaseCommand):
                 price=_price(item.price),
                 status=Product.Status.ACTIVE,
             )
-        # The baselines rank the very searches the pipeline made for each product; its later queries are
-        # learned at run time, so the searches are read from the pipeline's own log lines as they go.
-        self._asked: dict[str, list[tuple[str, str]]] = {}  # product title -> (query, category id)
-        self._current = ""
+        # The baselines rank the very videos the pipeline's searches returned for each product; its later
+        # queries are learned at run time, and products interleave, so each answer is taken as announced.
+        found: dict[int, list[str]] = {}  # product pk -> the video ids its searches returned
+
+        def on_search(sender: Any, *, product: Product, video_ids: list[str], **kwargs: Any) -> None:
+            found.setdefault(product.pk, []).extend(video_ids)
 
         def log(line: str) -> None:
-            self._track(line)
             if verbose:
                 self.stdout.write(line)
             else:
                 self._progress_only(line)
 
         totals = {"runs": 0, "search_calls": 0, "cached": 0, "units": 0}
-        # As the worker would: runs of WORKER_PRODUCTS_PER_CYCLE products, each taking products not yet
-        # discovered, until all are done or a run makes no progress (a budget is spent).
-        while pending := list(
-            Product.objects.filter(company=company, last_discovered_at__isnull=True).values_list("pk", flat=True)
-        ):
-            run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
-            # After every product's first searches, the day's calls left go to the weakest products, as the
-            # scheduled runs give them over the day (pipeline/deepen.py; DISCOVERY_EXTRA_SEARCHES=false: off).
-            run = execute_discovery_run(
-                run_id=run.pk, log=log, product_ids=pending, extra_searches=settings.DISCOVERY_EXTRA_SEARCHES
-            )
-            totals["runs"] += 1
-            totals["search_calls"] += run.search_calls
-            totals["cached"] += run.cached_searches
-            totals["units"] += run.units
-            self.stdout.write(f"Run #{totals['runs']} {run.status}: {run.message}")
-            if run.status != DiscoveryRun.Status.SUCCEEDED or run.products_done == 0:
-                break
+        search_answered.connect(on_search, dispatch_uid="evaluate_matching.on_search", weak=False)
+        try:
+            # As the worker would: runs of WORKER_PRODUCTS_PER_CYCLE products, each taking products not yet
+            # discovered, until all are done or a run makes no progress (a budget is spent).
+            while pending := list(
+                Product.objects.filter(company=company, last_discovered_at__isnull=True).values_list("pk", flat=True)
+            ):
+                run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
+                # After every product's first searches, the day's calls left go to the weakest products, as the
+                # scheduled runs give them over the day (pipeline/deepen.py; DISCOVERY_EXTRA_SEARCHES=false: off).
+                run = execute_discovery_run(
+                    run_id=run.pk, log=log, product_ids=pending, extra_searches=settings.DISCOVERY_EXTRA_SEARCHES
+                )
+                totals["runs"] += 1
+                totals["search_calls"] += run.search_calls
+                totals["cached"] += run.cached_searches
+                totals["units"] += run.units
+                self.stdout.write(f"Run #{totals['runs']} {run.status}: {run.message}")
+                if run.status != DiscoveryRun.Status.SUCCEEDED or run.products_done == 0:
+                    break
+        finally:
+            search_answered.disconnect(dispatch_uid="evaluate_matching.on_search")
 
         ours: dict[str, list[tuple[str, float]]] = {}
         heuristic: dict[str, list[tuple[str, float]]] = {}
         bm25: dict[str, list[tuple[str, float]]] = {}
         candidates: dict[str, int] = {}
+        searched: dict[str, list[str]] = {}
         reachable: dict[str, set[str]] = {}
-        query: str | list[str]  # typing: a searched query below, then the product's BM25 tokens
         for label_id, product in by_label.items():
             ours[label_id] = list(
                 CreatorMatch.objects.filter(product=product).order_by("rank").values_list("channel_id", "score")
             )
-            ids: list[str] = []
-            for query, category_id in self._asked.get(product.title, []):
-                for row in SearchQuery.objects.filter(query=query_key(query)):
-                    # The same query within a category is stored apart (its params key ends with it).
-                    restricted_to = row.params_key.partition("|category=")[2]
-                    if restricted_to == category_id:
-                        ids.extend(row.video_ids)
-            videos = list(Video.objects.filter(video_id__in=set(ids)))
+            videos = list(Video.objects.filter(video_id__in=set(found.get(product.pk, []))))
             candidates[label_id] = len(videos)
+            searched[label_id] = sorted(v.video_id for v in videos)
             reachable[label_id] = {v.channel_id for v in videos}
             channel_of = {v.video_id: v.channel_id for v in videos}
             # The original searched "<title> review" and scored each video by its keyword rules.
@@ -264,19 +256,10 @@ class Command(BaseCommand):
             "heuristic": heuristic,
             "bm25": bm25,
             "candidates": candidates,
+            "searched": searched,
             "reachable": reachable,
             "totals": totals,
         }
-
-    def _track(self, line: str) -> None:
-        text = line.strip()
-        if text.startswith(PROCESSING):
-            self._current = text[len(PROCESSING) :]
-        elif text.startswith(SEARCHING):
-            found = SEARCH_LINE.match(text[len(SEARCHING) :].removesuffix(FROM_STORAGE))
-            if found:
-                category_id = CATEGORY_IDS.get(found["category"] or "", "")
-                self._asked.setdefault(self._current, []).append((found["query"], category_id))
 
     def _progress_only(self, line: str) -> None:
         if line.startswith("🎯") or "⛔" in line or "⚠️" in line:
