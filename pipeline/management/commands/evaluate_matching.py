@@ -4,10 +4,12 @@ The labelled products are discovered by the real pipeline (queries, search, deta
 matching, creator ranking) against the YouTube emulator serving the corpus, started in this process
 with YouTube's default budgets, in a throwaway database created beside the configured one and dropped
 afterwards. The settings in force apply, so the figure is what an installation with those settings
-delivers. Every text it embeds is kept in VECTOR_CACHE_DIR by model and exact text
-(maatchaa/lib/vector_cache.py), outside both databases: the throwaway database starts empty each time,
-the vectors need not, and the next evaluation embeds only the texts it has not seen. Two baselines are scored on the very same candidates (every video the searches returned):
+delivers. Two baselines are scored on the very same candidates (every video the searches returned):
 the original system's keyword heuristic and BM25.
+
+Every text it embeds is kept in VECTOR_CACHE_DIR by model and exact text (maatchaa/lib/vector_cache.py),
+outside both databases: the throwaway database starts empty each time, the vectors need not, and the
+next evaluation embeds only the texts no earlier one embedded.
 """
 
 from __future__ import annotations
