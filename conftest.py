@@ -23,3 +23,5 @@ def _emulator_state_outside_the_checkout(settings: Any, _emulator_state_dir: Pat
     """`demo` keeps the Shopify emulator's tokens in SHOPIFY_EMULATOR_STATE (var/ by default): a test's
     go to a file of its own, never to the checkout's."""
     settings.SHOPIFY_EMULATOR_STATE = _emulator_state_dir / f"{request.node.name[:80]}.json"
+    # evaluate_matching keeps its vectors in VECTOR_CACHE_DIR (var/ by default): a test's start empty.
+    settings.VECTOR_CACHE_DIR = _emulator_state_dir / "vector-cache" / request.node.name[:80]

@@ -291,6 +291,9 @@ DISCOVERY_RELEVANCE_LANGUAGE = env.str("DISCOVERY_RELEVANCE_LANGUAGE", default="
 # The shared data beside a checkout (the real-video corpus, labelled sets) for benchmarks, evaluation
 # and large tests; never copied into the project.
 SHARED_DATA_DIR = Path(env.str("MAATCHAA_SHARED_DIR", default="").strip() or BASE_DIR.parent / "shared")
+# Where evaluate_matching keeps the vectors it computed, by model and exact text (maatchaa.lib.vector_cache),
+# so that a second evaluation embeds nothing it embedded before. The pipeline's own vectors live on their rows.
+VECTOR_CACHE_DIR = Path(env.str("VECTOR_CACHE_DIR", default="").strip() or BASE_DIR / "var" / "vector-cache")
 
 # --- YouTube ---------------------------------------------------------------------------------------
 YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")

@@ -42,6 +42,7 @@ from matches import services as match_services
 from matches.models import CreatorMatch
 from pipeline import focus
 from pipeline.budget import company_share_left
+from pipeline.signals import search_answered
 from shopify_app import selectors as shop_selectors
 from shopify_app.models import Product
 
@@ -234,6 +235,7 @@ def spend_the_rest(pipeline: _Pipeline) -> int:
         if answer is None:
             continue
         ids, channels = answer
+        search_answered.send(sender=type(pipeline), product=product, search=search, video_ids=ids)
         pipeline.emit(f"      ✅ Found {len(ids)} videos")
         state.searches += 1
         for video_id in ids:

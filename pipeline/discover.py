@@ -67,6 +67,7 @@ from matches import ranking, vectors
 from matches import services as match_services
 from pipeline import deepen, focus, shutdown
 from pipeline.models import DiscoveryRun
+from pipeline.signals import search_answered
 from shopify_app import selectors as shop_selectors
 from shopify_app.models import Product
 
@@ -664,6 +665,7 @@ class _Pipeline:
             if answer is None:
                 continue
             ids, channels = answer
+            search_answered.send(sender=_Pipeline, product=product, search=search, video_ids=ids)
             searched += 1
             known_channels.update(channels)
             self.emit(f"      ✅ Found {len(ids)} videos")

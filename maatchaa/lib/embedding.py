@@ -42,6 +42,10 @@ TOKENS_PER_BATCH = 256
 MAX_BATCH_TEXTS = 64
 # Two cores in CI and on the reference machine: more threads only contend with the web process.
 INTRA_OP_THREADS = 2
+# Everything a vector depends on besides its text, for caches keyed by it (maatchaa.lib.vector_cache):
+# the pinned files, the truncation, and the pooling (change POOLING's name when run_batch's pooling changes).
+POOLING = "mean-pooled-l2"
+FINGERPRINT = f"{MODEL_NAME}|model-{MODEL_SHA256}|tokenizer-{TOKENIZER_SHA256}|max-tokens-{MAX_TOKENS}|{POOLING}"
 
 
 class EmbeddingModelError(Exception):
@@ -90,6 +94,7 @@ class MiniLMOnnxEmbedder:
     """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over real tokens, then L2 normalisation."""
 
     model_name = MODEL_NAME
+    fingerprint = FINGERPRINT
 
     def __init__(
         self,

@@ -173,23 +173,6 @@ def test_evaluate_matching_scores_a_known_answer_in_a_throwaway_database(tmp_pat
         assert cursor.fetchone()[0] == 0
 
 
-def test_evaluate_matching_reads_each_search_with_its_category_from_the_pipelines_log():
-    from pipeline.management.commands.evaluate_matching import Command
-
-    command = Command()
-    command._asked, command._current = {}, ""
-    for line in [
-        "🎯 Processing: Trail Shoes",
-        "   🔑 Keywords: trail|shoes, trail|shoes [in Sports]",
-        "   🔎 Searching YouTube: 'trail|shoes'",
-        "   🔎 Searching YouTube: 'trail|shoes' in Sports (answered from storage, no call)",
-        "   🔎 Searching YouTube: 'men's \"trail\" shoes'",
-    ]:
-        command._track(line)
-
-    assert command._asked == {"Trail Shoes": [("trail|shoes", ""), ("trail|shoes", "17"), ('men\'s "trail" shoes', "")]}
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "content, message",

@@ -6,13 +6,16 @@ with YouTube's default budgets, in a throwaway database created beside the confi
 afterwards. The settings in force apply, so the figure is what an installation with those settings
 delivers. Two baselines are scored on the very same candidates (every video the searches returned):
 the original system's keyword heuristic and BM25.
+
+Every text it embeds is kept in VECTOR_CACHE_DIR by model and exact text (maatchaa/lib/vector_cache.py),
+outside both databases: the throwaway database starts empty each time, the vectors need not, and the
+next evaluation embeds only the texts no earlier one embedded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -26,29 +29,23 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from accounts.models import Company
-from discovery.categories import CATEGORIES
-from discovery.models import SearchQuery, Video
+from discovery.models import Video
 from emulators.youtube.corpus import CorpusError, load_corpus
 from emulators.youtube.server import EmulatorServer
+from maatchaa.lib.embedding import get_embedder, set_embedder
 from maatchaa.lib.text import product_embedding_text, video_embedding_text
+from maatchaa.lib.vector_cache import CachingEmbedder
 from matches import evaluation
 from matches.models import CreatorMatch
-from pipeline.discover import query_key
 from pipeline.models import DiscoveryRun
 from pipeline.runs import create_discovery_run, execute_discovery_run
+from pipeline.signals import search_answered
 from shopify_app.models import Product
 
 # YouTube's default daily budgets (API_FACTS.md §1.1): the emulator meters exactly these.
 YOUTUBE_DEFAULT_SEARCH_CALLS = 100
 YOUTUBE_DEFAULT_UNITS = 10_000
 TOP_K = 10
-# The pipeline's log lines (pipeline/discover.py) that name the product and each search it made.
-PROCESSING = "🎯 Processing: "
-SEARCHING = "🔎 Searching YouTube: "
-FROM_STORAGE = " (answered from storage, no call)"
-# "'<query>'" or "'<query>' in <category name>" (the query may itself hold quotes).
-SEARCH_LINE = re.compile(r"^'(?P<query>.*)'(?: in (?P<category>.+))?$")
-CATEGORY_IDS = {category.name: category.id for category in CATEGORIES}
 PRECISION_K = 5
 RELEVANT_GRADE = 2
 
@@ -131,27 +128,45 @@ class Command(BaseCommand):
             corpus = load_corpus(corpus_path)
         except (CorpusError, OSError, ValueError) as exc:
             raise CommandError(f"Cannot load corpus {corpus_path}: {exc}") from None
-        server = EmulatorServer(
-            corpus, search_calls_per_day=YOUTUBE_DEFAULT_SEARCH_CALLS, units_per_day=YOUTUBE_DEFAULT_UNITS
-        ).start()
+        # Every embedding of the run (products, videos, categories, uploads) goes through the process-wide
+        # embedder: wrapped, it answers what an earlier evaluation embedded and keeps what this one adds.
+        embedder = CachingEmbedder.over(get_embedder(), root=settings.VECTOR_CACHE_DIR)
+        previous = set_embedder(embedder)
         try:
-            with (
-                override_settings(YOUTUBE_API_URL=server.url, YOUTUBE_API_KEY=""),
-                throwaway_database(self.stdout.write),
-            ):
-                result = self._evaluate(labels, verbose=verbose)
+            server = EmulatorServer(
+                corpus, search_calls_per_day=YOUTUBE_DEFAULT_SEARCH_CALLS, units_per_day=YOUTUBE_DEFAULT_UNITS
+            ).start()
+            try:
+                with (
+                    override_settings(YOUTUBE_API_URL=server.url, YOUTUBE_API_KEY=""),
+                    throwaway_database(self.stdout.write),
+                ):
+                    result = self._evaluate(labels, verbose=verbose)
+            finally:
+                server.stop()
         finally:
-            server.stop()
-        self._report(labels, result, seconds=time.monotonic() - started)
+            set_embedder(previous)
+            self._keep_vectors(embedder)
+        self._report(labels, result, vectors=embedder, seconds=time.monotonic() - started)
         if out_path is not None:
             out = {
                 "products": {
                     pid: [{"channel_id": c, "score": round(s, 6)} for c, s in ranked]
                     for pid, ranked in result["ours"].items()
-                }
+                },
+                # What each product's searches returned and stored: the candidates the baselines rank.
+                "candidates": result["searched"],
             }
             out_path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
             self.stdout.write(f"Wrote ranked creators to {out_path}")
+
+    def _keep_vectors(self, embedder: CachingEmbedder) -> None:
+        """Write what this run embedded to VECTOR_CACHE_DIR (even when it failed half-way); a cache that
+        cannot be written costs the next run time, not this run its figures."""
+        try:
+            embedder.cache.flush()
+        except OSError as exc:
+            self.stderr.write(f"Could not keep the vectors in {embedder.cache.folder}: {exc}")
 
     def _evaluate(self, labels: evaluation.LabelledSet, *, verbose: bool) -> dict[str, Any]:
         company = Company.objects.create(name="Evaluation")
@@ -169,57 +184,56 @@ class Command(BaseCommand):
                 price=_price(item.price),
                 status=Product.Status.ACTIVE,
             )
-        # The baselines rank the very searches the pipeline made for each product; its later queries are
-        # learned at run time, so the searches are read from the pipeline's own log lines as they go.
-        self._asked: dict[str, list[tuple[str, str]]] = {}  # product title -> (query, category id)
-        self._current = ""
+        # The baselines rank the very videos the pipeline's searches returned for each product; its later
+        # queries are learned at run time, and products interleave, so each answer is taken as announced.
+        found: dict[int, list[str]] = {}  # product pk -> the video ids its searches returned
+
+        def on_search(sender: Any, *, product: Product, video_ids: list[str], **kwargs: Any) -> None:
+            found.setdefault(product.pk, []).extend(video_ids)
 
         def log(line: str) -> None:
-            self._track(line)
             if verbose:
                 self.stdout.write(line)
             else:
                 self._progress_only(line)
 
         totals = {"runs": 0, "search_calls": 0, "cached": 0, "units": 0}
-        # As the worker would: runs of WORKER_PRODUCTS_PER_CYCLE products, each taking products not yet
-        # discovered, until all are done or a run makes no progress (a budget is spent).
-        while pending := list(
-            Product.objects.filter(company=company, last_discovered_at__isnull=True).values_list("pk", flat=True)
-        ):
-            run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
-            # After every product's first searches, the day's calls left go to the weakest products, as the
-            # scheduled runs give them over the day (pipeline/deepen.py; DISCOVERY_EXTRA_SEARCHES=false: off).
-            run = execute_discovery_run(
-                run_id=run.pk, log=log, product_ids=pending, extra_searches=settings.DISCOVERY_EXTRA_SEARCHES
-            )
-            totals["runs"] += 1
-            totals["search_calls"] += run.search_calls
-            totals["cached"] += run.cached_searches
-            totals["units"] += run.units
-            self.stdout.write(f"Run #{totals['runs']} {run.status}: {run.message}")
-            if run.status != DiscoveryRun.Status.SUCCEEDED or run.products_done == 0:
-                break
+        search_answered.connect(on_search, dispatch_uid="evaluate_matching.on_search", weak=False)
+        try:
+            # As the worker would: runs of WORKER_PRODUCTS_PER_CYCLE products, each taking products not yet
+            # discovered, until all are done or a run makes no progress (a budget is spent).
+            while pending := list(
+                Product.objects.filter(company=company, last_discovered_at__isnull=True).values_list("pk", flat=True)
+            ):
+                run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
+                # After every product's first searches, the day's calls left go to the weakest products, as the
+                # scheduled runs give them over the day (pipeline/deepen.py; DISCOVERY_EXTRA_SEARCHES=false: off).
+                run = execute_discovery_run(
+                    run_id=run.pk, log=log, product_ids=pending, extra_searches=settings.DISCOVERY_EXTRA_SEARCHES
+                )
+                totals["runs"] += 1
+                totals["search_calls"] += run.search_calls
+                totals["cached"] += run.cached_searches
+                totals["units"] += run.units
+                self.stdout.write(f"Run #{totals['runs']} {run.status}: {run.message}")
+                if run.status != DiscoveryRun.Status.SUCCEEDED or run.products_done == 0:
+                    break
+        finally:
+            search_answered.disconnect(dispatch_uid="evaluate_matching.on_search")
 
         ours: dict[str, list[tuple[str, float]]] = {}
         heuristic: dict[str, list[tuple[str, float]]] = {}
         bm25: dict[str, list[tuple[str, float]]] = {}
         candidates: dict[str, int] = {}
+        searched: dict[str, list[str]] = {}
         reachable: dict[str, set[str]] = {}
-        query: str | list[str]  # typing: a searched query below, then the product's BM25 tokens
         for label_id, product in by_label.items():
             ours[label_id] = list(
                 CreatorMatch.objects.filter(product=product).order_by("rank").values_list("channel_id", "score")
             )
-            ids: list[str] = []
-            for query, category_id in self._asked.get(product.title, []):
-                for row in SearchQuery.objects.filter(query=query_key(query)):
-                    # The same query within a category is stored apart (its params key ends with it).
-                    restricted_to = row.params_key.partition("|category=")[2]
-                    if restricted_to == category_id:
-                        ids.extend(row.video_ids)
-            videos = list(Video.objects.filter(video_id__in=set(ids)))
+            videos = list(Video.objects.filter(video_id__in=set(found.get(product.pk, []))))
             candidates[label_id] = len(videos)
+            searched[label_id] = sorted(v.video_id for v in videos)
             reachable[label_id] = {v.channel_id for v in videos}
             channel_of = {v.video_id: v.channel_id for v in videos}
             # The original searched "<title> review" and scored each video by its keyword rules.
@@ -244,19 +258,10 @@ class Command(BaseCommand):
             "heuristic": heuristic,
             "bm25": bm25,
             "candidates": candidates,
+            "searched": searched,
             "reachable": reachable,
             "totals": totals,
         }
-
-    def _track(self, line: str) -> None:
-        text = line.strip()
-        if text.startswith(PROCESSING):
-            self._current = text[len(PROCESSING) :]
-        elif text.startswith(SEARCHING):
-            found = SEARCH_LINE.match(text[len(SEARCHING) :].removesuffix(FROM_STORAGE))
-            if found:
-                category_id = CATEGORY_IDS.get(found["category"] or "", "")
-                self._asked.setdefault(self._current, []).append((found["query"], category_id))
 
     def _progress_only(self, line: str) -> None:
         if line.startswith("🎯") or "⛔" in line or "⚠️" in line:
@@ -273,7 +278,9 @@ class Command(BaseCommand):
             precisions.append(evaluation.precision_at_k(channels, grades, k=PRECISION_K, min_grade=RELEVANT_GRADE))
         return sum(ndcgs) / len(ndcgs), sum(precisions) / len(precisions)
 
-    def _report(self, labels: evaluation.LabelledSet, result: dict[str, Any], *, seconds: float) -> None:
+    def _report(
+        self, labels: evaluation.LabelledSet, result: dict[str, Any], *, vectors: CachingEmbedder, seconds: float
+    ) -> None:
         totals = result["totals"]
         qrels = labels.creator_qrels
         ceiling = {
@@ -289,6 +296,10 @@ class Command(BaseCommand):
             f"\n{n} labelled products; {totals['runs']} discovery runs, {totals['search_calls']} search calls, "
             f"{totals['cached']} answered from storage, {totals['units']} units; "
             f"{mean_candidates:.0f} candidate videos per product on average; {seconds:.0f} s."
+        )
+        self.stdout.write(
+            f"Vectors: {vectors.embedded} texts embedded, {vectors.reused} reused "
+            f"({vectors.cache.loaded} kept from earlier runs in {vectors.cache.folder})."
         )
         self.stdout.write(f"\n{'method':<42} {'nDCG@10':>8} {'P@5':>6}")
         rows = [
