@@ -90,6 +90,7 @@ class CallPool:
         nothing is sent) and hand `send` to a free worker, which calls it with its own client."""
         if not self.has_slot():
             raise RuntimeError("CallPool.submit without a free worker: wait for has_slot() first")
+        self.serve_relays()  # a quotaExceeded answer already in opens the breaker before this reservation
         self.ledger.reserve(method)
         future = self._executor.submit(self._send, method, send)
         self._pending.add(future)
@@ -102,9 +103,21 @@ class CallPool:
         future.add_done_callback(lambda _: self._inbox.put(None))
 
     def wait(self, done: Callable[[], bool]) -> None:
-        """Run the workers' relayed ledger entries until `done()` (re-checked after each wake)."""
+        """Run the workers' relayed ledger entries until `done()` (re-checked after each wake); those already
+        relayed are run first even when `done()` is already true, so that they never wait behind new calls."""
+        self.serve_relays()
         while not done():
             item = self._inbox.get()
+            if item is not None:
+                item.run()
+
+    def serve_relays(self) -> None:
+        """Run the relayed ledger entries waiting now, without blocking."""
+        while True:
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                return
             if item is not None:
                 item.run()
 
