@@ -381,6 +381,9 @@ class _Pipeline:
         # Products in flight, oldest first, and those fetching a batch (how many): see may_send.
         self.products_in_flight: dict[int, None] = {}
         self.fetching: dict[int, int] = {}
+        # Calls YouTube failed, by the product they were made for: products in flight interleave, so the
+        # run's count between a product's start and end holds other products' failures too.
+        self.failed_calls_of: dict[int, int] = {}
         in_flight = settings.YOUTUBE_CALLS_IN_FLIGHT
         self.pool = CallPool(client=self.client, size=in_flight) if in_flight > 1 else None
 
@@ -542,11 +545,14 @@ class _Pipeline:
         )
 
     def youtube_failed(self, exc: YouTubeError, what: str, *, product: Product | None = None) -> None:
-        """A call YouTube answered with an error (or did not answer): counted, and in the run's errors."""
+        """A call YouTube answered with an error (or did not answer): counted, against the product it was
+        made for, and in the run's errors under that product's title (products interleave)."""
         key = f"{exc.status} {exc.reason}" if exc.status else exc.reason
         self.tally.youtube_failures[key] = self.tally.youtube_failures.get(key, 0) + 1
         self.tally.last_failure = str(exc)
-        self.error(f"{what} failed: {exc}")
+        if product is not None:
+            self.failed_calls_of[product.pk] = self.failed_calls_of.get(product.pk, 0) + 1
+        self.error(f"{product.title + ': ' if product is not None else ''}{what} failed: {exc}")
 
     def error(self, message: str) -> None:
         self.tally.errors.append(message)
@@ -883,7 +889,7 @@ class _Pipeline:
         analysed: set[str] = set()
         asked: list[Search] = []
         searched = 0
-        failed_calls_before = self.tally.failed_calls
+        failed_calls_before = self.failed_calls_of.get(product.pk, 0)
         # The planned searches that need no results first (the niche, then within its category),
         # then queries learned from what those found.
         static = planned[:2]
@@ -925,7 +931,7 @@ class _Pipeline:
         # answered, or no details for what they found). Such a product is not discovered: like one the
         # run stopped in, it keeps its place at the front of the rotation. A product with some answers
         # and some failures counts as discovered; its failures are in the run's errors.
-        failed = self.tally.failed_calls > failed_calls_before and not (
+        failed = self.failed_calls_of.get(product.pk, 0) > failed_calls_before and not (
             searched and Video.objects.filter(video_id__in=list(candidates)).exists()
         )
         if failed:

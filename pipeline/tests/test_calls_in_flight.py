@@ -14,7 +14,7 @@ import pytest
 from discovery.models import CompanyQuotaDay, QuotaDay, SearchQuery, Video
 from discovery.youtube import get_client
 from matches.models import CreatorMatch
-from pipeline.discover import discover_products
+from pipeline.discover import discover_products, product_searches
 from pipeline.models import DiscoveryRun
 from pipeline.runs import create_discovery_run, execute_discovery_run
 from pipeline.tests.pipeline_support import calls_to, make_company, make_product, video_row, write_corpus
@@ -145,3 +145,38 @@ def test_quota_exceeded_on_a_worker_opens_the_breaker_and_stops_the_run(company,
     # Nothing is sent once the breaker is open: the calls after the first refusal were in flight beside it.
     first = emulator.calls.index(refused[0])
     assert len(emulator.calls) - first <= settings.YOUTUBE_CALLS_IN_FLIGHT
+
+
+def test_one_products_failed_searches_are_not_counted_against_another_in_flight_beside_it(
+    tmp_path, youtube_emulator_for, settings
+):
+    settings.YOUTUBE_CALLS_IN_FLIGHT = 4
+    settings.YOUTUBE_NUM_RETRIES = 0
+    settings.WORKER_KEYWORDS_PER_PRODUCT = 3
+    emulator = youtube_emulator_for(
+        write_corpus(
+            tmp_path, [video_row(f"v0{i:09d}", f"UCniche0{i:015d}", f"Cork yoga mat review {i}") for i in range(3)]
+        )
+    )
+    company = make_company()
+    shop = Shop.objects.create(company=company, domain="acme.myshopify.com", status=Shop.Status.ACTIVE)
+    failing = make_product(company, "Cork Yoga Mat", shop=shop, product_type="Yoga Mat")
+    # Its searches find nothing in this corpus: YouTube answers, with no videos.
+    quiet = make_product(company, "Quill Inkwell", shop=shop, product_type="Inkwell", tags=["quill", "calligraphy"])
+    emulator.configure(fail_queries=[search.query for search in product_searches(failing)], gather=2)
+
+    run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
+    run = execute_discovery_run(run_id=run.pk)
+
+    # Both products' first searches were in flight together, so the quiet product was in flight while the
+    # failing one's answers came back.
+    assert emulator.most_in_flight >= 2
+    failed = [call for call in calls_to(emulator, "search") if call.status == 503]
+    assert failed and all("yoga" in call.params["q"].lower() for call in failed)
+    assert run.status == DiscoveryRun.Status.PARTIAL
+    assert run.products_done == 1 and "1 of 2" in run.message
+    quiet.refresh_from_db()
+    failing.refresh_from_db()
+    assert quiet.last_discovered_at is not None and failing.last_discovered_at is None
+    assert run.errors and all(error.startswith("Cork Yoga Mat: ") for error in run.errors)
+    ledger_matches_youtube(emulator, company)
