@@ -129,6 +129,7 @@ class _Batch:
     vectors: Future[np.ndarray] | None = None  # for rows[i] where needs[i]
     needs: list[bool] = field(default_factory=list)
     fetched: bool = False  # its calls have returned (or were given up): it waits only for its vectors now
+    failed: bool = False  # YouTube failed its videos.list: the products that waited for it ask again
     stored: bool = False
 
     def ready(self) -> bool:
@@ -991,41 +992,61 @@ class _Pipeline:
         analysed.update(ids)
         self.tally.videos_found += len(ids)
         # Videos another product is fetching or embedding: wait for that batch rather than fetch them again.
-        waiting = list(dict.fromkeys(self.in_flight[v] for v in ids if v in self.in_flight))
+        theirs = [v for v in ids if v in self.in_flight]
+        waiting = list(dict.fromkeys(self.in_flight[v] for v in theirs))
         ids = [v for v in ids if v not in self.in_flight]
         fresh = selectors.fresh_video_ids(video_ids=ids)
         self.reembed_stale_models(list(fresh))
         to_fetch = [v for v in ids if v not in fresh]
         if to_fetch:
-            # Network and CPU first, then one short transaction per batch: a failure half-way stores nothing
-            # half-done. The videos are embedded in the helper thread while channels.list (and other
-            # products' calls) are in flight.
-            batch = self.open_batch(to_fetch)
-            owner = product.pk if product is not None else 0
-            self.fetching[owner] = self.fetching.get(owner, 0) + 1
-            try:
-                details = yield from self.fetch_videos(to_fetch, product=product)
-                skip |= selectors.suppressed_channel_ids(channel_ids={d.channel_id for d in details})
-                details = [d for d in details if d.channel_id not in skip]
-                channel_ids = list(
-                    dict.fromkeys(d.channel_id for d in details if d.channel_id not in self.channels_in_flight)
-                )
-                fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
-                stale_channels = [c for c in channel_ids if c not in fresh_channels]
-                if details:
-                    self.embed_batch(batch, self.analyse_videos(details), details)
-                batch.channel_ids = stale_channels
-                self.channels_in_flight.update(stale_channels)
-                if stale_channels:
-                    batch.channels = yield from self.fetch_channels(stale_channels, product=product)
-            finally:
-                batch.fetched = True
-                self.fetching[owner] -= 1
-            waiting.append(batch)
+            waiting.append((yield from self.fetch_batch(to_fetch, skip, product=product)))
         for batch in waiting:
             while not batch.ready():
                 yield batch
             self.finish_batch(batch)
+        # Videos another product was fetching when YouTube failed that call: this product asks for them itself,
+        # as it would have had that product not been in flight (and a failure then is its own).
+        lost = {v for batch in waiting if batch.failed for v in batch.video_ids}
+        again = [v for v in theirs if v in lost and v not in self.in_flight]
+        again = [v for v in again if v not in selectors.fresh_video_ids(video_ids=again)]
+        if again:
+            batch = yield from self.fetch_batch(again, skip, product=product)
+            while not batch.ready():
+                yield batch
+            self.finish_batch(batch)
+
+    def fetch_batch(self, to_fetch: list[str], skip: set[str], *, product: Product | None) -> Waits[_Batch]:
+        """Fetch the videos' details and their stale channels' (skipping `skip` and suppressed channels) and
+        queue their embedding: a batch to store once its vectors are in.
+
+        Network and CPU first, then one short transaction per batch (finish_batch): a failure half-way stores
+        nothing half-done. The videos are embedded in the helper thread while channels.list (and other
+        products' calls) are in flight.
+        """
+        batch = self.open_batch(to_fetch)
+        owner = product.pk if product is not None else 0
+        self.fetching[owner] = self.fetching.get(owner, 0) + 1
+        failed_before = self.failed_calls_of.get(owner, 0)
+        try:
+            details = yield from self.fetch_videos(to_fetch, product=product)
+            batch.failed = self.failed_calls_of.get(owner, 0) > failed_before
+            skip = skip | selectors.suppressed_channel_ids(channel_ids={d.channel_id for d in details})
+            details = [d for d in details if d.channel_id not in skip]
+            channel_ids = list(
+                dict.fromkeys(d.channel_id for d in details if d.channel_id not in self.channels_in_flight)
+            )
+            fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
+            stale_channels = [c for c in channel_ids if c not in fresh_channels]
+            if details:
+                self.embed_batch(batch, self.analyse_videos(details), details)
+            batch.channel_ids = stale_channels
+            self.channels_in_flight.update(stale_channels)
+            if stale_channels:
+                batch.channels = yield from self.fetch_channels(stale_channels, product=product)
+        finally:
+            batch.fetched = True
+            self.fetching[owner] -= 1
+        return batch
 
 
 def video_texts_and_vectors(videos: Sequence[Video], like: np.ndarray) -> tuple[list[VideoText], np.ndarray]:

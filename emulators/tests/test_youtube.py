@@ -508,7 +508,7 @@ def test_added_latency_slows_every_answer(yt, youtube_emulator) -> None:
     assert time.monotonic() - started >= 0.25
 
 
-def test_searches_for_a_failing_query_answer_503_and_other_calls_do_not(yt, youtube_emulator) -> None:
+def test_calls_for_a_failing_query_or_id_answer_503_and_other_calls_do_not(yt, youtube_emulator) -> None:
     youtube_emulator.configure(fail_queries=["Cast Iron"])
 
     with pytest.raises(HttpError) as raised:
@@ -522,6 +522,11 @@ def test_searches_for_a_failing_query_answer_503_and_other_calls_do_not(yt, yout
         ("videos", 200),
     ]
     assert youtube_emulator.usage()["search_calls"] == 2  # the failed search was charged, as YouTube does
+    youtube_emulator.configure(fail_ids=["y"])
+    with pytest.raises(HttpError) as raised:
+        yt.videos().list(part="id", id="x,y").execute()
+    assert raised.value.status_code == 503
+    assert yt.videos().list(part="id", id="x").execute()["items"] == []
     with pytest.raises(urllib.error.HTTPError):
         raw_post(youtube_emulator, "_emulator/config", {"fail_queries": "cast iron"})
 

@@ -92,6 +92,8 @@ class EmulatorConfig:
     # search.list calls whose q contains one of these (case-insensitive) answer 503 backendError, charged like
     # any failed call: one product's searches fail whatever order concurrent calls arrive in.
     fail_queries: list[str] = field(default_factory=list)
+    # videos.list and channels.list calls asking for one of these ids answer 503 backendError, likewise.
+    fail_ids: list[str] = field(default_factory=list)
     # The first `gather` API requests are held until that many are being served at once (or
     # gather_timeout_ms passed): a client that keeps k calls in flight shows k at once, whatever the load.
     gather: int = 0
@@ -119,6 +121,10 @@ class EmulatorConfig:
                 if isinstance(value, str) or not all(isinstance(q, str) for q in value):
                     raise ValueError("fail_queries holds a list of query texts")
                 self.fail_queries = [q.lower() for q in value]
+            elif name == "fail_ids":
+                if isinstance(value, str) or not all(isinstance(i, str) for i in value):
+                    raise ValueError("fail_ids holds a list of video or channel ids")
+                self.fail_ids = list(value)
             elif name != "now":
                 unknown.append(name)
         return unknown
@@ -134,6 +140,7 @@ class EmulatorConfig:
             "invalid_keys": sorted(self.invalid_keys),
             "fail_next": list(self.fail_next),
             "fail_queries": list(self.fail_queries),
+            "fail_ids": list(self.fail_ids),
             "gather": self.gather,
             "gather_timeout_ms": self.gather_timeout_ms,
         }
@@ -172,7 +179,12 @@ class EmulatorState:
 
     def __init__(self, corpus: Corpus, config: EmulatorConfig, clock: Callable[[], datetime] | None) -> None:
         self.corpus = corpus
-        self.initial_config = replace(config, fail_next=list(config.fail_next), fail_queries=list(config.fail_queries))
+        self.initial_config = replace(
+            config,
+            fail_next=list(config.fail_next),
+            fail_queries=list(config.fail_queries),
+            fail_ids=list(config.fail_ids),
+        )
         self.config = config
         self.lock = threading.RLock()
         self.calls: list[Call] = []
@@ -214,6 +226,7 @@ class EmulatorState:
                     self.initial_config,
                     fail_next=list(self.initial_config.fail_next),
                     fail_queries=list(self.initial_config.fail_queries),
+                    fail_ids=list(self.initial_config.fail_ids),
                 )
             self.random = random.Random(self.config.seed)
 
@@ -263,9 +276,11 @@ class EmulatorState:
         with self._changed:
             self.in_flight -= 1
 
-    def draw_fault(self, *, query: str = "") -> int | None:
+    def draw_fault(self, *, query: str = "", ids: str = "") -> int | None:
         with self.lock:
             if query and any(q in query.lower() for q in self.config.fail_queries):
+                return 503
+            if ids and set(ids.split(",")) & set(self.config.fail_ids):
                 return 503
             if self.config.fail_next:
                 return self.config.fail_next.pop(0)
@@ -486,7 +501,10 @@ class YouTubeApi:
             if not state.charge(wanted_bucket):
                 raise ApiError(403, QUOTA_MESSAGE, "quotaExceeded", domain="youtube.quota")
             bucket, cost = wanted_bucket, 1
-            fault = state.draw_fault(query=params.get("q", "") if resource == "search" else "")
+            fault = state.draw_fault(
+                query=params.get("q", "") if resource == "search" else "",
+                ids=params.get("id", "") if resource in ("videos", "channels") else "",
+            )
             if fault is not None:
                 raise self._fault(fault)
             body = handler(params)

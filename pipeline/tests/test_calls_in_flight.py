@@ -180,3 +180,29 @@ def test_one_products_failed_searches_are_not_counted_against_another_in_flight_
     assert quiet.last_discovered_at is not None and failing.last_discovered_at is None
     assert run.errors and all(error.startswith("Cork Yoga Mat: ") for error in run.errors)
     ledger_matches_youtube(emulator, company)
+
+
+def test_videos_another_product_failed_to_fetch_are_asked_for_again_by_the_product_waiting_for_them(
+    tmp_path, youtube_emulator_for, settings
+):
+    settings.YOUTUBE_CALLS_IN_FLIGHT = 4
+    settings.YOUTUBE_NUM_RETRIES = 0
+    settings.WORKER_KEYWORDS_PER_PRODUCT = 1
+    rows = [video_row(f"v0{i:09d}", f"UCniche0{i:015d}", f"Cork yoga mat review {i}") for i in range(3)]
+    emulator = youtube_emulator_for(write_corpus(tmp_path, rows))
+    company = make_company()
+    shop = Shop.objects.create(company=company, domain="acme.myshopify.com", status=Shop.Status.ACTIVE)
+    # Two products asking the same search: the second waits for the first's answer, then for its videos.
+    first = make_product(company, "Cork Yoga Mat", shop=shop, product_type="Yoga Mat")
+    second = make_product(company, "Cork Yoga Mat", shop=shop, product_type="Yoga Mat")
+    emulator.configure(fail_ids=[row["video_id"] for row in rows])
+
+    tally = discover_products(run=None, products=[first, second])
+
+    assert len(calls_to(emulator, "search")) == tally.search_calls == 1 and tally.cached_searches == 1
+    # The first product's videos.list failed; the second, which was waiting for it, asked for itself.
+    lists = calls_to(emulator, "videos")
+    assert [call.status for call in lists] == [503, 503]
+    assert tally.products_failed == 2 and tally.products_done == 0
+    assert tally.errors == [f"Cork Yoga Mat: video details failed: {tally.last_failure}"] * 2
+    assert not Video.objects.exists()
