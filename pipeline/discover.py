@@ -169,8 +169,9 @@ class _SlotWait:
 
 
 @dataclass(eq=False)
-class _SearchInFlight:
-    """A search one product sent and another product asks too: the other waits for its stored answer."""
+class _Settling:
+    """A call one product has in flight and another needs too (a search, a channel's uploads): the other waits
+    until the first has stored its answer (or failed)."""
 
     seq: int
     settled: bool = False
@@ -180,7 +181,7 @@ class _SearchInFlight:
 
     def block(self) -> None:
         if not self.settled:
-            raise RuntimeError("a search in flight settles only on the main thread, never by waiting")
+            raise RuntimeError("a call in flight settles only on the main thread, never by waiting")
 
 
 # A product's discovery: yields what it waits for whenever it would wait.
@@ -378,10 +379,12 @@ class _Pipeline:
         self.reserved_search_calls = 0
         self.reserved_units = 0
         # Searches in flight by (query key, params key): another product asking the same waits for the answer.
-        self.searches_in_flight: dict[tuple[str, str], _SearchInFlight] = {}
+        self.searches_in_flight: dict[tuple[str, str], _Settling] = {}
         # Products in flight, oldest first, and those fetching a batch (how many): see may_send.
         self.products_in_flight: dict[int, None] = {}
         self.fetching: dict[int, int] = {}
+        # Channels whose recent uploads a product is reading (pipeline/focus.py): another product waits for them.
+        self.uploads_in_flight: dict[str, _Settling] = {}
         # Calls YouTube failed, by the product they were made for: products in flight interleave, so the
         # run's count between a product's start and end holds other products' failures too.
         self.failed_calls_of: dict[int, int] = {}
@@ -468,6 +471,10 @@ class _Pipeline:
         if self.pool is not None:
             self.pool.width = self.pool.size
         return result
+
+    def settling(self) -> _Settling:
+        """A call in flight that other products may wait for (`searches_in_flight`, `uploads_in_flight`)."""
+        return _Settling(next(self._seq))
 
     def committed_search_calls(self) -> int:
         return self.tally.search_calls + self.reserved_search_calls
@@ -606,7 +613,7 @@ class _Pipeline:
         if not self.beat():
             return None
         self.emit(f"   🔎 Searching YouTube: '{query}'{where}")
-        flight = self.searches_in_flight[(key, params_key)] = _SearchInFlight(next(self._seq))
+        flight = self.searches_in_flight[(key, params_key)] = self.settling()
         self.reserved_search_calls += 1
         try:
             sent = yield from self.start_call(

@@ -74,10 +74,16 @@ def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray)
         )
     )
     due = [row for row in rows if playlists.get(row.channel_id) and not _fresh(dict(row.evidence or {}), now)]
-    # A channel's uploads are read and embedded once a run, whichever of its products asks first.
+    # A channel's uploads are read and embedded once a run, whichever of its products asks first; a product
+    # waits for a read another product has in flight.
     reads: dict[str, Future[list[PlaylistVideo]]] = {}
+    theirs = {
+        row.channel_id: pipeline.uploads_in_flight[row.channel_id]
+        for row in due
+        if row.channel_id in pipeline.uploads_in_flight
+    }
     for row in due:
-        if row.channel_id in pipeline.upload_vectors or row.channel_id in reads:
+        if row.channel_id in pipeline.upload_vectors or row.channel_id in reads or row.channel_id in theirs:
             continue
         left = pipeline.units_left()
         if (left is not None and left <= 0) or not pipeline.beat():
@@ -91,6 +97,7 @@ def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray)
         if read is None:
             break
         reads[row.channel_id] = read
+        pipeline.uploads_in_flight[row.channel_id] = pipeline.settling()
         pipeline.reserved_units += 1
     spent = 0
     for channel_id, pending in reads.items():
@@ -106,6 +113,7 @@ def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray)
             continue
         finally:
             pipeline.reserved_units -= 1
+            pipeline.uploads_in_flight.pop(channel_id).settled = True
         pipeline.tally.units += 1
         spent += 1
         titles = [u.title for u in uploads if u.title.strip()]
@@ -114,6 +122,9 @@ def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray)
             if titles
             else np.zeros((0, len(product_vector)), dtype=np.float32)
         )
+    for flight in theirs.values():
+        while not flight.ready():
+            yield flight
     for row in due:
         vectors = pipeline.upload_vectors.get(row.channel_id)
         if vectors is None:  # not read: the budget, the breaker or YouTube said no

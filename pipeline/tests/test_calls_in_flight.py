@@ -206,3 +206,24 @@ def test_videos_another_product_failed_to_fetch_are_asked_for_again_by_the_produ
     assert tally.products_failed == 2 and tally.products_done == 0
     assert tally.errors == [f"Cork Yoga Mat: video details failed: {tally.last_failure}"] * 2
     assert not Video.objects.exists()
+
+
+def test_a_channels_uploads_another_product_is_reading_are_read_once(tmp_path, youtube_emulator_for, settings):
+    settings.YOUTUBE_CALLS_IN_FLIGHT = 4
+    settings.WORKER_KEYWORDS_PER_PRODUCT = 1
+    settings.CREATOR_FOCUS_TOP = 3
+    rows = [video_row(f"v0{i:09d}", f"UCniche0{i % 3:015d}", f"Cork yoga mat review {i}") for i in range(6)]
+    emulator = youtube_emulator_for(write_corpus(tmp_path, rows))
+    company = make_company()
+    # The same search for both: the same three creators top both lists, and their uploads are wanted twice.
+    products = [make_product(company, "Cork Yoga Mat", product_type="Yoga Mat") for _ in range(2)]
+
+    tally = discover_products(run=None, products=products)
+
+    assert tally.products_done == 2
+    reads = [call.params["playlistId"] for call in calls_to(emulator, "playlistItems")]
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 3
+    assert tally.units == len(emulator.calls) - len(calls_to(emulator, "search"))
+    for product in products:
+        focus = [match.evidence.get("focus") for match in CreatorMatch.objects.filter(product=product)]
+        assert len(focus) == 3 and all(focus)
