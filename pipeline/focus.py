@@ -29,7 +29,7 @@ from matches.models import CreatorMatch
 from shopify_app.models import Product
 
 if TYPE_CHECKING:
-    from pipeline.discover import Waits, _Pipeline
+    from pipeline.discover import Waits, _Pipeline, _Settling
 
 UPLOADS = 50  # one page of playlistItems.list: one unit
 FOCUS_COSINE = 0.35  # the threshold whose count agreed best with the labelled grades (dev.json probe)
@@ -77,27 +77,33 @@ def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray)
     # A channel's uploads are read and embedded once a run, whichever of its products asks first; a product
     # waits for a read another product has in flight.
     reads: dict[str, Future[list[PlaylistVideo]]] = {}
-    theirs = {
-        row.channel_id: pipeline.uploads_in_flight[row.channel_id]
-        for row in due
-        if row.channel_id in pipeline.uploads_in_flight
-    }
+    theirs: dict[str, _Settling] = {}
+
+    def release(channel_id: str) -> None:
+        pipeline.uploads_in_flight.pop(channel_id).settled = True
+
     for row in due:
-        if row.channel_id in pipeline.upload_vectors or row.channel_id in reads or row.channel_id in theirs:
+        channel_id = row.channel_id
+        if channel_id in pipeline.upload_vectors or channel_id in reads or channel_id in theirs:
+            continue
+        if channel_id in pipeline.uploads_in_flight:
+            theirs[channel_id] = pipeline.uploads_in_flight[channel_id]
             continue
         left = pipeline.units_left()
         if (left is not None and left <= 0) or not pipeline.beat():
             break
-        playlist = playlists[row.channel_id]
+        # Claimed before the call may wait for its turn, so that no other product reads it meanwhile.
+        pipeline.uploads_in_flight[channel_id] = pipeline.settling()
         try:
-            read = yield from pipeline.start_call("playlistItems", _uploads_of(playlist), product=product)
+            read = yield from pipeline.start_call("playlistItems", _uploads_of(playlists[channel_id]), product=product)
         except (QuotaExhausted, BreakerOpen) as exc:
+            release(channel_id)
             pipeline.stop_for_quota(exc)
             break
         if read is None:
+            release(channel_id)
             break
-        reads[row.channel_id] = read
-        pipeline.uploads_in_flight[row.channel_id] = pipeline.settling()
+        reads[channel_id] = read
         pipeline.reserved_units += 1
     spent = 0
     for channel_id, pending in reads.items():
@@ -113,7 +119,7 @@ def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray)
             continue
         finally:
             pipeline.reserved_units -= 1
-            pipeline.uploads_in_flight.pop(channel_id).settled = True
+            release(channel_id)
         pipeline.tally.units += 1
         spent += 1
         titles = [u.title for u in uploads if u.title.strip()]
