@@ -9,7 +9,10 @@ the run's counters and what was stored.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from discovery.models import CompanyQuotaDay, QuotaDay, SearchQuery, Video
 from discovery.youtube import get_client
@@ -60,8 +63,24 @@ def ledger_matches_youtube(emulator, company) -> QuotaDay:
     return day
 
 
+@pytest.fixture
+def database_threads(monkeypatch):
+    """The names of the threads that used a database connection (Django's own method, watched, not replaced)."""
+    names: set[str] = set()
+    ensure_connection = BaseDatabaseWrapper.ensure_connection
+
+    def watched(connection: BaseDatabaseWrapper) -> None:
+        names.add(threading.current_thread().name)
+        ensure_connection(connection)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", watched)
+    return names
+
+
 @pytest.mark.parametrize("in_flight", [1, 4])
-def test_a_run_spends_and_stores_the_same_with_one_call_or_several_in_flight(company, emulator, settings, in_flight):
+def test_a_run_spends_and_stores_the_same_with_one_call_or_several_in_flight(
+    company, emulator, settings, in_flight, database_threads
+):
     settings.YOUTUBE_CALLS_IN_FLIGHT = in_flight
     if in_flight > 1:
         # The three products' first searches are held until all three are being served at once.
@@ -69,6 +88,9 @@ def test_a_run_spends_and_stores_the_same_with_one_call_or_several_in_flight(com
 
     run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.MANUAL)
     run = execute_discovery_run(run_id=run.pk)
+
+    # The workers send HTTP requests only: every ledger entry and query is the run's own thread's.
+    assert database_threads == {threading.current_thread().name}
 
     assert run.status == DiscoveryRun.Status.SUCCEEDED and run.products_done == 3
     if in_flight == 1:
