@@ -19,6 +19,15 @@ The floor: the calls Maatchaa made, at the concurrency Maatchaa uses (observed: 
 flight at once), i.e. with one call at a time the sum of their durations; and, for the proposal, the
 dependency chain with unbounded concurrency (search -> videos.list -> channels.list) plus the CPU work
 that cannot overlap. Prints the ratios and where Maatchaa's time goes; writes bench/results/cycle_time.json.
+
+    .venv/bin/python -m bench.cycle_time --products 6 --compare-calls-in-flight 1,4
+
+compares YOUTUBE_CALLS_IN_FLIGHT values instead (no guide, no embedding floor): for each, in a fresh
+database, a first cycle (everything new: bound by the embedding) and then a refresh cycle over the same
+products with every stored search, video, channel and creator focus stale (DISCOVERY_QUERY_CACHE_HOURS and
+DISCOVERY_FRESHNESS_DAYS at 0: every call made again, the vectors kept, nothing embedded: bound by the calls).
+Prints each cycle's wall time, calls and the most calls in flight at once (from the emulator's side), and
+the ratio of the first value's wall time to each other's.
 """
 
 from __future__ import annotations
@@ -311,14 +320,8 @@ def run_guide(url: str, products: list[dict[str, Any]]) -> tuple[float, float]:
     return started, time.time()
 
 
-def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float, TimedEmbedder, dict[str, Any]]:
+def configure(url: str) -> None:
     from django.conf import settings
-
-    from accounts.models import Company
-    from maatchaa.lib.embedding import get_embedder, set_embedder
-    from pipeline.models import DiscoveryRun
-    from pipeline.runs import create_discovery_run, execute_discovery_run
-    from shopify_app.models import Product
 
     for name, value in PRODUCTION.items():
         setattr(settings, name, value)
@@ -326,6 +329,12 @@ def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float
     settings.YOUTUBE_API_KEY = "bench-cycle-time"
     settings.YOUTUBE_DAILY_SEARCH_CALLS = SEARCH_BUDGET
     settings.YOUTUBE_DAILY_UNITS = UNIT_BUDGET
+
+
+def create_company(products: list[dict[str, Any]]) -> Any:
+    from accounts.models import Company
+    from shopify_app.models import Product
+
     company = Company.objects.create(name="Bench Cycle Co.")
     Product.objects.bulk_create(
         [
@@ -336,6 +345,16 @@ def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float
             for p in products
         ]
     )  # fmt: skip
+    return company
+
+
+def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float, TimedEmbedder, dict[str, Any]]:
+    from maatchaa.lib.embedding import get_embedder, set_embedder
+    from pipeline.models import DiscoveryRun
+    from pipeline.runs import create_discovery_run, execute_discovery_run
+
+    configure(url)
+    company = create_company(products)
     timed = TimedEmbedder(get_embedder())
     timed.inner.embed(["warm the model up"])  # loading the model is not part of a cycle in a running worker
     previous = set_embedder(timed)
@@ -378,25 +397,165 @@ def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float
     return started, finished, timed, summary
 
 
+def one_cycle(company: Any) -> tuple[float, float, dict[str, Any]]:
+    """One scheduled discovery run of `company`: (start, end, its counters)."""
+    from pipeline.models import DiscoveryRun
+    from pipeline.runs import create_discovery_run, execute_discovery_run
+
+    run, _ = create_discovery_run(company=company, trigger=DiscoveryRun.Trigger.SCHEDULE)
+    started = time.time()
+    run = execute_discovery_run(run_id=run.pk, log=lambda line: None)
+    finished = time.time()
+    counters = {
+        "status": run.status,
+        "products_done": run.products_done,
+        "search_calls": run.search_calls,
+        "cached_searches": run.cached_searches,
+        "units": run.units,
+        "videos_found": run.videos_found,
+    }
+    return started, finished, counters
+
+
+def compare_calls_in_flight(args: argparse.Namespace, products: list[dict[str, Any]], values: list[int]) -> None:
+    """Each YOUTUBE_CALLS_IN_FLIGHT value in a fresh database: a first cycle, then a refresh cycle (module doc)."""
+    from django.conf import settings
+
+    from bench.corpus import corpus_path
+    from maatchaa.lib.embedding import get_embedder, set_embedder
+
+    log(f"emulator: starting over {corpus_path()} with {args.latency_ms} ms added latency")
+    emulator = Emulator(corpus=corpus_path(), latency_ms=args.latency_ms)
+    timed = TimedEmbedder(get_embedder())
+    timed.inner.embed(["warm the model up"])
+    previous = set_embedder(timed)
+    windows: dict[int, dict[str, tuple[float, float, dict[str, Any], int]]] = {}
+    freshness = (settings.DISCOVERY_QUERY_CACHE_HOURS, settings.DISCOVERY_FRESHNESS_DAYS)
+    try:
+        for value in values:
+            configure(emulator.url)
+            settings.YOUTUBE_CALLS_IN_FLIGHT = value
+            settings.DISCOVERY_QUERY_CACHE_HOURS, settings.DISCOVERY_FRESHNESS_DAYS = freshness
+            with throwaway_database(database=DATABASE, keep=args.keep_db):
+                company = create_company(products)
+                texts = len(timed.texts)
+                log(f"YOUTUBE_CALLS_IN_FLIGHT={value}: first cycle")
+                first = one_cycle(company)
+                windows.setdefault(value, {})["first"] = (*first, len(timed.texts) - texts)
+                log(f"  {first[1] - first[0]:.1f} s: {first[2]}")
+                # Everything stored is stale now: every call is made again; unchanged texts keep their vectors.
+                settings.DISCOVERY_QUERY_CACHE_HOURS, settings.DISCOVERY_FRESHNESS_DAYS = 0, 0
+                texts = len(timed.texts)
+                log(f"YOUTUBE_CALLS_IN_FLIGHT={value}: refresh cycle")
+                refresh = one_cycle(company)
+                windows[value]["refresh"] = (*refresh, len(timed.texts) - texts)
+                log(f"  {refresh[1] - refresh[0]:.1f} s: {refresh[2]}")
+    finally:
+        set_embedder(previous)
+        settings.DISCOVERY_QUERY_CACHE_HOURS, settings.DISCOVERY_FRESHNESS_DAYS = freshness
+        intervals = emulator.stop()
+
+    results: dict[str, Any] = {
+        "mode": "compare_calls_in_flight",
+        "products": len(products),
+        "latency_ms": args.latency_ms,
+        "settings": PRODUCTION,
+        "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "runs": {},
+    }
+    rows = [
+        [
+            "calls in flight",
+            "cycle",
+            "wall",
+            "calls (search / videos / channels / playlistItems)",
+            "most in flight",
+            "texts embedded",
+        ]
+    ]
+    for value, cycles in windows.items():
+        results["runs"][value] = {}
+        for name, (start, end, counters, embedded) in cycles.items():
+            calls = call_stats(intervals, start, end)
+            results["runs"][value][name] = {
+                "wall_seconds": round(end - start, 2),
+                "run": counters,
+                "calls": calls,
+                "texts_embedded": embedded,
+            }
+            by = calls["by_resource"]
+            rows.append(
+                [
+                    str(value),
+                    name,
+                    f"{end - start:.1f} s",
+                    f"{calls['calls']} ({by.get('search', 0)} / {by.get('videos', 0)} / {by.get('channels', 0)} / "
+                    f"{by.get('playlistItems', 0)})",
+                    str(calls["max_concurrency"]),
+                    str(embedded),
+                ]
+            )
+    log("")
+    log(
+        f"Cycle time by YOUTUBE_CALLS_IN_FLIGHT: {len(products)} products (50/3/10), {args.latency_ms} ms added per call, "
+        f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})"
+    )
+    log(table(rows))
+    base = values[0]
+    ratios: dict[str, float] = {}
+    for value in values[1:]:
+        for name in ("first", "refresh"):
+            wall = results["runs"][value][name]["wall_seconds"]
+            base_wall = results["runs"][base][name]["wall_seconds"]
+            ratios[f"{name} {base}/{value}"] = round(ratio(base_wall, wall), 2)
+            log(
+                f"=> {name} cycle: wall with {base} call(s) in flight / with {value}: "
+                f"{base_wall:.1f} s / {wall:.1f} s = {ratio(base_wall, wall):.2f}x"
+            )
+    results["ratios"] = ratios
+    path = write_results("cycle_time", results)
+    log(f"results: {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=50)
     parser.add_argument("--latency-ms", type=int, default=150)
     parser.add_argument("--skip-guide", action="store_true", help="measure Maatchaa only")
     parser.add_argument("--keep-db", action="store_true", help="keep the bench database for inspection")
+    parser.add_argument(
+        "--compare-calls-in-flight",
+        metavar="N,M",
+        default="",
+        help="compare YOUTUBE_CALLS_IN_FLIGHT values (e.g. 1,4): a first and a refresh cycle each, in fresh "
+        "databases; no guide, no embedding floor",
+    )
     args = parser.parse_args()
 
     setup_django(database=DATABASE)
     from bench.corpus import corpus_path
 
     products = build_products(args.products)
+    if args.compare_calls_in_flight:
+        try:
+            values = [int(v) for v in args.compare_calls_in_flight.split(",") if v.strip()]
+        except ValueError:
+            raise SystemExit("--compare-calls-in-flight takes numbers separated by commas, e.g. 1,4") from None
+        if len(values) < 2 or min(values) < 1:
+            raise SystemExit("--compare-calls-in-flight takes at least two values of 1 or more, e.g. 1,4")
+        compare_calls_in_flight(args, products, values)
+        return
     log(f"emulator: starting over {corpus_path()} with {args.latency_ms} ms added latency")
     emulator = Emulator(corpus=corpus_path(), latency_ms=args.latency_ms)
+    from django.conf import settings
+
     results: dict[str, Any] = {
         "products": len(products),
         "latency_ms": args.latency_ms,
         "settings": PRODUCTION,
         "cpu_count": os.cpu_count(),
+        "calls_in_flight_setting": settings.YOUTUBE_CALLS_IN_FLIGHT,
     }
     try:
         if not args.skip_guide:
@@ -498,6 +657,10 @@ def report(results: dict[str, Any]) -> None:
         ["floor: Maatchaa's calls at its concurrency", f"{m['floor_seconds_at_its_concurrency']:.1f} s", "", "", "", ""]
     )
     log(table(rows))
+    log(
+        f"  most calls in flight at once (the emulator's count): {c['max_concurrency']}, with "
+        f"YOUTUBE_CALLS_IN_FLIGHT={results['calls_in_flight_setting']}"
+    )
     log(
         f"  where Maatchaa's time goes: YouTube calls {c['in_flight_seconds']:.1f} s, embedding {m['embedding']['seconds']:.1f} s "
         f"({m['embedding']['texts']} texts, {m['embedding']['texts_per_second']}/s), database and Python {m['other_seconds']:.1f} s"

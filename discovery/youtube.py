@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httplib2
@@ -429,49 +429,32 @@ def _pacific(moment: dt.datetime) -> str:
     return moment.astimezone(quota.PACIFIC).strftime("%Y-%m-%d %H:%M %Z")
 
 
-class YouTubeClient:
-    """One client per thread (httplib2 is not thread-safe). Each request is metered before it is sent.
+class CallLedger(Protocol):
+    """Where a client records each request before sending it. `reserve` raises QuotaExhausted or BreakerOpen
+    when the request must not be sent (nothing is recorded then)."""
 
-    `sleep` replaces the library's backoff sleep between retries (tests pass a no-op); each sleep is
-    capped at MAX_BACKOFF_SECONDS so a retry never stalls a worker for long.
-    """
+    def reserve(self, method: str) -> None: ...
 
-    def __init__(self, *, company: Company | None = None, sleep: Callable[[float], None] | None = None) -> None:
-        key = settings.YOUTUBE_API_KEY
-        url = settings.YOUTUBE_API_URL
-        if not key and not url:
-            raise YouTubeConfigError(
-                "YouTube is not configured: set YOUTUBE_API_KEY to an API key from Google Cloud, "
-                "or YOUTUBE_API_URL to the emulator's address (python manage.py youtube_emulator)."
-            )
+    def open_breaker(self, reason: str) -> dt.datetime: ...
+
+
+def request_method(uri: str) -> str:
+    """The API method a request URI calls: "search", "videos", "channels", "playlistItems"."""
+    return urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+class DatabaseLedger:
+    """The quota ledger in the database (discovery/quota.py), on this thread's connection."""
+
+    def __init__(self, *, company: Company | None = None) -> None:
         self.company = company
-        # What this client has spent (recorded in the ledger and sent), retries included.
-        self.search_calls_sent = 0
-        self.units_sent = 0
-        real_sleep = sleep or time.sleep
-        self._sleep: Callable[[float], None] = lambda seconds: real_sleep(min(seconds, MAX_BACKOFF_SECONDS))
-        # Equivalent to build("youtube", "v3", static_discovery=True, cache_discovery=False) without
-        # parsing the bundled document again for every client (a worker makes one per run).
-        self._service = build_from_document(
-            _discovery_document(),
-            developerKey=key or EMULATOR_PLACEHOLDER_KEY,
-            client_options={"api_endpoint": url} if url else None,
-            http=_build_http(before_send=self._before_send),
-        )
 
-    # -- metering ---------------------------------------------------------------------------------
-
-    def _before_send(self, uri: str) -> None:
-        method = urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1]
+    def reserve(self, method: str) -> None:
         is_search = method == SEARCH_METHOD
         refusal = quota.record_call(
             search_calls=1 if is_search else 0, units=0 if is_search else 1, company=self.company
         )
         if refusal is None:
-            if is_search:
-                self.search_calls_sent += 1
-            else:
-                self.units_sent += 1
             return
         if refusal.breaker_open_until is not None:
             raise BreakerOpen(
@@ -487,6 +470,64 @@ class YouTubeClient:
             budget=refusal.budget,
             resets_at=refusal.resets_at,
         )
+
+    def open_breaker(self, reason: str) -> dt.datetime:
+        return quota.open_breaker(reason=reason)
+
+
+class YouTubeClient:
+    """One client per thread (httplib2 is not thread-safe). Each request is metered before it is sent.
+
+    `sleep` replaces the library's backoff sleep between retries (tests pass a no-op); each sleep is
+    capped at MAX_BACKOFF_SECONDS so a retry never stalls a worker for long. `ledger` records each request
+    (the database's quota ledger unless another is given: pipeline/calls.py relays a worker thread's to the
+    thread that owns the database work).
+    """
+
+    def __init__(
+        self,
+        *,
+        company: Company | None = None,
+        sleep: Callable[[float], None] | None = None,
+        ledger: CallLedger | None = None,
+    ) -> None:
+        key = settings.YOUTUBE_API_KEY
+        url = settings.YOUTUBE_API_URL
+        if not key and not url:
+            raise YouTubeConfigError(
+                "YouTube is not configured: set YOUTUBE_API_KEY to an API key from Google Cloud, "
+                "or YOUTUBE_API_URL to the emulator's address (python manage.py youtube_emulator)."
+            )
+        self.company = company
+        self.ledger: CallLedger = ledger or DatabaseLedger(company=company)
+        # What this client has spent (recorded in the ledger and sent), retries included.
+        self.search_calls_sent = 0
+        self.units_sent = 0
+        self._given_sleep = sleep
+        real_sleep = sleep or time.sleep
+        self._sleep: Callable[[float], None] = lambda seconds: real_sleep(min(seconds, MAX_BACKOFF_SECONDS))
+        # Equivalent to build("youtube", "v3", static_discovery=True, cache_discovery=False) without
+        # parsing the bundled document again for every client (a worker makes one per run).
+        self._service = build_from_document(
+            _discovery_document(),
+            developerKey=key or EMULATOR_PLACEHOLDER_KEY,
+            client_options={"api_endpoint": url} if url else None,
+            http=_build_http(before_send=self._before_send),
+        )
+
+    def sibling(self, *, ledger: CallLedger) -> YouTubeClient:
+        """A client like this one (company, sleep) with its own Http, for another thread, recording in `ledger`."""
+        return YouTubeClient(company=self.company, sleep=self._given_sleep, ledger=ledger)
+
+    # -- metering ---------------------------------------------------------------------------------
+
+    def _before_send(self, uri: str) -> None:
+        method = request_method(uri)
+        self.ledger.reserve(method)
+        if method == SEARCH_METHOD:
+            self.search_calls_sent += 1
+        else:
+            self.units_sent += 1
 
     # -- sending ----------------------------------------------------------------------------------
 
@@ -518,7 +559,7 @@ class YouTubeClient:
         status = int(exc.resp.status)
         reason, message = _error_reason(exc.content)
         if reason == "quotaExceeded":
-            until = quota.open_breaker(reason=f"{operation}: {message or reason}")
+            until = self.ledger.open_breaker(f"{operation}: {message or reason}")
             return BreakerOpen(
                 f"YouTube answered quotaExceeded to {operation}: {message.rstrip('.')}. No call is sent until "
                 f"the quota resets at {_pacific(until)}.",

@@ -303,6 +303,9 @@ YOUTUBE_DAILY_SEARCH_CALLS = env_int("YOUTUBE_DAILY_SEARCH_CALLS", 100)
 YOUTUBE_DAILY_UNITS = env_int("YOUTUBE_DAILY_UNITS", 10_000)
 YOUTUBE_TIMEOUT_SECONDS = env_int("YOUTUBE_TIMEOUT_SECONDS", 15)
 YOUTUBE_NUM_RETRIES = env_int("YOUTUBE_NUM_RETRIES", 3, minimum=0)
+# A discovery run's independent YouTube calls sent at once (pipeline/calls.py), each reserved in the quota
+# ledger before it is sent; 1 sends them one at a time on the run's own thread.
+YOUTUBE_CALLS_IN_FLIGHT = env_int("YOUTUBE_CALLS_IN_FLIGHT", 4)
 YOUTUBE_DATA_MAX_AGE_DAYS = env_int("YOUTUBE_DATA_MAX_AGE_DAYS", 30)
 YOUTUBE_REFRESH_MARGIN_DAYS = env_int("YOUTUBE_REFRESH_MARGIN_DAYS", 5)
 # Figures derived from YouTube's statistics (engagement) exist only with the operator's opt-in under YouTube's

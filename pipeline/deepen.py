@@ -204,7 +204,7 @@ def spend_the_rest(pipeline: _Pipeline) -> int:
     """Give the run's remaining search calls (within the company's share) to the weakest products' extra
     searches; returns how many search calls they made."""
     limit = pipeline.search_call_limit
-    run_left = None if limit is None else limit - pipeline.tally.search_calls
+    run_left = None if limit is None else limit - pipeline.committed_search_calls()
     calls = calls_for_extra_searches(company=pipeline.company, run_calls_left=run_left)
     products = products_to_deepen(company=pipeline.company)
     if calls <= 0 or not products:
@@ -230,7 +230,7 @@ def spend_the_rest(pipeline: _Pipeline) -> int:
         before = _top_ten(product)
         pipeline.emit(f"🎯 Processing: {product.title}")
         pipeline.emit(f"   ➕ Extra search: its top {TOP} creators score {weakness:.2f} on average, the weakest left")
-        answer = pipeline.search(search)
+        answer = pipeline.drive(pipeline.search(search, product=product))
         pipeline.save_progress()
         if answer is None:
             continue
@@ -242,8 +242,7 @@ def spend_the_rest(pipeline: _Pipeline) -> int:
             state.candidates.setdefault(video_id, []).append(str(search))
         analysed = {v for v in state.candidates if v not in ids}
         # One product at a time here: run its steps through, each batch stored once its vectors are in.
-        for _batch in pipeline.analyse(state.candidates, dict(channels), analysed):
-            pass
+        pipeline.drive(pipeline.analyse(state.candidates, dict(channels), analysed, product=product))
         made = match_services.match_product(
             product=product,
             candidates=state.candidates,
@@ -252,7 +251,7 @@ def spend_the_rest(pipeline: _Pipeline) -> int:
             product_vector=state.vector,
         )
         pipeline.tally.matches_made += made.matches_made
-        focus.add_focus(pipeline, product, state.vector)
+        pipeline.drive(focus.add_focus(pipeline, product, state.vector))
         after = _top_ten(product)
         new = len(set(after) - set(before))
         pipeline.emit(f"   🏁 {product.title}: {new} new creators in its top {TOP}")

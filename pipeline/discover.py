@@ -24,22 +24,34 @@ Embedding is CPU work and the calls are waits, so embeddings run in one helper t
 the main thread goes on with the calls: a product's discovery is a generator (`_Pipeline.steps`) that
 gives the main thread back whenever it would wait for its vectors, and the main thread then advances
 another product (up to PRODUCTS_IN_FLIGHT at once: the next products' searches and details are sent
-while this one's videos are embedded). Only numpy/onnxruntime run in the helper thread: every call,
-ledger entry and database query stays on the main thread (httplib2 and a Django connection are per
-thread), one call at a time, so the quota ledger's guarantees (reserve before each send, a company's
-share) are those of a sequential run. A video already being embedded for another product is neither
-fetched nor embedded again (`_Batch`, `_Pipeline.in_flight`): the product waits for that batch.
+while this one's videos are embedded). Only numpy/onnxruntime run in the helper thread.
+
+With YOUTUBE_CALLS_IN_FLIGHT above 1, a product also gives the main thread back while its YouTube call
+is in flight, and up to that many calls (of the products in flight, and a product's independent ones:
+chunks of ids, its top creators' uploads) are sent at once by worker threads (pipeline/calls.py). The
+main thread still decides and reserves every call in the quota ledger before it is sent, settles the
+run's counters when it returns and does every database query; the workers only send HTTP requests. So
+the ledger's guarantees (reserve before each send, the day's buckets, the breaker, a company's share)
+hold as in a sequential run, and the run's own budget counts the calls in flight as spent
+(`_Pipeline.reserved_*`). With 1, every call is sent on the main thread, one at a time.
+
+A video already being fetched or embedded for another product is neither fetched nor embedded again
+(`_Batch`, `_Pipeline.in_flight`), and a search another product has in flight is not sent twice
+(`_Pipeline.searches_in_flight`): the product waits for that batch or answer.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -66,6 +78,7 @@ from maatchaa.lib.text import VideoText
 from matches import ranking, vectors
 from matches import services as match_services
 from pipeline import deepen, focus, shutdown
+from pipeline.calls import CallPool
 from pipeline.models import DiscoveryRun
 from pipeline.signals import search_answered
 from shopify_app import selectors as shop_selectors
@@ -89,24 +102,93 @@ FAILED_PRODUCTS_IN_A_ROW_TO_STOP = 2
 PRODUCTS_IN_FLIGHT = 3
 
 
+T = TypeVar("T")
+
+
+class _Wait(Protocol):
+    """What a product's discovery yields when it would wait: the main thread goes on with another product."""
+
+    seq: int  # the order waits began in
+
+    def ready(self) -> bool: ...
+
+    def block(self) -> None:
+        """Wait until ready (calls in flight 1 only: the main thread has nothing else to serve)."""
+
+
 @dataclass(eq=False)
 class _Batch:
-    """Fetched videos and channels on their way to storage; `vectors` is computed in the helper thread."""
+    """Videos and channels being fetched, then embedded, on their way to storage; `vectors` is computed in
+    the helper thread. Registered in `_Pipeline.in_flight` from before its videos.list is sent."""
 
     seq: int  # submission order: the helper thread finishes batches in this order
-    rows: list[Video]
-    details: list[VideoDetails]
-    channels: list[ChannelDetails]
-    vectors: Future[np.ndarray] | None  # for rows[i] where needs[i]
-    needs: list[bool]
+    video_ids: list[str]  # what it fetches: no other product fetches them meanwhile
+    rows: list[Video] = field(default_factory=list)
+    details: list[VideoDetails] = field(default_factory=list)
+    channels: list[ChannelDetails] = field(default_factory=list)
+    channel_ids: list[str] = field(default_factory=list)  # the channels it fetches (registered in flight)
+    vectors: Future[np.ndarray] | None = None  # for rows[i] where needs[i]
+    needs: list[bool] = field(default_factory=list)
+    fetched: bool = False  # its calls have returned (or were given up): it waits only for its vectors now
+    failed: bool = False  # YouTube failed its videos.list: the products that waited for it ask again
     stored: bool = False
 
     def ready(self) -> bool:
-        return self.vectors is None or self.vectors.done()
+        return self.fetched and (self.vectors is None or self.vectors.done())
+
+    def block(self) -> None:
+        if self.vectors is not None:
+            wait_for_futures([self.vectors])
 
 
-# What a product's discovery yields when it would wait: the batch it waits for.
-Steps = Generator[_Batch, None, None]
+@dataclass(eq=False)
+class _CallWait:
+    """A YouTube call in flight on the pool's workers."""
+
+    seq: int
+    future: Future[object]
+
+    def ready(self) -> bool:
+        return self.future.done()
+
+    def block(self) -> None:
+        wait_for_futures([self.future])
+
+
+@dataclass(eq=False)
+class _SlotWait:
+    """The next call waits for its turn: a free worker (and, after a failure, to be the oldest product)."""
+
+    seq: int
+    turn: Callable[[], bool]
+
+    def ready(self) -> bool:
+        return self.turn()
+
+    def block(self) -> None:
+        raise RuntimeError("a turn to send comes only on the main thread with calls in flight, never by blocking")
+
+
+@dataclass(eq=False)
+class _Settling:
+    """A call one product has in flight and another needs too (a search, a channel's uploads): the other waits
+    until the first has stored its answer (or failed)."""
+
+    seq: int
+    settled: bool = False
+
+    def ready(self) -> bool:
+        return self.settled
+
+    def block(self) -> None:
+        if not self.settled:
+            raise RuntimeError("a call in flight settles only on the main thread, never by waiting")
+
+
+# A product's discovery: yields what it waits for whenever it would wait.
+Steps = Generator[_Wait, None, None]
+# A step of it that returns a value.
+Waits = Generator[_Wait, None, T]
 
 
 @dataclass
@@ -246,6 +328,14 @@ def plan_discovery(*, products: Sequence[Product]) -> DiscoveryPlan:
     return DiscoveryPlan(products=tuple(per_product), searches=planned)
 
 
+def _videos_of(client: YouTubeClient, *, chunk: list[str]) -> list[VideoDetails]:
+    return client.videos(chunk)
+
+
+def _channels_of(client: YouTubeClient, *, chunk: list[str]) -> list[ChannelDetails]:
+    return client.channels(chunk)
+
+
 def _short(title: str, width: int = 50) -> str:
     title = " ".join(title.split())
     return title if len(title) <= width else title[:width].rstrip()
@@ -286,9 +376,109 @@ class _Pipeline:
         self.channels_in_flight: set[str] = set()
         # Searches each product in flight may still send (its planned keywords not asked yet).
         self.searches_open: dict[int, int] = {}
+        # Calls sent and not returned yet: the run's budgets count them as spent until they are settled.
+        self.reserved_search_calls = 0
+        self.reserved_units = 0
+        # Searches in flight by (query key, params key): another product asking the same waits for the answer.
+        self.searches_in_flight: dict[tuple[str, str], _Settling] = {}
+        # Products in flight, oldest first, and those fetching a batch (how many): see may_send.
+        self.products_in_flight: dict[int, None] = {}
+        self.fetching: dict[int, int] = {}
+        # Channels whose recent uploads a product is reading (pipeline/focus.py): another product waits for them.
+        self.uploads_in_flight: dict[str, _Settling] = {}
+        # Calls YouTube failed, by the product they were made for: products in flight interleave, so the
+        # run's count between a product's start and end holds other products' failures too.
+        self.failed_calls_of: dict[int, int] = {}
+        in_flight = settings.YOUTUBE_CALLS_IN_FLIGHT
+        self.pool = CallPool(client=self.client, size=in_flight) if in_flight > 1 else None
 
     def close(self) -> None:
-        self._cpu.shutdown(wait=True)
+        try:
+            if self.pool is not None:
+                self.pool.close()
+        finally:
+            self._cpu.shutdown(wait=True)
+
+    # --- waiting and calls -----------------------------------------------------------------------
+    def wait(self, wait: _Wait) -> None:
+        """Wait until `wait` is ready, serving the call workers meanwhile."""
+        if self.pool is None:
+            wait.block()
+        else:
+            self.pool.wait(wait.ready)
+
+    def drive(self, steps: Waits[T]) -> T:
+        """Run `steps` through on their own (one product at a time), waiting wherever they would wait."""
+        while True:
+            try:
+                wait = next(steps)
+            except StopIteration as done:
+                return done.value
+            while not wait.ready():
+                self.wait(wait)
+
+    def start_call(
+        self, method: str, send: Callable[[YouTubeClient], T], *, product: Product | None = None
+    ) -> Waits[Future[T] | None]:
+        """Send one YouTube request (`send` gets the client to send it with): on this thread at once with calls
+        in flight 1, else on a worker as soon as it is `product`'s turn (`may_send`). Raises QuotaExhausted or
+        BreakerOpen when the ledger refuses it (nothing is sent); None when the run stopped while the call
+        waited for its turn (nothing is sent); what the call raises is in the returned future."""
+        if self.pool is None:
+            future: Future[T] = Future()
+            try:
+                future.set_result(send(self.client))
+            except YouTubeError as exc:
+                if isinstance(exc, QuotaExhausted | BreakerOpen):
+                    raise
+                future.set_exception(exc)
+            return future
+        pool = self.pool
+
+        def turn() -> bool:
+            return pool.has_slot() and self.may_send(product)
+
+        if not turn():
+            wait = _SlotWait(next(self._seq), turn)
+            while not wait.ready():
+                yield wait
+            if self.tally.stopped:
+                return None
+        return pool.submit(method, send)
+
+    def may_send(self, product: Product | None) -> bool:
+        """Whether `product` may send a call now. After a call YouTube failed (the pool narrowed to one call in
+        flight, until one succeeds) only the oldest product in flight sends, as in a sequential run, so that a
+        storm of failures stops the run (FAILED_PRODUCTS_IN_A_ROW_TO_STOP) having spent hardly more than a
+        sequential run would; a product fetching what other products wait for always may."""
+        if self.pool is None or self.pool.width >= self.pool.size or product is None:
+            return True
+        oldest = next(iter(self.products_in_flight), None)
+        return oldest is None or oldest == product.pk or self.fetching.get(product.pk, 0) > 0
+
+    def finish_call(self, future: Future[T]) -> Waits[T]:
+        """The call's result (or what it raised), once it has returned. A call YouTube failed narrows the pool
+        to one call in flight until a call succeeds (`may_send`)."""
+        if not future.done():
+            wait = _CallWait(next(self._seq), future)  # type: ignore[arg-type]
+            while not wait.ready():
+                yield wait
+        try:
+            result = future.result()
+        except YouTubeError as exc:
+            if self.pool is not None and not isinstance(exc, QuotaExhausted | BreakerOpen):
+                self.pool.width = 1
+            raise
+        if self.pool is not None:
+            self.pool.width = self.pool.size
+        return result
+
+    def settling(self) -> _Settling:
+        """A call in flight that other products may wait for (`searches_in_flight`, `uploads_in_flight`)."""
+        return _Settling(next(self._seq))
+
+    def committed_search_calls(self) -> int:
+        return self.tally.search_calls + self.reserved_search_calls
 
     # --- bookkeeping -------------------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -363,12 +553,15 @@ class _Pipeline:
             breaker_until=until,
         )
 
-    def youtube_failed(self, exc: YouTubeError, what: str) -> None:
-        """A call YouTube answered with an error (or did not answer): counted, and in the run's errors."""
+    def youtube_failed(self, exc: YouTubeError, what: str, *, product: Product | None = None) -> None:
+        """A call YouTube answered with an error (or did not answer): counted, against the product it was
+        made for, and in the run's errors under that product's title (products interleave)."""
         key = f"{exc.status} {exc.reason}" if exc.status else exc.reason
         self.tally.youtube_failures[key] = self.tally.youtube_failures.get(key, 0) + 1
         self.tally.last_failure = str(exc)
-        self.error(f"{what} failed: {exc}")
+        if product is not None:
+            self.failed_calls_of[product.pk] = self.failed_calls_of.get(product.pk, 0) + 1
+        self.error(f"{product.title + ': ' if product is not None else ''}{what} failed: {exc}")
 
     def error(self, message: str) -> None:
         self.tally.errors.append(message)
@@ -381,7 +574,7 @@ class _Pipeline:
         spent on them)."""
         per_product = settings.WORKER_KEYWORDS_PER_PRODUCT
         needed = sum(self.searches_open.values()) + per_product
-        if self.search_call_limit is not None and self.search_call_limit - self.tally.search_calls < needed:
+        if self.search_call_limit is not None and self.search_call_limit - self.committed_search_calls() < needed:
             return False
         left = self.units_left()
         return left is None or left >= needed * UNITS_PER_SEARCH_ESTIMATE
@@ -389,10 +582,12 @@ class _Pipeline:
     def units_left(self) -> int | None:
         if self.unit_limit is None:
             return None
-        return max(0, self.unit_limit - self.tally.units)
+        return max(0, self.unit_limit - self.tally.units - self.reserved_units)
 
     # --- search ------------------------------------------------------------------------------
-    def search(self, search: Search) -> tuple[list[str], dict[str, str]] | None:
+    def search(
+        self, search: Search, *, product: Product | None = None
+    ) -> Waits[tuple[list[str], dict[str, str]] | None]:
         """Video ids for `search` (and their channel ids where known), from storage or one search call.
 
         None when the search could not be answered (budget, breaker or an API error).
@@ -401,32 +596,52 @@ class _Pipeline:
         key = query_key(query)
         params_key = _params_key(self.params, category_id=search.category_id)
         where = f" in {search.category_name}" if search.category_id else ""
-        cached = search_cache.cached_answer(query=key, params_key=params_key)
-        if cached is not None:
-            self.tally.cached_searches += 1
-            self.emit(f"   🔎 Searching YouTube: '{query}'{where} (answered from storage, no call)")
-            return list(cached.video_ids), dict(cached.channels)
-        if self.search_call_limit is not None and self.tally.search_calls >= self.search_call_limit:
+        while True:
+            cached = search_cache.cached_answer(query=key, params_key=params_key)
+            if cached is not None:
+                self.tally.cached_searches += 1
+                self.emit(f"   🔎 Searching YouTube: '{query}'{where} (answered from storage, no call)")
+                return list(cached.video_ids), dict(cached.channels)
+            # Another product has this very search in flight: its answer will be stored; wait for it.
+            other = self.searches_in_flight.get((key, params_key))
+            if other is None:
+                break
+            while not other.ready():
+                yield other
+        if self.search_call_limit is not None and self.committed_search_calls() >= self.search_call_limit:
             self.stop_for_budget(f"this run's search-call budget ({self.search_call_limit}) is spent")
             return None
         if not self.beat():
             return None
         self.emit(f"   🔎 Searching YouTube: '{query}'{where}")
+        flight = self.searches_in_flight[(key, params_key)] = self.settling()
+        self.reserved_search_calls += 1
         try:
-            page = self.client.search_videos(
-                query,
-                max_results=SEARCH_PAGE_SIZE,
-                video_category_id=search.category_id,
-                **self.params,  # type: ignore[arg-type]
+            sent = yield from self.start_call(
+                "search",
+                lambda client: client.search_videos(
+                    query,
+                    max_results=SEARCH_PAGE_SIZE,
+                    video_category_id=search.category_id,
+                    **self.params,  # type: ignore[arg-type]
+                ),
+                product=product,
             )
+            if sent is None:
+                return None
+            page = yield from self.finish_call(sent)
         except (QuotaExhausted, BreakerOpen) as exc:
             self.stop_for_quota(exc)
             return None
         except YouTubeError as exc:
             # The call was sent and counted; say so, and carry on with the other queries.
             self.tally.search_calls += 1
-            self.youtube_failed(exc, f"search '{query}'{where}")
+            self.youtube_failed(exc, f"search '{query}'{where}", product=product)
             return None
+        finally:
+            self.reserved_search_calls -= 1
+            flight.settled = True
+            del self.searches_in_flight[(key, params_key)]
         self.tally.search_calls += 1
         # Stored and returned without the videos of suppressed channels: no detail call is spent on them.
         answer = search_cache.store_answer(
@@ -443,37 +658,55 @@ class _Pipeline:
         self.stop_for_budget(f"this run's unit budget ({self.unit_limit}) cannot pay for more {what} details")
         return ids[: left * IDS_PER_CALL]
 
-    def fetch_videos(self, ids: list[str]) -> list[VideoDetails]:
-        ids = self._affordable(ids, "video")
+    def fetch_by_ids(
+        self,
+        ids: list[str],
+        *,
+        method: str,
+        send: Callable[..., list[T]],
+        what: str,
+        product: Product | None = None,
+    ) -> Waits[list[T]]:
+        """What `send` returns for `ids`, 50 ids a call (one unit each), the calls in flight together."""
+        ids = self._affordable(ids, what)
         if not ids or not self.beat():
             return []
-        try:
-            details = self.client.videos(ids)
-        except (QuotaExhausted, BreakerOpen) as exc:
-            self.stop_for_quota(exc)
-            return []
-        except YouTubeError as exc:
-            self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
-            self.youtube_failed(exc, "video details")
-            return []
-        self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+        sent: list[Future[list[T]]] = []
+        for start in range(0, len(ids), IDS_PER_CALL):
+            chunk = ids[start : start + IDS_PER_CALL]
+            try:
+                future = yield from self.start_call(method, functools.partial(send, chunk=chunk), product=product)
+            except (QuotaExhausted, BreakerOpen) as exc:
+                self.stop_for_quota(exc)
+                break
+            if future is None:
+                break
+            sent.append(future)
+            self.reserved_units += 1
+        found: list[T] = []
+        for pending in sent:
+            try:
+                found.extend((yield from self.finish_call(pending)))
+            except (QuotaExhausted, BreakerOpen) as exc:
+                self.stop_for_quota(exc)
+            except YouTubeError as exc:
+                self.tally.units += 1
+                self.youtube_failed(exc, f"{what} details", product=product)
+            else:
+                self.tally.units += 1
+            finally:
+                self.reserved_units -= 1
+        return found
+
+    def fetch_videos(self, ids: list[str], *, product: Product | None = None) -> Waits[list[VideoDetails]]:
+        details = yield from self.fetch_by_ids(ids, method="videos", send=_videos_of, what="video", product=product)
         self.tally.videos_fetched += len(details)
         return details
 
-    def fetch_channels(self, ids: list[str]) -> list[ChannelDetails]:
-        ids = self._affordable(ids, "channel")
-        if not ids or not self.beat():
-            return []
-        try:
-            details = self.client.channels(ids)
-        except (QuotaExhausted, BreakerOpen) as exc:
-            self.stop_for_quota(exc)
-            return []
-        except YouTubeError as exc:
-            self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
-            self.youtube_failed(exc, "channel details")
-            return []
-        self.tally.units += math.ceil(len(ids) / IDS_PER_CALL)
+    def fetch_channels(self, ids: list[str], *, product: Product | None = None) -> Waits[list[ChannelDetails]]:
+        details = yield from self.fetch_by_ids(
+            ids, method="channels", send=_channels_of, what="channel", product=product
+        )
         self.tally.channels_fetched += len(details)
         return details
 
@@ -561,9 +794,15 @@ class _Pipeline:
             )
         return rows
 
-    def start_batch(self, rows: list[Video], details: list[VideoDetails]) -> _Batch:
-        """Queue the embedding of `rows` whose stored vector cannot be kept (matches.vectors); register them
-        as in flight."""
+    def open_batch(self, video_ids: list[str]) -> _Batch:
+        """A batch for the videos about to be fetched, registered as in flight before any call is sent."""
+        batch = _Batch(seq=next(self._seq), video_ids=video_ids)
+        for video_id in video_ids:
+            self.in_flight[video_id] = batch
+        return batch
+
+    def embed_batch(self, batch: _Batch, rows: list[Video], details: list[VideoDetails]) -> None:
+        """Queue the embedding of `rows` whose stored vector cannot be kept (matches.vectors)."""
         kept = vectors.unchanged_video_vectors(rows, label=self.vector_label)
         for row in rows:
             if row.video_id in kept:
@@ -572,14 +811,18 @@ class _Pipeline:
         needs = [row.video_id not in kept for row in rows]
         texts = [row.as_text() for row, need in zip(rows, needs, strict=True) if need]
         future = self._cpu.submit(ranking.embed_videos, texts, embedder=self.embedder) if texts else None
-        batch = _Batch(seq=next(self._seq), rows=rows, details=details, channels=[], vectors=future, needs=needs)
-        for row in rows:
-            self.in_flight[row.video_id] = batch
-        return batch
+        if future is not None and self.pool is not None:
+            self.pool.watch(future)
+        # Submission order: the helper thread finishes batches in this order.
+        batch.seq, batch.rows, batch.details, batch.vectors, batch.needs = next(self._seq), rows, details, future, needs
 
     def finish_batch(self, batch: _Batch) -> None:
         """Store `batch` (once) with its vectors; re-raises what the embedding raised."""
         if batch.stored:
+            return
+        if not batch.rows and not batch.channels:  # its calls failed, or it found nothing to keep
+            batch.stored = True
+            self._release(batch)
             return
         if batch.vectors is not None:
             computed = iter(batch.vectors.result())
@@ -592,10 +835,13 @@ class _Pipeline:
             self.ensure_placeholder_channels(batch.details)
             self.store_videos(batch.rows)
         batch.stored = True
-        for row in batch.rows:
-            if self.in_flight.get(row.video_id) is batch:
-                del self.in_flight[row.video_id]
-        self.channels_in_flight.difference_update(c.channel_id for c in batch.channels)
+        self._release(batch)
+
+    def _release(self, batch: _Batch) -> None:
+        for video_id in batch.video_ids:
+            if self.in_flight.get(video_id) is batch:
+                del self.in_flight[video_id]
+        self.channels_in_flight.difference_update(batch.channel_ids)
 
     def store_videos(self, rows: list[Video]) -> None:
         if not rows:
@@ -634,8 +880,15 @@ class _Pipeline:
 
     # --- one product ---------------------------------------------------------------------------
     def steps(self, product: Product) -> Steps:
-        """One product's discovery; yields the batch it waits for whenever it would wait for vectors."""
+        """One product's discovery; yields what it waits for (its vectors; with calls in flight, its calls)."""
         self.emit(f"🎯 Processing: {product.title}")
+        self.products_in_flight[product.pk] = None
+        try:
+            yield from self._steps(product)
+        finally:
+            self.products_in_flight.pop(product.pk, None)
+
+    def _steps(self, product: Product) -> Steps:
         limit = settings.WORKER_KEYWORDS_PER_PRODUCT
         product_vector = match_services.embed_product(product=product, embedder=self.embedder)
         planned = product_searches(product, product_vector=product_vector, embedder=self.embedder)
@@ -645,7 +898,7 @@ class _Pipeline:
         analysed: set[str] = set()
         asked: list[Search] = []
         searched = 0
-        failed_calls_before = self.tally.failed_calls
+        failed_calls_before = self.failed_calls_of.get(product.pk, 0)
         # The planned searches that need no results first (the niche, then within its category),
         # then queries learned from what those found.
         static = planned[:2]
@@ -660,7 +913,7 @@ class _Pipeline:
                 break
             asked.append(search)
             self.searches_open[product.pk] = limit - len(asked)
-            answer = self.search(search)
+            answer = yield from self.search(search, product=product)
             self.save_progress()
             if answer is None:
                 continue
@@ -672,7 +925,7 @@ class _Pipeline:
             for video_id in ids:
                 candidates.setdefault(video_id, []).append(str(search))
             # Analyse now: a later query is written from what this one found.
-            yield from self.analyse(candidates, known_channels, analysed)
+            yield from self.analyse(candidates, known_channels, analysed, product=product)
 
         self.searches_open.pop(product.pk, None)
         made = match_services.match_product(
@@ -683,12 +936,12 @@ class _Pipeline:
             product_vector=product_vector,
         )
         self.tally.matches_made += made.matches_made
-        focus.add_focus(self, product, product_vector)
+        yield from focus.add_focus(self, product, product_vector)
         # YouTube failed this product when its calls failed and nothing it found is stored (no search
         # answered, or no details for what they found). Such a product is not discovered: like one the
         # run stopped in, it keeps its place at the front of the rotation. A product with some answers
         # and some failures counts as discovered; its failures are in the run's errors.
-        failed = self.tally.failed_calls > failed_calls_before and not (
+        failed = self.failed_calls_of.get(product.pk, 0) > failed_calls_before and not (
             searched and Video.objects.filter(video_id__in=list(candidates)).exists()
         )
         if failed:
@@ -728,10 +981,17 @@ class _Pipeline:
             self.emit(f"   🔁 Next keyword, learned from the videos found: {query}")
         return query
 
-    def analyse(self, candidates: dict[str, list[str]], known_channels: dict[str, str], analysed: set[str]) -> Steps:
+    def analyse(
+        self,
+        candidates: dict[str, list[str]],
+        known_channels: dict[str, str],
+        analysed: set[str],
+        *,
+        product: Product | None = None,
+    ) -> Steps:
         """Fetch what is missing or stale (skipping suppressed and the brand's own channels), then store it.
 
-        Only candidates not in `analysed` are looked at (and then added to it). Yields a batch it waits for.
+        Only candidates not in `analysed` are looked at (and then added to it). Yields what it waits for.
         """
         skip = self.own_channels | selectors.suppressed_channel_ids(channel_ids=set(known_channels.values()))
         for video_id in [v for v in candidates if v not in analysed]:
@@ -740,30 +1000,62 @@ class _Pipeline:
         ids = [v for v in candidates if v not in analysed]
         analysed.update(ids)
         self.tally.videos_found += len(ids)
-        # Videos another product fetched and is embedding: wait for that batch rather than fetch them again.
-        waiting = list(dict.fromkeys(self.in_flight[v] for v in ids if v in self.in_flight))
+        # Videos another product is fetching or embedding: wait for that batch rather than fetch them again.
+        theirs = [v for v in ids if v in self.in_flight]
+        waiting = list(dict.fromkeys(self.in_flight[v] for v in theirs))
         ids = [v for v in ids if v not in self.in_flight]
         fresh = selectors.fresh_video_ids(video_ids=ids)
         self.reembed_stale_models(list(fresh))
         to_fetch = [v for v in ids if v not in fresh]
-        details = self.fetch_videos(to_fetch) if to_fetch else []
-        skip |= selectors.suppressed_channel_ids(channel_ids={d.channel_id for d in details})
-        details = [d for d in details if d.channel_id not in skip]
-        channel_ids = list(dict.fromkeys(d.channel_id for d in details if d.channel_id not in self.channels_in_flight))
-        fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
-        stale_channels = [c for c in channel_ids if c not in fresh_channels]
-        # Network and CPU first, then one short transaction per batch: a failure half-way stores nothing
-        # half-done. The videos are embedded in the helper thread while channels.list (and other products'
-        # calls) are in flight.
-        if details or stale_channels:
-            batch = self.start_batch(self.analyse_videos(details), details)
-            self.channels_in_flight.update(stale_channels)
-            batch.channels = self.fetch_channels(stale_channels) if stale_channels else []
-            waiting.append(batch)
+        if to_fetch:
+            waiting.append((yield from self.fetch_batch(to_fetch, skip, product=product)))
         for batch in waiting:
-            if not batch.ready():
+            while not batch.ready():
                 yield batch
             self.finish_batch(batch)
+        # Videos another product was fetching when YouTube failed that call: this product asks for them itself,
+        # as it would have had that product not been in flight (and a failure then is its own).
+        lost = {v for batch in waiting if batch.failed for v in batch.video_ids}
+        again = [v for v in theirs if v in lost and v not in self.in_flight]
+        again = [v for v in again if v not in selectors.fresh_video_ids(video_ids=again)]
+        if again:
+            batch = yield from self.fetch_batch(again, skip, product=product)
+            while not batch.ready():
+                yield batch
+            self.finish_batch(batch)
+
+    def fetch_batch(self, to_fetch: list[str], skip: set[str], *, product: Product | None) -> Waits[_Batch]:
+        """Fetch the videos' details and their stale channels' (skipping `skip` and suppressed channels) and
+        queue their embedding: a batch to store once its vectors are in.
+
+        Network and CPU first, then one short transaction per batch (finish_batch): a failure half-way stores
+        nothing half-done. The videos are embedded in the helper thread while channels.list (and other
+        products' calls) are in flight.
+        """
+        batch = self.open_batch(to_fetch)
+        owner = product.pk if product is not None else 0
+        self.fetching[owner] = self.fetching.get(owner, 0) + 1
+        failed_before = self.failed_calls_of.get(owner, 0)
+        try:
+            details = yield from self.fetch_videos(to_fetch, product=product)
+            batch.failed = self.failed_calls_of.get(owner, 0) > failed_before
+            skip = skip | selectors.suppressed_channel_ids(channel_ids={d.channel_id for d in details})
+            details = [d for d in details if d.channel_id not in skip]
+            channel_ids = list(
+                dict.fromkeys(d.channel_id for d in details if d.channel_id not in self.channels_in_flight)
+            )
+            fresh_channels = selectors.fresh_channel_ids(channel_ids=channel_ids)
+            stale_channels = [c for c in channel_ids if c not in fresh_channels]
+            if details:
+                self.embed_batch(batch, self.analyse_videos(details), details)
+            batch.channel_ids = stale_channels
+            self.channels_in_flight.update(stale_channels)
+            if stale_channels:
+                batch.channels = yield from self.fetch_channels(stale_channels, product=product)
+        finally:
+            batch.fetched = True
+            self.fetching[owner] -= 1
+        return batch
 
 
 def video_texts_and_vectors(videos: Sequence[Video], like: np.ndarray) -> tuple[list[VideoText], np.ndarray]:
@@ -811,9 +1103,11 @@ def discover_products(
         log=log,
         client=client,
     )
-    # Products in flight: (position, its steps, the batch it waits for). The helper thread embeds batches
-    # in submission order, so the product waiting for the oldest batch is the next one to go on.
-    active: list[tuple[int, Steps, _Batch]] = []
+    # Products in flight: (position, its steps, what it waits for). One call at a time: the helper thread
+    # embeds batches in submission order, so the product waiting for the oldest batch is the next one to go
+    # on. With calls in flight: the oldest of those whose wait is over, the main thread serving the call
+    # workers until one is.
+    active: list[tuple[int, Steps, _Wait]] = []
 
     def advance(position: int, steps: Steps) -> None:
         try:
@@ -845,8 +1139,14 @@ def discover_products(
                 advance(position, pipeline.steps(product))
             if not active:
                 break
-            oldest = min(range(len(active)), key=lambda i: active[i][2].seq)
-            position, steps, _ = active.pop(oldest)
+            if pipeline.pool is None:
+                oldest = min(range(len(active)), key=lambda i: active[i][2].seq)
+            else:
+                pipeline.pool.wait(lambda: any(wait.ready() for _, _, wait in active))
+                oldest = min((i for i in range(len(active)) if active[i][2].ready()), key=lambda i: active[i][2].seq)
+            position, steps, wait = active.pop(oldest)
+            if pipeline.pool is None:
+                wait.block()
             advance(position, steps)
         if extra_searches and not pipeline.tally.stopped:
             deepen.spend_the_rest(pipeline)

@@ -15,6 +15,8 @@ uploads in it, so their focus says little.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,12 +24,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from discovery.models import Channel
-from discovery.youtube import BreakerOpen, QuotaExhausted, YouTubeError
+from discovery.youtube import BreakerOpen, PlaylistVideo, QuotaExhausted, YouTubeClient, YouTubeError
 from matches.models import CreatorMatch
 from shopify_app.models import Product
 
 if TYPE_CHECKING:
-    from pipeline.discover import _Pipeline
+    from pipeline.discover import Waits, _Pipeline, _Settling
 
 UPLOADS = 50  # one page of playlistItems.list: one unit
 FOCUS_COSINE = 0.35  # the threshold whose count agreed best with the labelled grades (dev.json probe)
@@ -51,8 +53,13 @@ def _fresh(evidence: dict[str, object], now: dt.datetime) -> bool:
     return read >= now - dt.timedelta(days=settings.DISCOVERY_FRESHNESS_DAYS)
 
 
-def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray) -> int:
-    """Read the top creators' recent uploads (one unit each) and record their focus; returns the units spent.
+def _uploads_of(playlist: str) -> Callable[[YouTubeClient], list[PlaylistVideo]]:
+    return lambda client: client.recent_uploads(playlist, max_results=UPLOADS)
+
+
+def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray) -> Waits[int]:
+    """Read the top creators' recent uploads (one unit each, the reads in flight together) and record their
+    focus; returns the units spent. Yields what it waits for (pipeline/discover.py's steps).
 
     A creator whose focus was read within DISCOVERY_FRESHNESS_DAYS keeps it at no cost.
     """
@@ -66,39 +73,69 @@ def add_focus(pipeline: _Pipeline, product: Product, product_vector: np.ndarray)
             "channel_id", "uploads_playlist_id"
         )
     )
-    spent = 0
-    for row in rows:
-        evidence = dict(row.evidence or {})
-        playlist = playlists.get(row.channel_id) or ""
-        if _fresh(evidence, now) or not playlist:
+    due = [row for row in rows if playlists.get(row.channel_id) and not _fresh(dict(row.evidence or {}), now)]
+    # A channel's uploads are read and embedded once a run, whichever of its products asks first; a product
+    # waits for a read another product has in flight.
+    reads: dict[str, Future[list[PlaylistVideo]]] = {}
+    theirs: dict[str, _Settling] = {}
+
+    def release(channel_id: str) -> None:
+        pipeline.uploads_in_flight.pop(channel_id).settled = True
+
+    for row in due:
+        channel_id = row.channel_id
+        if channel_id in pipeline.upload_vectors or channel_id in reads or channel_id in theirs:
             continue
-        vectors = pipeline.upload_vectors.get(row.channel_id)
-        if vectors is None:
-            # A channel's uploads are read and embedded once a run, whichever of its products asks first.
-            left = pipeline.units_left()
-            if left is not None and left <= 0:
-                break
-            if not pipeline.beat():
-                break
-            try:
-                uploads = pipeline.client.recent_uploads(playlist, max_results=UPLOADS)
-            except (QuotaExhausted, BreakerOpen) as exc:
-                pipeline.stop_for_quota(exc)
-                break
-            except YouTubeError as exc:
-                pipeline.tally.units += 1
-                spent += 1
-                pipeline.youtube_failed(exc, f"recent uploads of {row.channel_id}")
-                continue
+        if channel_id in pipeline.uploads_in_flight:
+            theirs[channel_id] = pipeline.uploads_in_flight[channel_id]
+            continue
+        left = pipeline.units_left()
+        if (left is not None and left <= 0) or not pipeline.beat():
+            break
+        # Claimed before the call may wait for its turn, so that no other product reads it meanwhile.
+        pipeline.uploads_in_flight[channel_id] = pipeline.settling()
+        try:
+            read = yield from pipeline.start_call("playlistItems", _uploads_of(playlists[channel_id]), product=product)
+        except (QuotaExhausted, BreakerOpen) as exc:
+            release(channel_id)
+            pipeline.stop_for_quota(exc)
+            break
+        if read is None:
+            release(channel_id)
+            break
+        reads[channel_id] = read
+        pipeline.reserved_units += 1
+    spent = 0
+    for channel_id, pending in reads.items():
+        try:
+            uploads = yield from pipeline.finish_call(pending)
+        except (QuotaExhausted, BreakerOpen) as exc:
+            pipeline.stop_for_quota(exc)
+            continue
+        except YouTubeError as exc:
             pipeline.tally.units += 1
             spent += 1
-            titles = [u.title for u in uploads if u.title.strip()]
-            vectors = (
-                np.asarray(pipeline.embedder.embed(titles), dtype=np.float32)
-                if titles
-                else np.zeros((0, len(product_vector)), dtype=np.float32)
-            )
-            pipeline.upload_vectors[row.channel_id] = vectors
+            pipeline.youtube_failed(exc, f"recent uploads of {channel_id}", product=product)
+            continue
+        finally:
+            pipeline.reserved_units -= 1
+            release(channel_id)
+        pipeline.tally.units += 1
+        spent += 1
+        titles = [u.title for u in uploads if u.title.strip()]
+        pipeline.upload_vectors[channel_id] = (
+            np.asarray(pipeline.embedder.embed(titles), dtype=np.float32)
+            if titles
+            else np.zeros((0, len(product_vector)), dtype=np.float32)
+        )
+    for flight in theirs.values():
+        while not flight.ready():
+            yield flight
+    for row in due:
+        vectors = pipeline.upload_vectors.get(row.channel_id)
+        if vectors is None:  # not read: the budget, the breaker or YouTube said no
+            continue
+        evidence = dict(row.evidence or {})
         on_niche = int((vectors @ np.asarray(product_vector, dtype=np.float32) >= FOCUS_COSINE).sum())
         evidence[FOCUS_KEY] = focus_sentence(on_niche, len(vectors), now)
         evidence[FOCUS_DATA_KEY] = {"on_niche": on_niche, "uploads": len(vectors), "as_of": now.isoformat()}

@@ -4,6 +4,7 @@ would refuse to send a malformed request). Assertions are about response bodies 
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import json
 import os
@@ -505,6 +506,45 @@ def test_added_latency_slows_every_answer(yt, youtube_emulator) -> None:
     started = time.monotonic()
     yt.videos().list(part="id", id="x").execute()
     assert time.monotonic() - started >= 0.25
+
+
+def test_calls_for_a_failing_query_or_id_answer_503_and_other_calls_do_not(yt, youtube_emulator) -> None:
+    youtube_emulator.configure(fail_queries=["Cast Iron"])
+
+    with pytest.raises(HttpError) as raised:
+        yt.search().list(part="snippet", q="best cast iron skillet", type="video").execute()
+    assert raised.value.status_code == 503 and reason_of(raised.value) == "backendError"
+    assert yt.search().list(part="snippet", q="ukulele", type="video").execute()["items"]
+    assert yt.videos().list(part="id", id="x").execute()["items"] == []
+    assert [(c.resource, c.status) for c in youtube_emulator.calls] == [
+        ("search", 503),
+        ("search", 200),
+        ("videos", 200),
+    ]
+    assert youtube_emulator.usage()["search_calls"] == 2  # the failed search was charged, as YouTube does
+    youtube_emulator.configure(fail_ids=["y"])
+    with pytest.raises(HttpError) as raised:
+        yt.videos().list(part="id", id="x,y").execute()
+    assert raised.value.status_code == 503
+    assert yt.videos().list(part="id", id="x").execute()["items"] == []
+    with pytest.raises(urllib.error.HTTPError):
+        raw_post(youtube_emulator, "_emulator/config", {"fail_queries": "cast iron"})
+
+
+def test_the_most_requests_in_flight_at_once_are_counted(youtube_emulator) -> None:
+    # The first three requests are held until all three are being served: three at once, whatever the load.
+    youtube_emulator.configure(gather=3)
+    apis = [youtube_api(youtube_emulator) for _ in range(3)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(lambda api: api.videos().list(part="id", id="x").execute(), apis))
+
+    assert answers == [answers[0]] * 3 and len(youtube_emulator.calls) == 3
+    assert raw_get(youtube_emulator, "_emulator/in-flight")[1] == {"in_flight": 0, "most_in_flight": 3}
+    # One at a time afterwards: the gather held only the first three, and a reset starts the count again.
+    youtube_emulator.reset()
+    apis[0].videos().list(part="id", id="x").execute()
+    apis[0].videos().list(part="id", id="y").execute()
+    assert youtube_emulator.most_in_flight == 1
 
 
 def test_the_calls_log_records_params_without_the_key(yt, youtube_emulator) -> None:

@@ -89,12 +89,21 @@ class EmulatorConfig:
     invalid_keys: frozenset[str] = DEFAULT_INVALID_KEYS
     # Statuses (500, 503, 403, 429) to answer the next requests with, in order, whatever the rates say.
     fail_next: list[int] = field(default_factory=list)
+    # search.list calls whose q contains one of these (case-insensitive) answer 503 backendError, charged like
+    # any failed call: one product's searches fail whatever order concurrent calls arrive in.
+    fail_queries: list[str] = field(default_factory=list)
+    # videos.list and channels.list calls asking for one of these ids answer 503 backendError, likewise.
+    fail_ids: list[str] = field(default_factory=list)
+    # The first `gather` API requests are held until that many are being served at once (or
+    # gather_timeout_ms passed): a client that keeps k calls in flight shows k at once, whatever the load.
+    gather: int = 0
+    gather_timeout_ms: int = 10_000
 
     def update(self, values: Mapping[str, Any]) -> list[str]:
         """Apply control values; returns the names it did not know."""
         unknown = []
         for name, value in values.items():
-            if name in ("search_calls_per_day", "units_per_day", "latency_ms", "seed"):
+            if name in ("search_calls_per_day", "units_per_day", "latency_ms", "seed", "gather", "gather_timeout_ms"):
                 setattr(self, name, int(value))
             elif name in ("error_rate", "rate_limit_rate"):
                 rate = float(value)
@@ -108,6 +117,14 @@ class EmulatorConfig:
                 if any(s not in (403, 429, 500, 503) for s in statuses):
                     raise ValueError("fail_next holds statuses among 403, 429, 500, 503")
                 self.fail_next = statuses
+            elif name == "fail_queries":
+                if isinstance(value, str) or not all(isinstance(q, str) for q in value):
+                    raise ValueError("fail_queries holds a list of query texts")
+                self.fail_queries = [q.lower() for q in value]
+            elif name == "fail_ids":
+                if isinstance(value, str) or not all(isinstance(i, str) for i in value):
+                    raise ValueError("fail_ids holds a list of video or channel ids")
+                self.fail_ids = list(value)
             elif name != "now":
                 unknown.append(name)
         return unknown
@@ -122,6 +139,10 @@ class EmulatorConfig:
             "seed": self.seed,
             "invalid_keys": sorted(self.invalid_keys),
             "fail_next": list(self.fail_next),
+            "fail_queries": list(self.fail_queries),
+            "fail_ids": list(self.fail_ids),
+            "gather": self.gather,
+            "gather_timeout_ms": self.gather_timeout_ms,
         }
 
 
@@ -158,7 +179,12 @@ class EmulatorState:
 
     def __init__(self, corpus: Corpus, config: EmulatorConfig, clock: Callable[[], datetime] | None) -> None:
         self.corpus = corpus
-        self.initial_config = replace(config, fail_next=list(config.fail_next))
+        self.initial_config = replace(
+            config,
+            fail_next=list(config.fail_next),
+            fail_queries=list(config.fail_queries),
+            fail_ids=list(config.fail_ids),
+        )
         self.config = config
         self.lock = threading.RLock()
         self.calls: list[Call] = []
@@ -170,6 +196,11 @@ class EmulatorState:
         self.frozen_now: datetime | None = None
         self._clock = clock
         self.random = random.Random(config.seed)
+        # API requests being served now (latency included) and the most at once since the last reset.
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.gathered = 0  # requests that have reached the gather (config.gather)
+        self._changed = threading.Condition(self.lock)
 
     def now(self) -> datetime:
         if self.frozen_now is not None:
@@ -183,13 +214,20 @@ class EmulatorState:
         with self.lock:
             self.calls.clear()
             self.usage.clear()
+            self.most_in_flight = self.in_flight
+            self.gathered = 0
             if everything:
                 self.forgotten_videos.clear()
                 self.forgotten_channels.clear()
                 self.stat_overrides.clear()
                 self.text_overrides.clear()
                 self.frozen_now = None
-                self.config = replace(self.initial_config, fail_next=list(self.initial_config.fail_next))
+                self.config = replace(
+                    self.initial_config,
+                    fail_next=list(self.initial_config.fail_next),
+                    fail_queries=list(self.initial_config.fail_queries),
+                    fail_ids=list(self.initial_config.fail_ids),
+                )
             self.random = random.Random(self.config.seed)
 
     def usage_today(self) -> dict[str, int | str]:
@@ -218,8 +256,32 @@ class EmulatorState:
                 used["units"] += 1
             return True
 
-    def draw_fault(self) -> int | None:
+    def request_started(self) -> None:
+        """An API request is being served: counted, and held at the gather until enough are (see EmulatorConfig)."""
+        with self._changed:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self._changed.notify_all()
+            if self.gathered < self.config.gather:
+                self.gathered += 1
+                self._changed.wait_for(
+                    lambda: self.in_flight >= self.config.gather or self.gathered > self.config.gather,
+                    timeout=self.config.gather_timeout_ms / 1000,
+                )
+                # Whoever leaves the gather opens it for everyone (a timeout too): it holds only the first ones.
+                self.gathered = self.config.gather + 1
+                self._changed.notify_all()
+
+    def request_finished(self) -> None:
+        with self._changed:
+            self.in_flight -= 1
+
+    def draw_fault(self, *, query: str = "", ids: str = "") -> int | None:
         with self.lock:
+            if query and any(q in query.lower() for q in self.config.fail_queries):
+                return 503
+            if ids and set(ids.split(",")) & set(self.config.fail_ids):
+                return 503
             if self.config.fail_next:
                 return self.config.fail_next.pop(0)
             roll = self.random.random()
@@ -439,7 +501,10 @@ class YouTubeApi:
             if not state.charge(wanted_bucket):
                 raise ApiError(403, QUOTA_MESSAGE, "quotaExceeded", domain="youtube.quota")
             bucket, cost = wanted_bucket, 1
-            fault = state.draw_fault()
+            fault = state.draw_fault(
+                query=params.get("q", "") if resource == "search" else "",
+                ids=params.get("id", "") if resource in ("videos", "channels") else "",
+            )
             if fault is not None:
                 raise self._fault(fault)
             body = handler(params)

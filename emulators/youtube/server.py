@@ -48,10 +48,14 @@ class _Handler(BaseHTTPRequestHandler):
             params = {
                 k: ",".join(v) if k == "id" else v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()
             }
-            status, body = emulator.api.handle(resource, params)
-            latency = emulator.state.config.latency_ms
-            if latency > 0:
-                time.sleep(latency / 1000)
+            emulator.state.request_started()
+            try:
+                status, body = emulator.api.handle(resource, params)
+                latency = emulator.state.config.latency_ms
+                if latency > 0:
+                    time.sleep(latency / 1000)
+            finally:
+                emulator.state.request_finished()
             self._send(status, body)
             return
         if path == "/_emulator/health":
@@ -63,6 +67,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"calls": [c.as_dict() for c in emulator.calls if not wanted or c.resource in wanted]})
         elif path == "/_emulator/quota":
             self._send(200, emulator.state.usage_today())
+        elif path == "/_emulator/in-flight":
+            self._send(200, emulator.in_flight())
         elif path == "/_emulator/config":
             self._send(200, emulator.state.config.as_dict())
         elif path.startswith("/_emulator/thumbnails/") and path.endswith(".svg"):
@@ -186,6 +192,15 @@ class EmulatorServer:
     def usage(self) -> dict[str, int | str]:
         return self.state.usage_today()
 
+    def in_flight(self) -> dict[str, int]:
+        """API requests being served now, and the most served at once since the last reset."""
+        with self.state.lock:
+            return {"in_flight": self.state.in_flight, "most_in_flight": self.state.most_in_flight}
+
+    @property
+    def most_in_flight(self) -> int:
+        return self.in_flight()["most_in_flight"]
+
     def start(self) -> EmulatorServer:
         self._background.start()
         return self
@@ -207,7 +222,8 @@ class EmulatorServer:
         self.state.reset(everything=everything)
 
     def configure(self, **values: Any) -> list[str]:
-        """Change budgets, faults, latency, seed, invalid keys, fail_next, or freeze the clock (`now`)."""
+        """Change budgets, faults, latency, seed, invalid keys, fail_next, fail_queries, gather, or freeze the
+        clock (`now`)."""
         with self.state.lock:
             unknown = self.state.config.update(values)
             if "seed" in values:

@@ -37,10 +37,12 @@ def test_a_run_whose_worker_was_killed_is_abandoned_by_the_next_trigger_and_a_ne
     emulator = youtube_emulator_for(write_demo_corpus(tmp_path))
     emulator.configure(latency_ms=1500)  # slow YouTube: the kill lands while the run is still searching
     company = make_company()
-    products = add_products(company, 3)
+    # Six products: with calls in flight three products finish almost together, and the kill must land while
+    # the run still has products to go.
+    products = add_products(company, 6)
     DiscoveryRun.objects.all().delete()
     OrmQ.objects.all().delete()
-    process, output = qcluster({"WORKER_CYCLE_INTERVAL_MINUTES": "1440", "WORKER_PRODUCTS_PER_CYCLE": "3"})
+    process, output = qcluster({"WORKER_CYCLE_INTERVAL_MINUTES": "1440", "WORKER_PRODUCTS_PER_CYCLE": "6"})
 
     def in_flight() -> DiscoveryRun | None:
         finished = DiscoveryRun.objects.exclude(status__in=DiscoveryRun.ACTIVE_STATUSES).first()
@@ -91,13 +93,13 @@ def test_a_cluster_stopped_with_sigterm_to_its_whole_group_stops_in_time_and_los
     emulator = youtube_emulator_for(write_demo_corpus(tmp_path))
     emulator.configure(latency_ms=1500)
     busy = make_company("Busy Co.")
-    busy_products = add_products(busy, 3)
+    busy_products = add_products(busy, 6)  # six: the signal lands while the run still has products to go
     waiting = make_company("Waiting Co.")
-    waiting_products = add_products(waiting, 2, start=3)
+    waiting_products = add_products(waiting, 2, start=6)
     DiscoveryRun.objects.all().delete()
     OrmQ.objects.all().delete()
     bound = 60  # Q_TIMEOUT_SECONDS: the longest task, and the longest the stop may take
-    env = {"WORKER_CYCLE_INTERVAL_MINUTES": "1440", "WORKER_PRODUCTS_PER_CYCLE": "3", "Q_TIMEOUT_SECONDS": str(bound)}
+    env = {"WORKER_CYCLE_INTERVAL_MINUTES": "1440", "WORKER_PRODUCTS_PER_CYCLE": "6", "Q_TIMEOUT_SECONDS": str(bound)}
     process, output = qcluster(env)
 
     # The one worker is inside a run; a manual run of another company waits in the queue behind it.
