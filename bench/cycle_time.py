@@ -382,12 +382,7 @@ def run_maatchaa(url: str, products: list[dict[str, Any]]) -> tuple[float, float
     finally:
         set_embedder(previous)
     summary = {
-        "status": run.status,
-        "products_done": run.products_done,
-        "search_calls": run.search_calls,
-        "cached_searches": run.cached_searches,
-        "units": run.units,
-        "videos_found": run.videos_found,
+        **run_counters(run),
         "matches_made": run.matches_made,
         "message": run.message,
         "second_cycle": second,
@@ -406,7 +401,12 @@ def one_cycle(company: Any) -> tuple[float, float, dict[str, Any]]:
     started = time.time()
     run = execute_discovery_run(run_id=run.pk, log=lambda line: None)
     finished = time.time()
-    counters = {
+    return started, finished, run_counters(run)
+
+
+def run_counters(run: Any) -> dict[str, Any]:
+    """A finished discovery run's counters, as the results record them."""
+    return {
         "status": run.status,
         "products_done": run.products_done,
         "search_calls": run.search_calls,
@@ -414,7 +414,6 @@ def one_cycle(company: Any) -> tuple[float, float, dict[str, Any]]:
         "units": run.units,
         "videos_found": run.videos_found,
     }
-    return started, finished, counters
 
 
 def compare_calls_in_flight(args: argparse.Namespace, products: list[dict[str, Any]], values: list[int]) -> None:
