@@ -215,8 +215,8 @@ class EmulatorState:
             self.calls.clear()
             self.usage.clear()
             self.most_in_flight = self.in_flight
-            self.gathered = 0
             if everything:
+                self.gathered = 0
                 self.forgotten_videos.clear()
                 self.forgotten_channels.clear()
                 self.stat_overrides.clear()

@@ -228,6 +228,8 @@ class EmulatorServer:
             unknown = self.state.config.update(values)
             if "seed" in values:
                 self.state.random = random.Random(self.state.config.seed)
+            if "gather" in values:  # armed by configuring it: a plain reset leaves a spent gather spent
+                self.state.gathered = 0
             if "now" in values:
                 now = values["now"]
                 self.state.frozen_now = None if now is None else (parse_rfc3339(now) if isinstance(now, str) else now)
