@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,33 @@ def make_product(company: Company, title: str, *, shop: Shop | None = None, **fi
         title=title,
         **fields,
     )
+
+
+DEMO_CATALOG: list[dict[str, Any]] = json.loads(
+    (Path(__file__).resolve().parents[2] / "shopify_app" / "fixtures" / "demo" / "catalog.json").read_text()
+)["products"]
+
+
+def demo_product(company: Company, node: Mapping[str, Any], *, shopify_id: str = "") -> Product:
+    """A product of the demo catalog (a node of DEMO_CATALOG) as the store sync would store it."""
+    return Product.objects.create(
+        company=company,
+        shopify_id=shopify_id or node["id"],
+        title=node["title"],
+        description=node["description"],
+        product_type=node["productType"],
+        vendor=node["vendor"],
+        tags=node["tags"],
+    )
+
+
+def make_shop_company(titles: Iterable[str]) -> Company:
+    """A company with an active shop holding one product of each title."""
+    company = make_company()
+    shop = Shop.objects.create(company=company, domain="acme.myshopify.com", status=Shop.Status.ACTIVE)
+    for title in titles:
+        make_product(company, title, shop=shop)
+    return company
 
 
 def calls_to(server: Any, resource: str) -> list[Any]:

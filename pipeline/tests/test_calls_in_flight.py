@@ -20,7 +20,14 @@ from matches.models import CreatorMatch
 from pipeline.discover import discover_products, product_searches
 from pipeline.models import DiscoveryRun
 from pipeline.runs import create_discovery_run, execute_discovery_run
-from pipeline.tests.pipeline_support import calls_to, make_company, make_product, video_row, write_corpus
+from pipeline.tests.pipeline_support import (
+    calls_to,
+    make_company,
+    make_product,
+    make_shop_company,
+    video_row,
+    write_corpus,
+)
 from shopify_app.models import Product, Shop
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +52,7 @@ def emulator(tmp_path, youtube_emulator_for, settings):
 
 @pytest.fixture
 def company():
-    company = make_company()
-    shop = Shop.objects.create(company=company, domain="acme.myshopify.com", status=Shop.Status.ACTIVE)
-    for title in TITLES:
-        make_product(company, title, shop=shop)
-    return company
+    return make_shop_company(TITLES)
 
 
 def ledger_matches_youtube(emulator, company) -> QuotaDay:

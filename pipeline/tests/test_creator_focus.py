@@ -3,7 +3,6 @@ search call) say how focused it is on the product's niche, as evidence that outl
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -16,27 +15,20 @@ from matches.display import why_lines
 from matches.models import CreatorMatch
 from matches.services import rank_product_creators
 from pipeline.discover import discover_products
+from pipeline.tests.pipeline_support import DEMO_CATALOG, demo_product
 from shopify_app.models import Product
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = json.loads((ROOT / "shopify_app" / "fixtures" / "demo" / "catalog.json").read_text())["products"]
+CATALOG = DEMO_CATALOG
 SKILLET = 'Pre-Seasoned Cast Iron Skillet 10"'
 FOCUS = re.compile(r"^(\d+) of their last (\d+) uploads are about this product's niche \(as of \d{4}-\d\d-\d\d\)$")
 
 
 def _product(title: str = SKILLET) -> Product:
     node = next(n for n in CATALOG if n["title"] == title)
-    return Product.objects.create(
-        company=Company.objects.create(name="Focus Test Co"),
-        shopify_id=node["id"],
-        title=node["title"],
-        description=node["description"],
-        product_type=node["productType"],
-        vendor=node["vendor"],
-        tags=node["tags"],
-    )
+    return demo_product(Company.objects.create(name="Focus Test Co"), node)
 
 
 def test_an_uploads_playlist_costs_one_unit_and_no_search_call_newest_first(youtube_emulator):

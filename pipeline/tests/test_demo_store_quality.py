@@ -12,13 +12,14 @@ from accounts.models import Company
 from matches.models import CreatorMatch, OwnChannelGuess
 from matches.own_channels import reject_own_channel_guess
 from pipeline.discover import discover_products
+from pipeline.tests.pipeline_support import DEMO_CATALOG, demo_product
 from shopify_app.models import Product
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = json.loads((ROOT / "discovery" / "fixtures" / "demo" / "labels.json").read_text())
-CATALOG = json.loads((ROOT / "shopify_app" / "fixtures" / "demo" / "catalog.json").read_text())["products"]
+CATALOG = DEMO_CATALOG
 BRAND_CHANNEL = "UCjuniperPineCoOfficial0"
 # The traps issue 14 found on the demo store: channels that share a word with a product and nothing else.
 TRAPS = {
@@ -34,15 +35,7 @@ def _company_with(titles: list[str] | None = None) -> tuple[Company, list[Produc
     # A brand that connected its store and never named its YouTube channel.
     company = Company.objects.create(name="Juniper & Pine Co.")
     products = [
-        Product.objects.create(
-            company=company,
-            shopify_id=node["id"],
-            title=node["title"],
-            description=node["description"],
-            product_type=node["productType"],
-            vendor=node["vendor"],
-            tags=node["tags"],
-        )
+        demo_product(company, node)
         for node in CATALOG
         if node["id"] in LABELS["creator_qrels"] and (titles is None or node["title"] in titles)
     ]

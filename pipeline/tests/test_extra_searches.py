@@ -19,12 +19,13 @@ from pipeline import deepen
 from pipeline.discover import discover_products, product_searches
 from pipeline.models import DiscoveryRun
 from pipeline.runs import create_discovery_run, execute_discovery_run
+from pipeline.tests.pipeline_support import DEMO_CATALOG, demo_product
 from shopify_app.models import Product
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = json.loads((ROOT / "shopify_app" / "fixtures" / "demo" / "catalog.json").read_text())["products"]
+CATALOG = DEMO_CATALOG
 LABELS = json.loads((ROOT / "discovery" / "fixtures" / "demo" / "labels.json").read_text())
 TITLES = [n["title"] for n in CATALOG if n["id"] in LABELS["creator_qrels"]][:4]
 
@@ -32,15 +33,7 @@ TITLES = [n["title"] for n in CATALOG if n["id"] in LABELS["creator_qrels"]][:4]
 def _store(name: str = "Juniper & Pine Co.", titles: list[str] = TITLES) -> tuple[Company, list[Product]]:
     company = Company.objects.create(name=name)
     products = [
-        Product.objects.create(
-            company=company,
-            shopify_id=f"{node['id']}-{name[:3]}",
-            title=node["title"],
-            description=node["description"],
-            product_type=node["productType"],
-            vendor=node["vendor"],
-            tags=node["tags"],
-        )
+        demo_product(company, node, shopify_id=f"{node['id']}-{name[:3]}")
         for node in CATALOG
         if node["title"] in titles
     ]

@@ -19,9 +19,14 @@ from pipeline.models import DiscoveryRun
 from pipeline.runs import create_discovery_run, execute_discovery_run
 from pipeline.schedules import CYCLE_SCHEDULE_NAME, CYCLE_TASK
 from pipeline.tests.cycles_support import worker_log
-from pipeline.tests.pipeline_support import calls_to, make_company, make_product, video_row, write_corpus
+from pipeline.tests.pipeline_support import (
+    calls_to,
+    make_shop_company,
+    video_row,
+    write_corpus,
+)
 from pipeline.triggers import run_triggered_discovery
-from shopify_app.models import Product, Shop
+from shopify_app.models import Product
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +46,7 @@ def emulator(tmp_path, youtube_emulator_for, settings):
 
 @pytest.fixture
 def company():
-    company = make_company()
-    shop = Shop.objects.create(company=company, domain="acme.myshopify.com", status=Shop.Status.ACTIVE)
-    for title in TITLES:
-        make_product(company, title, shop=shop)
-    return company
+    return make_shop_company(TITLES)
 
 
 @pytest.fixture
